@@ -1,0 +1,1 @@
+"""wirestream pipeline: normalise -> version -> extract -> enrich -> index + event topics."""

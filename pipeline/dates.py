@@ -1,0 +1,212 @@
+"""Date expressions in French and English, resolved against the dispatch date.
+
+    'jeudi' / 'on Thursday'   -> the latest such day on or before the dispatch date
+    'le 1er avril'            -> the 1 April nearest to the dispatch date
+    'mi-février', 'early Feb' -> an approximate day in the nearest such month
+    'en novembre dernier'     -> the previous November;  'en 2020' -> a year
+    'next week', 'hier'       -> relative to the dispatch date
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from connectors.months import MONTHS, WEEKDAYS, month_number
+from schemas import DateMention
+
+_MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_WEEKDAY = "|".join(WEEKDAYS)
+_APPROX_FR = {"début": 5, "debut": 5, "mi": 15, "fin": 25}
+_APPROX_EN = {"early": 5, "mid": 15, "late": 25, "end of": 25}
+
+Granularity = str
+Resolver = Callable[[re.Match[str], date], tuple[date | None, Granularity]]
+
+
+def _nearest_year(month: int, day: int, ref: date, *, past: bool | None = None) -> date | None:
+    candidates = []
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue
+    if past is True:
+        candidates = [c for c in candidates if c <= ref] or candidates
+    elif past is False:
+        candidates = [c for c in candidates if c >= ref] or candidates
+    return min(candidates, key=lambda c: abs((c - ref).days)) if candidates else None
+
+
+def _day_month(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    month = month_number(m.group("month"))
+    if month is None:
+        return None, "day"
+    day = int(m.group("day"))
+    if m.group("year"):
+        try:
+            return date(int(m.group("year")), month, day), "day"
+        except ValueError:
+            return None, "day"
+    return _nearest_year(month, day, ref), "day"
+
+
+def _approx_month(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    month = month_number(m.group("month"))
+    if month is None:
+        return None, "approx"
+    word = m.group("approx").lower()
+    day = _APPROX_FR.get(word) or _APPROX_EN.get(word, 15)
+    if m.group("year"):
+        return date(int(m.group("year")), month, day), "approx"
+    return _nearest_year(month, day, ref), "approx"
+
+
+def _month(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    month = month_number(m.group("month"))
+    if month is None:
+        return None, "month"
+    rel = (m.group("rel") or "").lower()
+    past = True if rel in ("dernier", "last") else False if rel in ("prochain", "next") else None
+    if m.group("year"):
+        return date(int(m.group("year")), month, 1), "month"
+    resolved = _nearest_year(month, 1, ref.replace(day=1), past=past)
+    return resolved, "month"
+
+
+def _weekday(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    target = WEEKDAYS[m.group("weekday").lower()]
+    rel = (m.group("rel") or "").lower()
+    if rel in ("prochain", "next"):
+        delta = (target - ref.weekday()) % 7 or 7
+        return ref + timedelta(days=delta), "day"
+    # Wire copy reports what happened: a bare weekday is the latest one up to today.
+    return ref - timedelta(days=(ref.weekday() - target) % 7), "day"
+
+
+def _year(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    return date(int(m.group("year")), 1, 1), "year"
+
+
+_RELATIVE_DAYS = {
+    "aujourd'hui": 0, "today": 0, "hier": -1, "yesterday": -1, "demain": 1, "tomorrow": 1,
+    "avant-hier": -2, "après-demain": 2,
+}  # fmt: skip
+
+
+def _relative(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
+    word = m.group(0).lower().replace("’", "'")
+    if word in _RELATIVE_DAYS:
+        return ref + timedelta(days=_RELATIVE_DAYS[word]), "day"
+    sign = 1 if re.search(r"next|prochaine", word) else -1
+    if "week" in word or "semaine" in word:
+        return ref + timedelta(days=7 * sign), "approx"
+    if "month" in word or "mois" in word:
+        return ref + timedelta(days=30 * sign), "approx"
+    return ref + timedelta(days=365 * sign), "approx"
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
+    (
+        re.compile(
+            rf"\b(?:(?P<approx>début|debut|mi|fin)[- ](?:de\s+|d')?|"
+            rf"(?P<approx_en>early|mid|late|end of)[- ])"
+            rf"(?P<month>{_MONTH})\.?(?:\s+(?P<year>\d{{4}}))?\b",
+            re.IGNORECASE,
+        ),
+        lambda m, ref: _approx_month(_fold_approx(m), ref),
+    ),
+    (
+        re.compile(
+            rf"\b(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<month>{_MONTH})\.?"
+            rf"(?:\s+(?P<year>\d{{4}}))?\b",
+            re.IGNORECASE,
+        ),
+        _day_month,
+    ),
+    (
+        re.compile(
+            rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+            rf"(?:,?\s+(?P<year>\d{{4}}))?",
+            re.IGNORECASE,
+        ),
+        _day_month,
+    ),
+    (
+        re.compile(
+            rf"\b(?:en|in|last|next)\s+(?P<month>janvier|février|fevrier|mars|avril|mai|juin|"
+            rf"juillet|août|aout|septembre|octobre|novembre|décembre|decembre|January|February|"
+            rf"March|April|May|June|July|August|September|October|November|December)"
+            rf"(?:\s+(?P<year>\d{{4}}))?(?:\s+(?P<rel>dernier|prochain))?\b",
+            re.IGNORECASE,
+        ),
+        lambda m, ref: _month(_fold_rel(m), ref),
+    ),
+    (
+        re.compile(
+            rf"\b(?:(?P<rel_en>last|next|on)\s+)?(?P<weekday>{_WEEKDAY})\b"
+            rf"(?:\s+(?P<rel>prochain|dernier))?",
+            re.IGNORECASE,
+        ),
+        lambda m, ref: _weekday(_fold_rel(m), ref),
+    ),
+    (
+        re.compile(
+            r"\b(?:aujourd['’]hui|avant-hier|après-demain|hier|(?<!de )demain|today|yesterday|tomorrow"
+            r"|(?:next|last)\s+(?:week|month|year)|(?:la\s+)?semaine\s+(?:prochaine|dernière)"
+            r"|(?:le\s+)?mois\s+(?:prochain|dernier)|(?:l['’])?année\s+(?:prochaine|dernière))\b",
+            re.IGNORECASE,
+        ),
+        _relative,
+    ),
+    (re.compile(r"\b(?:en|in|since|depuis|of)\s+(?P<year>(?:19|20)\d{2})\b"), _year),
+]
+
+
+class _Folded:
+    """A match view where English 'last/next' and French suffixes share one group."""
+
+    def __init__(self, m: re.Match[str], extra: dict[str, str | None]) -> None:
+        self._m, self._extra = m, extra
+
+    def group(self, name: str) -> str | None:
+        if name in self._extra:
+            return self._extra[name]
+        return self._m.group(name)
+
+
+def _fold_rel(m: re.Match[str]) -> re.Match[str]:
+    groups = m.groupdict()
+    rel = groups.get("rel") or groups.get("rel_en")
+    if rel is None and m.group(0).lower().startswith(("last ", "next ")):
+        rel = m.group(0).split()[0]
+    return _Folded(m, {"rel": rel})  # type: ignore[return-value]
+
+
+def _fold_approx(m: re.Match[str]) -> re.Match[str]:
+    return _Folded(m, {"approx": m.group("approx") or m.group("approx_en")})  # type: ignore[return-value]
+
+
+def extract_dates(text: str, reference: date) -> list[DateMention]:
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+    for rx, resolve in _PATTERNS:
+        for m in rx.finditer(text):
+            start, end = m.span()
+            if any(s < end and start < e for s, e in taken):
+                continue
+            value, granularity = resolve(m, reference)
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append(
+                DateMention(
+                    text=m.group(0),
+                    value=value,
+                    granularity=granularity,  # type: ignore[arg-type]
+                    start=start,
+                    end=end,
+                )
+            )
+    return sorted(found, key=lambda d: d.start)

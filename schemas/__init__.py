@@ -1,0 +1,35 @@
+"""Canonical data models shared by connectors and pipeline."""
+
+from schemas.dispatch import (
+    Amount,
+    DateMention,
+    Dateline,
+    DeadLetter,
+    Dispatch,
+    EditKind,
+    Entity,
+    EntityType,
+    Event,
+    EventRole,
+    Mention,
+    PubStatus,
+    Subject,
+    VersionRecord,
+)
+
+__all__ = [
+    "Amount",
+    "DateMention",
+    "Dateline",
+    "DeadLetter",
+    "Dispatch",
+    "EditKind",
+    "Entity",
+    "EntityType",
+    "Event",
+    "EventRole",
+    "Mention",
+    "PubStatus",
+    "Subject",
+    "VersionRecord",
+]

@@ -1,0 +1,167 @@
+"""The canonical Dispatch and Event, aligned with IPTC ninjs.
+
+Every stage boundary (connector -> raw topic -> worker -> index / event topics)
+carries these models serialised as JSON and validates them on the way in.
+The JSON Schema files next to this module are generated from these classes
+(`python -m schemas.export`) and a test keeps them in sync.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+class PubStatus(StrEnum):
+    """ninjs pubstatus: `usable` is live, `withheld` / `canceled` leave search."""
+
+    usable = "usable"
+    withheld = "withheld"
+    canceled = "canceled"
+
+
+class EditKind(StrEnum):
+    """Why this version exists (NewsML-G2 signals, AFP RevisionId, 7901 advisories)."""
+
+    original = "original"
+    update = "update"
+    correction = "correction"
+    kill = "kill"
+
+
+class EntityType(StrEnum):
+    PER = "PER"
+    ORG = "ORG"
+    LOC = "LOC"
+    MISC = "MISC"
+
+
+class Dateline(Model):
+    place: str | None = None
+    date: datetime | None = None
+    text: str | None = Field(default=None, description="The dateline as printed")
+
+
+class Subject(Model):
+    code: str = Field(description="e.g. 'medtop:20000349' or an agency keyword")
+    name: str | None = None
+    scheme: str | None = Field(default=None, description="e.g. 'medtop', 'subj', 'keyword'")
+
+
+class Mention(Model):
+    text: str
+    start: int = Field(ge=0, description="Character offset in the analysed body text")
+    end: int = Field(ge=0)
+
+
+class Entity(Model):
+    id: str = Field(description="Canonical id, stable across dispatches, e.g. 'org:amazon'")
+    name: str = Field(description="Canonical (longest, most complete) name")
+    type: EntityType
+    aliases: list[str] = Field(default_factory=list)
+    mentions: int = Field(default=1, ge=1)
+
+
+class Amount(Model):
+    value: float = Field(description="Normalised value in units, e.g. 700000000")
+    currency: str | None = Field(default=None, description="ISO 4217 code, e.g. USD")
+    text: str = Field(description="As written, e.g. '700 millions de dollars'")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class DateMention(Model):
+    text: str
+    value: date | None = Field(default=None, description="Resolved against the dispatch date")
+    granularity: Literal["day", "month", "year", "approx"] = "day"
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class EventRole(Model):
+    entity_id: str
+    name: str
+    type: EntityType
+
+
+class Event(Model):
+    """One typed event extracted from a dispatch, published on wire.events.<type>."""
+
+    id: str = Field(description="Deterministic: dispatch guid + type + sentence offset")
+    type: str = Field(description="e.g. 'personnel.departure', 'investment.funding_round'")
+    dispatch_guid: str
+    dispatch_version: int = Field(ge=1)
+    language: str | None = None
+    roles: dict[str, list[EventRole]] = Field(default_factory=dict)
+    amount: Amount | None = None
+    dates: list[DateMention] = Field(default_factory=list)
+    evidence: str = Field(description="The sentence the event was read from")
+    confidence: float = Field(ge=0.0, le=1.0)
+    versioncreated: datetime | None = None
+
+
+class VersionRecord(Model):
+    version: int = Field(ge=1)
+    versioncreated: datetime | None = None
+    kind: EditKind = EditKind.original
+
+
+class Dispatch(Model):
+    """A news-agency dispatch, whatever format it arrived in."""
+
+    schema_version: int = SCHEMA_VERSION
+    guid: str = Field(min_length=1, max_length=512)
+    version: int = Field(default=1, ge=1)
+    versioncreated: datetime | None = None
+    firstcreated: datetime | None = None
+    received_at: datetime
+    pubstatus: PubStatus = PubStatus.usable
+    edit_kind: EditKind = EditKind.original
+    language: str | None = Field(default=None, description="ISO 639-1, e.g. 'fr'")
+    urgency: Annotated[int, Field(ge=1, le=9)] | None = None
+    headline: str | None = None
+    slugline: str | None = None
+    body: list[str] = Field(default_factory=list, description="Body paragraphs, plain text")
+    dateline: Dateline = Field(default_factory=Dateline)
+    provider: str | None = Field(default=None, description="Agency that issued it, e.g. 'AFP'")
+    credit: str | None = Field(default=None, description="Credit line as printed, e.g. 'awp/afp'")
+    sources: list[str] = Field(default_factory=list, description="Agencies in the credit")
+    signature: str | None = Field(default=None, description="Desk signature, e.g. 'afp/rp'")
+    subjects: list[Subject] = Field(default_factory=list)
+    format: str = Field(description="Input format, e.g. 'plaintext', 'nitf', 'newsml-g2'")
+    source: str = Field(description="Where it came from: a path, a feed URL, 'http-push'")
+    content_hash: str | None = Field(default=None, description="sha256 of headline+body")
+    history: list[VersionRecord] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    amounts: list[Amount] = Field(default_factory=list)
+    dates: list[DateMention] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The body as one string, paragraphs separated by blank lines (NLP input)."""
+        return "\n\n".join(self.body)
+
+
+class DeadLetter(Model):
+    """What could not be processed, with everything needed to fix and replay it."""
+
+    id: str
+    stage: Literal["decode", "parse", "validate", "normalise", "extract", "index"]
+    error: str
+    source: str
+    format: str | None = None
+    failed_at: datetime
+    payload_b64: str = Field(description="Original bytes (possibly truncated), base64")
+    payload_size: int = Field(ge=0)
+    payload_sha256: str
+    truncated: bool = False
