@@ -80,7 +80,13 @@ def parse_plaintext(text: str, *, source: str, received_at: datetime) -> list[Di
     # Header lines before the dateline paragraph (slug, headline).
     lead_index = next((i for i, p in enumerate(paras[:4]) if DATELINE.match(p)), None)
     if lead_index is not None:
-        for p in paras[:lead_index]:
+        header_lines = [
+            line.strip()
+            for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))[:lead_index]
+            for line in block.splitlines()
+            if line.strip()
+        ]
+        for p in header_lines:
             if slugline is None and headline is None and SLUGLINE.match(p) and " " not in p:
                 slugline = p
             elif headline is None:

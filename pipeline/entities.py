@@ -36,7 +36,8 @@ _ORG_NOUNS = (
 )
 ORG_BEFORE = re.compile(
     rf"(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+)"
-    rf"(?:\w+\s+)?(?:{_ORG_NOUNS})(?:\s+(?!de\b|du\b|des\b|of\b|d')\w+)?\s*,?\s*$",
+    rf"(?:\w+\s+)?(?:{_ORG_NOUNS})"
+    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d)\b)[\w-]+){{0,2}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(
@@ -45,6 +46,14 @@ ORG_AFTER = re.compile(
 ORG_SUFFIX = re.compile(
     r"^\s*(?:Inc|Corp|Corporation|SA|SAS|Ltd|LLC|AG|GmbH|plc|NV|SE|Group|Holdings?)\b\.?"
 )
+PER_AFTER = re.compile(
+    r"^\s*,\s*(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former|ancien|ancienne|new|nouveau"
+    r"|nouvelle|chief|top)\s+)?(?:\w+\s+){0,2}?(?:executive|chief|director|CEO|président|présidente"
+    r"|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman|person)"
+    r"|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron|patronne)\b",
+    re.IGNORECASE,
+)
+ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=[A-Z])", re.IGNORECASE)
 PER_BEFORE = re.compile(
     r"(?:\b(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|PDG|CEO|directeur|directrice|ministre|minister"
     r"|président|présidente|president|chief executive|patron|patronne)\s*(?:de \w+\s*)?)$"
@@ -81,6 +90,7 @@ def entity_id(type_: EntityType, name: str) -> str:
 
 def _clean(text: str) -> str:
     text = re.split(r"\.\s", text, maxsplit=1)[0]  # 'R1S. Elle' -> 'R1S'
+    text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
     return text.strip(" \t\n,;:()«»\"'’-")
 
 
@@ -88,7 +98,7 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
     if ORG_SUFFIX.match(after) or ORG_BEFORE.search(before) or ORG_AFTER.match(after):
         return EntityType.ORG
-    if PER_BEFORE.search(before):
+    if PER_BEFORE.search(before) or PER_AFTER.match(after):
         return EntityType.PER
     return None
 

@@ -73,6 +73,10 @@ _PRONOUN_START = re.compile(
 def _person(ctx: _Ctx) -> tuple[list[EntityMention], float]:
     """The subject before the trigger, else a pronoun's antecedent, else one just after."""
     before = ctx.before(EntityType.PER)
+    if before and re.match(
+        r"^\s*,\s*(?:who|qui)\b", ctx.text[before[-1].end : ctx.trigger_start], re.IGNORECASE
+    ):
+        return [before[-1]], 1.0  # 'Marc Olivier, who is leaving'
     if before and not _PRONOUN_START.match(ctx.sentence.text):
         return [before[-1]], 1.0
     if _PRONOUN_START.match(ctx.sentence.text) and ctx.previous_person is not None:
@@ -87,12 +91,16 @@ def _person(ctx: _Ctx) -> tuple[list[EntityMention], float]:
     return [], 0.0
 
 
+_DIRECT = r"^\s*(?:(?:le|la|les|l'|l’|the)\s+)?"
+
+
 def _departure(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
     if not person:
         return None
-    org = ctx.after(EntityType.ORG, r"\bde|\bd'|\bd’|\bfrom|\bquitte|\bleaves?|\bchez") or ctx.before(
-        EntityType.ORG
+    org = (
+        ctx.after(EntityType.ORG, rf"{_DIRECT}|\bde|\bd'|\bd’|\bfrom|\bchez", window=40)
+        or ctx.before(EntityType.ORG)
     )
     roles: Roles = {"person": person}
     if org:
@@ -103,7 +111,10 @@ def _departure(ctx: _Ctx) -> tuple[Roles, float] | None:
 def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
     org = ctx.after(EntityType.ORG, window=60)
-    if not org and re.search(r"recrut|hire|poach|embauch", ctx.trigger.group(0), re.I):
+    if not org and re.search(r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I):
+        org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
+    if not org and re.search(r"the (?:group|company|firm)|le groupe|la société|l['’]entreprise",
+                             ctx.text[ctx.trigger_end : ctx.trigger_end + 20], re.I):  # fmt: skip
         org = ctx.before(EntityType.ORG)[:1]
     if not person or not org:
         return None
@@ -127,18 +138,40 @@ def _investment(ctx: _Ctx) -> tuple[Roles, float] | None:
     return roles, 0.85
 
 
+_RAISE = re.compile(r"^(?:a levé|lève|rais(?:es|ed|ing))$", re.IGNORECASE)
+_PARTICIPATE = re.compile(r"particip|took part|take part|joined|se joint|également investi", re.I)
+
+
+def _lead_investors(ctx: _Ctx) -> list[EntityMention]:
+    lead = _LEAD.search(ctx.sentence.text)
+    if lead is None:
+        return []
+    start = ctx.sentence.start + lead.end()
+    return [m for m in ctx.of_type(EntityType.ORG) if 0 <= m.start - start <= 50][:1]
+
+
 def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
-    target = ctx.after(EntityType.ORG, r"par|\bby|\bfor|\bde|\bpour", window=120)
-    investors = [m for m in ctx.before(EntityType.ORG) if not target or m is not target[0]]
-    if not target and re.search(r"lev|rais", ctx.trigger.group(0), re.IGNORECASE):
-        target, investors = investors[:1], ctx.after(EntityType.ORG, r"auprès de|from", 120)
+    """'X raised N in a round led by Y'; 'a round of N organised by X'; 'Y took part'."""
+    lead = _lead_investors(ctx)
+    orgs_before = [m for m in ctx.before(EntityType.ORG) if m not in lead]
+    if _RAISE.match(ctx.trigger.group(0)):
+        target = orgs_before[-1:]
+        investors = lead + [m for m in ctx.after(EntityType.ORG, r"auprès de|from|with|avec", 120)
+                            if m not in lead]  # fmt: skip
+    else:
+        target = [m for m in ctx.after(EntityType.ORG, r"par|\bby|\bfor|\bde|\bpour", window=120)
+                  if m not in lead][:1]  # fmt: skip
+        investors = lead + [m for m in orgs_before if m not in target]
+    if _PARTICIPATE.search(ctx.sentence.text) and not target:
+        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
+        return ({"investor": investors}, 0.8) if investors else None
     if not target:
         return None
-    roles: Roles = {"target": target[:1]}
+    roles: Roles = {"target": target}
     if investors:
         roles["investor"] = investors
-        if _LEAD.search(ctx.sentence.text):
-            roles["lead_investor"] = investors[:1]
+    if lead:
+        roles["lead_investor"] = lead
     return roles, 0.85
 
 
@@ -262,6 +295,13 @@ def extract_events(
                 if found is None:
                     continue
                 roles, confidence = found
+                if "target" not in roles and rule.type == "funding_round":
+                    earlier = [e for e in events.values() if e.type == rule.type]
+                    if earlier:  # participants of the round the story already told
+                        known_ids = {r.entity_id for r in earlier[-1].roles.get("investor", [])}
+                        extra = [r for r in _role_view(roles)["investor"] if r.entity_id not in known_ids]
+                        earlier[-1].roles.setdefault("investor", []).extend(extra)
+                    break
                 amount = None
                 if rule.wants_amount:
                     in_amounts = [a for a in amounts if sent.start <= a.start < sent.end]

@@ -1,0 +1,129 @@
+"""The Faust worker: a thin shell that moves batches through pipeline.process.
+
+    wire.raw --(validate, normalise, extract, enrich)--> Elasticsearch (dispatches, events)
+                                                     --> wire.events.<type>
+                                                     --> wire.dispatches (live feed)
+                                                     --> wire.dlq (anything that failed)
+Processing guarantee is at-least-once; every sink is idempotent (ids = guid / event id,
+external versioning in Elasticsearch), so a replay after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from pipeline import metrics
+from pipeline.index import make_async_es, write_batch
+from pipeline.kafka_io import dead_letter, encode
+from pipeline.process import enrich, validate_and_normalise
+from pipeline.settings import get_settings
+from pipeline.setup import EVENT_TYPES, prepare_infrastructure
+from schemas import DeadLetter, Dispatch
+
+log = logging.getLogger("wirestream.worker")
+settings = get_settings()
+
+app = faust.App(
+    settings.consumer_group,
+    broker=[f"kafka://{h}" for h in settings.kafka_hosts],
+    broker_credentials=None,
+    store="memory://",
+    processing_guarantee="at_least_once",
+    topic_partitions=settings.raw_partitions,
+    topic_replication_factor=settings.replication_factor,
+    web_port=settings.worker_web_port,
+    key_serializer="raw",
+    value_serializer="raw",
+    consumer_auto_offset_reset="earliest",
+)
+
+raw_topic = app.topic(settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions)
+dispatches_topic = app.topic(settings.dispatches_topic, key_type=bytes, value_type=bytes)
+dlq_topic = app.topic(settings.dlq_topic, key_type=bytes, value_type=bytes)
+event_topics = {t: app.topic(settings.event_topic(t), key_type=bytes, value_type=bytes) for t in EVENT_TYPES}
+
+_nlp_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp")
+_es: Any = None
+
+
+async def _send_dead(letters: list[DeadLetter]) -> None:
+    for dl in letters:
+        metrics.DEAD_LETTERS.labels(dl.stage).inc()
+        log.warning("dead letter stage=%s source=%s: %s", dl.stage, dl.source, dl.error)
+        await dlq_topic.send(key=dl.id.encode(), value=encode(dl))
+
+
+async def handle_batch(values: list[bytes]) -> None:
+    global _es
+    if _es is None:
+        _es = make_async_es(settings)
+    loop = asyncio.get_running_loop()
+    t0 = time.perf_counter()
+    prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
+    enriched = await loop.run_in_executor(
+        _nlp_pool, enrich, prepared.ok, settings.nlp_batch_size, settings.dlq_payload_bytes
+    )
+    metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t0)
+    dead = prepared.dead + enriched.dead
+    t1 = time.perf_counter()
+    outcome = await write_batch(_es, settings, enriched.ok)
+    metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
+    stale = set(outcome.stale)
+    now = datetime.now(UTC)
+    for d in enriched.ok:
+        if d.guid in outcome.failed:
+            dead.append(
+                dead_letter(
+                    encode(d), source=d.source, stage="index", error=outcome.failed[d.guid],
+                    keep_bytes=settings.dlq_payload_bytes, fmt=d.format,
+                )
+            )  # fmt: skip
+            continue
+        if d.guid in stale:
+            metrics.DISPATCHES.labels("stale_version").inc()
+            continue
+        metrics.DISPATCHES.labels("indexed").inc()
+        metrics.PUBLISH_TO_INDEXED.observe((now - d.received_at).total_seconds())
+        await _publish(d)
+    await _send_dead(dead)
+
+
+async def _publish(d: Dispatch) -> None:
+    key = d.guid.encode()
+    for e in d.events:
+        metrics.EVENTS.labels(e.type).inc()
+        await event_topics[e.type].send(key=key, value=orjson.dumps(e.model_dump(mode="json")))
+    summary = d.model_dump(mode="json", exclude={"body", "history"})
+    await dispatches_topic.send(key=key, value=orjson.dumps(summary))
+
+
+@app.agent(raw_topic)
+async def process(stream: AsyncIterable[bytes]) -> None:
+    async for values in stream.take(settings.nlp_batch_size, within=0.2):  # type: ignore[attr-defined]
+        await handle_batch(list(values))
+
+
+@app.page("/metrics")
+async def metrics_page(web: Any, request: Any) -> Any:
+    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+
+def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
+    import sys
+
+    prepare_infrastructure(settings)  # topics and index templates exist before we consume
+    argv = ["wire", "worker", "-l", loglevel]
+    if web_port is not None:
+        argv += ["--web-port", str(web_port)]
+    sys.argv = argv
+    app.main()

@@ -1,0 +1,255 @@
+"""Elasticsearch: index templates, documents, and the writes (idempotent, version-guarded).
+
+Dispatch documents use id = guid and external versioning (`external_gte`): the same
+version written twice is a no-op rewrite (safe reprocessing), and an older version
+arriving late is rejected by Elasticsearch itself (409), never by a read-then-write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
+
+from pipeline.settings import Settings
+from schemas import Dispatch, EntityType, Event, PubStatus
+
+LANG_ANALYZERS = {"fr": "french", "en": "english"}
+FACETS = {
+    "orgs": "orgs",
+    "people": "people",
+    "places": "places",
+    "event_types": "event_types",
+    "language": "language",
+    "provider": "provider",
+}
+
+_KW = {"type": "keyword"}
+_DATE = {"type": "date"}
+_OFF = {"type": "object", "enabled": False}
+
+
+def _text(analyzer: str = "standard") -> dict[str, Any]:
+    return {"type": "text", "analyzer": analyzer}
+
+
+def dispatch_mappings() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "guid": _KW, "version": {"type": "integer"}, "pubstatus": _KW, "edit_kind": _KW,
+        "published": _DATE, "versioncreated": _DATE, "received_at": _DATE, "indexed_at": _DATE,
+        "language": _KW, "urgency": {"type": "integer"}, "format": _KW, "source": _KW,
+        "headline": {**_text(), "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+        "body": _text(), "slugline": _KW, "dateline_place": _KW, "provider": _KW,
+        "sources": _KW, "signature": _KW, "subjects": _KW, "content_hash": _KW,
+        "orgs": _KW, "people": _KW, "places": _KW, "misc": _KW, "entity_ids": _KW,
+        "event_types": _KW, "amount_values": {"type": "double"}, "currencies": _KW,
+        "dispatch": _OFF,
+    }  # fmt: skip
+    for lang, analyzer in LANG_ANALYZERS.items():
+        props[f"headline_{lang}"] = _text(analyzer)
+        props[f"body_{lang}"] = _text(analyzer)
+    return {"dynamic": "strict", "properties": props}
+
+
+def event_mappings() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": _KW, "type": _KW, "dispatch_guid": _KW, "dispatch_version": {"type": "integer"},
+        "language": _KW, "entity_ids": _KW, "entity_names": _KW, "roles": _KW,
+        "amount_value": {"type": "double"}, "currency": _KW, "dates": _DATE,
+        "evidence": _text(), "confidence": {"type": "float"}, "versioncreated": _DATE,
+        "indexed_at": _DATE, "event": _OFF,
+    }  # fmt: skip
+    return {"dynamic": "strict", "properties": props}
+
+
+def templates(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Index templates by name, so every index behind the aliases gets the mappings."""
+    idx_settings = {"number_of_shards": 1, "number_of_replicas": 0 if settings.replication_factor == 1 else 1}
+    return {
+        f"{settings.dispatch_alias}-template": {
+            "index_patterns": [f"{settings.dispatch_alias}-*"],
+            "template": {"settings": idx_settings, "mappings": dispatch_mappings()},
+        },
+        f"{settings.event_alias}-template": {
+            "index_patterns": [f"{settings.event_alias}-*"],
+            "template": {"settings": idx_settings, "mappings": event_mappings()},
+        },
+    }
+
+
+def dispatch_document(d: Dispatch, *, indexed_at: datetime | None = None) -> dict[str, Any]:
+    """The searchable document for a Dispatch: analysed text per language, facet keywords."""
+    by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
+    for e in d.entities:
+        by_type[e.type].append(e.name)
+    places = list(by_type[EntityType.LOC])
+    if d.dateline.place and d.dateline.place not in places:
+        places.insert(0, d.dateline.place)
+    doc: dict[str, Any] = {
+        "guid": d.guid,
+        "version": d.version,
+        "pubstatus": d.pubstatus.value,
+        "edit_kind": d.edit_kind.value,
+        "published": (d.versioncreated or d.dateline.date or d.received_at).isoformat(),
+        "versioncreated": d.versioncreated.isoformat() if d.versioncreated else None,
+        "received_at": d.received_at.isoformat(),
+        "indexed_at": (indexed_at or datetime.now(UTC)).isoformat(),
+        "language": d.language,
+        "urgency": d.urgency,
+        "format": d.format,
+        "source": d.source,
+        "headline": d.headline,
+        "body": d.text,
+        "slugline": d.slugline,
+        "dateline_place": d.dateline.place,
+        "provider": d.provider,
+        "sources": d.sources,
+        "signature": d.signature,
+        "subjects": [s.code for s in d.subjects],
+        "content_hash": d.content_hash,
+        "orgs": by_type[EntityType.ORG],
+        "people": by_type[EntityType.PER],
+        "places": places,
+        "misc": by_type[EntityType.MISC],
+        "entity_ids": [e.id for e in d.entities],
+        "event_types": sorted({e.type for e in d.events}),
+        "amount_values": [a.value for a in d.amounts],
+        "currencies": sorted({a.currency for a in d.amounts if a.currency}),
+        "dispatch": d.model_dump(mode="json"),
+    }
+    if d.language in LANG_ANALYZERS:
+        doc[f"headline_{d.language}"] = d.headline
+        doc[f"body_{d.language}"] = d.text
+    return doc
+
+
+def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "dispatch_guid": e.dispatch_guid,
+        "dispatch_version": e.dispatch_version,
+        "language": e.language,
+        "entity_ids": sorted({r.entity_id for rs in e.roles.values() for r in rs}),
+        "entity_names": sorted({r.name for rs in e.roles.values() for r in rs}),
+        "roles": sorted(f"{role}:{r.entity_id}" for role, rs in e.roles.items() for r in rs),
+        "amount_value": e.amount.value if e.amount else None,
+        "currency": e.amount.currency if e.amount else None,
+        "dates": [d.value.isoformat() for d in e.dates if d.value],
+        "evidence": e.evidence,
+        "confidence": e.confidence,
+        "versioncreated": e.versioncreated.isoformat() if e.versioncreated else None,
+        "indexed_at": (indexed_at or datetime.now(UTC)).isoformat(),
+        "event": e.model_dump(mode="json"),
+    }
+
+
+def bulk_operations(settings: Settings, dispatches: Iterable[Dispatch]) -> list[dict[str, Any]]:
+    """Bulk body: each dispatch (external_gte version) followed by its events."""
+    now = datetime.now(UTC)
+    ops: list[dict[str, Any]] = []
+    for d in dispatches:
+        ops.append(
+            {
+                "index": {
+                    "_index": settings.dispatch_alias,
+                    "_id": d.guid,
+                    "version": d.version,
+                    "version_type": "external_gte",
+                }
+            }
+        )
+        ops.append(dispatch_document(d, indexed_at=now))
+        for e in d.events:
+            ops.append(
+                {
+                    "index": {
+                        "_index": settings.event_alias,
+                        "_id": e.id,
+                        "version": e.dispatch_version,
+                        "version_type": "external_gte",
+                    }
+                }
+            )
+            ops.append(event_document(e, indexed_at=now))
+    return ops
+
+
+@dataclass
+class BulkOutcome:
+    indexed: int = 0
+    stale: list[str] = field(default_factory=list)  # older versions refused (409)
+    failed: dict[str, str] = field(default_factory=dict)  # guid/id -> reason
+
+
+def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
+    out = BulkOutcome()
+    for item in response.get("items", []):
+        op = next(iter(item.values()))
+        status = int(op.get("status", 500))
+        if status < 300:
+            out.indexed += 1
+        elif status == 409:
+            out.stale.append(str(op.get("_id")))
+        else:
+            err = op.get("error") or {}
+            out.failed[str(op.get("_id"))] = f"{err.get('type', status)}: {err.get('reason', '')}"
+    return out
+
+
+# ---------------------------------------------------------------- clients and setup
+
+
+def _client_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"hosts": [settings.es_url], "request_timeout": 30}
+    if settings.es_api_key:
+        kwargs["api_key"] = settings.es_api_key.get_secret_value()
+    elif settings.es_username and settings.es_password:
+        kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
+    if settings.es_url.startswith("https"):
+        kwargs["verify_certs"] = settings.es_verify_certs
+    return kwargs
+
+
+def make_es(settings: Settings) -> Elasticsearch:
+    return Elasticsearch(**_client_kwargs(settings))
+
+
+def make_async_es(settings: Settings) -> AsyncElasticsearch:
+    return AsyncElasticsearch(**_client_kwargs(settings))
+
+
+def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
+    """Templates, a first concrete index behind each alias. Safe to call every start."""
+    for name, body in templates(settings).items():
+        es.indices.put_index_template(name=name, **body)
+    for alias in (settings.dispatch_alias, settings.event_alias):
+        if es.indices.exists_alias(name=alias):
+            continue
+        index = f"{alias}-000001"
+        if not es.indices.exists(index=index):
+            es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+        else:
+            es.indices.put_alias(index=index, name=alias)
+
+
+async def write_batch(es: AsyncElasticsearch, settings: Settings, dispatches: Sequence[Dispatch]) -> BulkOutcome:
+    if not dispatches:
+        return BulkOutcome()
+    resp = await es.bulk(operations=bulk_operations(settings, dispatches), refresh="wait_for")
+    return bulk_outcome(dict(resp))
+
+
+def get_dispatch(es: Elasticsearch, settings: Settings, guid: str) -> Dispatch | None:
+    try:
+        resp = es.get(index=settings.dispatch_alias, id=guid)
+    except NotFoundError:
+        return None
+    return Dispatch.model_validate(resp["_source"]["dispatch"])
+
+
+def live(status: PubStatus) -> bool:
+    return status == PubStatus.usable

@@ -1,0 +1,106 @@
+"""Kafka plumbing shared by connectors' publishers and the CLI (kafka-python)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from pipeline.settings import Settings
+from schemas import DeadLetter, Dispatch
+
+log = logging.getLogger(__name__)
+
+
+def client_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_hosts,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
+        if settings.kafka_sasl_password:
+            kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return kwargs
+
+
+def make_producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        acks="all",
+        linger_ms=5,
+        retries=5,
+        max_request_size=8 * 1024 * 1024,
+        **client_kwargs(settings),
+    )
+
+
+def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
+    """Create the pipeline's topics if missing. Partition counts come from settings."""
+    wanted = {
+        settings.raw_topic: settings.raw_partitions,
+        settings.dispatches_topic: settings.raw_partitions,
+        settings.dlq_topic: 1,
+        **dict.fromkeys(extra, 1),
+    }
+    admin = KafkaAdminClient(**client_kwargs(settings))
+    try:
+        existing = set(admin.list_topics())
+        new = [
+            NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor)
+            for name, n in wanted.items()
+            if name not in existing
+        ]
+        if new:
+            try:
+                admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def encode(model: Dispatch | DeadLetter) -> bytes:
+    return orjson.dumps(model.model_dump(mode="json"))
+
+
+def dead_letter(
+    data: bytes,
+    *,
+    source: str,
+    stage: str,
+    error: str,
+    keep_bytes: int,
+    fmt: str | None = None,
+) -> DeadLetter:
+    """A DLQ record: the original bytes (truncated to keep_bytes), where, why, when."""
+    kept = data[:keep_bytes]
+    return DeadLetter(
+        id=uuid.uuid4().hex,
+        stage=stage,  # type: ignore[arg-type]
+        error=error,
+        source=source,
+        format=fmt,
+        failed_at=datetime.now(UTC),
+        payload_b64=base64.b64encode(kept).decode(),
+        payload_size=len(data),
+        payload_sha256=hashlib.sha256(data).hexdigest(),
+        truncated=len(kept) < len(data),
+    )
+
+
+def dispatch_headers(d: Dispatch) -> list[tuple[str, bytes]]:
+    return [
+        ("format", d.format.encode()),
+        ("version", str(d.version).encode()),
+        ("received_at", d.received_at.isoformat().encode()),
+    ]

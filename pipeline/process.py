@@ -1,0 +1,81 @@
+"""The whole per-batch flow as plain functions: raw bytes -> enriched Dispatches + dead letters.
+
+    validate (raw topic JSON -> Dispatch) -> normalise -> extract/enrich
+The Faust agent only moves bytes in and results out (pipeline/app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
+
+from pipeline.extract import extract_batch
+from pipeline.kafka_io import dead_letter
+from pipeline.normalise import normalise
+from schemas import DeadLetter, Dispatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stage:
+    ok: list[Dispatch] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def _source_of(raw: bytes) -> str:
+    try:
+        return str(orjson.loads(raw).get("source", "unknown"))
+    except (orjson.JSONDecodeError, AttributeError):
+        return "unknown"
+
+
+def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
+    out = Stage()
+    for raw in values:
+        try:
+            d = Dispatch.model_validate_json(raw)
+        except ValidationError as exc:
+            reason = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            out.dead.append(
+                dead_letter(raw, source=_source_of(raw), stage="validate", error=reason, keep_bytes=keep_bytes)
+            )
+            continue
+        try:
+            out.ok.append(normalise(d))
+        except Exception as exc:  # a bug in one dispatch's normalisation must not stop the rest
+            log.exception("normalise failed for %s", d.guid)
+            out.dead.append(
+                dead_letter(raw, source=d.source, stage="normalise", error=repr(exc), keep_bytes=keep_bytes)
+            )
+    return out
+
+
+def enrich(dispatches: Sequence[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
+    """Extract in one nlp.pipe batch; if the batch fails, retry one by one to isolate it."""
+    try:
+        return Stage(ok=extract_batch(dispatches, batch_size))
+    except Exception:
+        log.exception("batch extraction failed; isolating")
+    out = Stage()
+    for d in dispatches:
+        try:
+            out.ok.extend(extract_batch([d], batch_size))
+        except Exception as exc:
+            out.dead.append(
+                dead_letter(
+                    orjson.dumps(d.model_dump(mode="json")),
+                    source=d.source,
+                    stage="extract",
+                    error=repr(exc),
+                    keep_bytes=keep_bytes,
+                    fmt=d.format,
+                )
+            )
+    return out

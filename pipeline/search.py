@@ -1,0 +1,157 @@
+"""Search over indexed dispatches: a typed query, a pure ES body builder, a pure parser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from elasticsearch import Elasticsearch
+from pydantic import BaseModel, Field
+
+from pipeline.index import FACETS, LANG_ANALYZERS
+from pipeline.settings import Settings
+
+TEXT_FIELDS = ["headline^3", "body"] + [
+    f for lang in LANG_ANALYZERS for f in (f"headline_{lang}^3", f"body_{lang}")
+]
+HIGHLIGHT_FIELDS = ["headline", "body"] + [
+    f for lang in LANG_ANALYZERS for f in (f"headline_{lang}", f"body_{lang}")
+]
+
+
+class SearchQuery(BaseModel):
+    text: str = ""
+    orgs: list[str] = Field(default_factory=list)
+    people: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    event_types: list[str] = Field(default_factory=list)
+    language: str | None = None
+    provider: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    include_killed: bool = False
+    sort: Literal["relevance", "time"] = "relevance"
+    size: int = Field(default=10, ge=0, le=200)
+    facet_size: int = Field(default=10, ge=1, le=100)
+
+
+class Hit(BaseModel):
+    guid: str
+    version: int
+    score: float | None
+    headline: str | None
+    published: str | None
+    language: str | None
+    dateline_place: str | None
+    provider: str | None
+    snippets: list[str]
+    orgs: list[str]
+    people: list[str]
+    places: list[str]
+    event_types: list[str]
+
+
+class FacetBucket(BaseModel):
+    value: str
+    count: int
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetBucket]]
+
+
+def build_search(q: SearchQuery) -> dict[str, Any]:
+    """The Elasticsearch request body. Free text goes through simple_query_string,
+    which never fails on malformed syntax, so user input is never raw query DSL."""
+    must: list[dict[str, Any]] = []
+    filters: list[dict[str, Any]] = []
+    if q.text.strip():
+        must.append(
+            {
+                "simple_query_string": {
+                    "query": q.text,
+                    "fields": TEXT_FIELDS,
+                    "default_operator": "and",
+                }
+            }
+        )
+    for fld, values in (("orgs", q.orgs), ("people", q.people), ("places", q.places),
+                        ("event_types", q.event_types)):  # fmt: skip
+        for v in values:  # every value must match (AND), as a facet drill-down does
+            filters.append({"term": {fld: v}})
+    if q.language:
+        filters.append({"term": {"language": q.language}})
+    if q.provider:
+        filters.append({"term": {"provider": q.provider}})
+    if q.since or q.until:
+        rng: dict[str, str] = {}
+        if q.since:
+            rng["gte"] = q.since.isoformat()
+        if q.until:
+            rng["lte"] = q.until.isoformat()
+        filters.append({"range": {"published": rng}})
+    must_not = [] if q.include_killed else [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
+    body: dict[str, Any] = {
+        "query": {
+            "bool": {
+                "must": must or [{"match_all": {}}],
+                "filter": filters,
+                "must_not": must_not,
+            }
+        },
+        "size": q.size,
+        "track_total_hits": True,
+        "_source": {"excludes": ["dispatch", "body*"]},
+        "aggs": {name: {"terms": {"field": fld, "size": q.facet_size}} for name, fld in FACETS.items()},
+        "highlight": {
+            "fields": {f: {"number_of_fragments": 2, "fragment_size": 160} for f in HIGHLIGHT_FIELDS},
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+        },
+    }
+    if q.sort == "time" or not q.text.strip():
+        body["sort"] = [{"published": "desc"}, {"guid": "asc"}]
+    return body
+
+
+def parse_search(resp: dict[str, Any]) -> SearchResult:
+    hits = []
+    for h in resp.get("hits", {}).get("hits", []):
+        src = h.get("_source", {})
+        snippets: list[str] = []
+        for fragments in (h.get("highlight") or {}).values():
+            for frag in fragments:
+                if frag not in snippets:
+                    snippets.append(frag)
+        hits.append(
+            Hit(
+                guid=src.get("guid", h.get("_id")),
+                version=int(src.get("version", 1)),
+                score=h.get("_score"),
+                headline=src.get("headline"),
+                published=src.get("published"),
+                language=src.get("language"),
+                dateline_place=src.get("dateline_place"),
+                provider=src.get("provider"),
+                snippets=snippets[:3],
+                orgs=src.get("orgs", []),
+                people=src.get("people", []),
+                places=src.get("places", []),
+                event_types=src.get("event_types", []),
+            )
+        )
+    total = resp.get("hits", {}).get("total", 0)
+    facets = {
+        name: [FacetBucket(value=str(b["key"]), count=int(b["doc_count"])) for b in agg.get("buckets", [])]
+        for name, agg in (resp.get("aggregations") or {}).items()
+    }
+    return SearchResult(
+        total=int(total["value"] if isinstance(total, dict) else total), hits=hits, facets=facets
+    )
+
+
+def search(es: Elasticsearch, settings: Settings, q: SearchQuery) -> SearchResult:
+    resp = es.search(index=settings.dispatch_alias, body=build_search(q))
+    return parse_search(dict(resp))

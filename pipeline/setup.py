@@ -1,0 +1,19 @@
+"""Create what the pipeline needs (topics, index templates, aliases). Idempotent."""
+
+from __future__ import annotations
+
+from pipeline.events import RULES
+from pipeline.index import ensure_indices, make_es
+from pipeline.kafka_io import ensure_topics
+from pipeline.settings import Settings
+
+EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(r.type for r in RULES), "dispatch.killed")
+
+
+def prepare_infrastructure(settings: Settings) -> None:
+    ensure_topics(settings, [settings.event_topic(t) for t in EVENT_TYPES])
+    es = make_es(settings)
+    try:
+        ensure_indices(es, settings)
+    finally:
+        es.close()
