@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ class _Ctx:
     trigger: re.Match[str]
     mentions: list[EntityMention]  # in this sentence
     previous_person: EntityMention | None
+    main_org: EntityMention | None = None  # the organisation the story is most about
 
     @property
     def trigger_start(self) -> int:
@@ -108,14 +110,24 @@ def _departure(ctx: _Ctx) -> tuple[Roles, float] | None:
     return roles, 0.85 * factor
 
 
+_GENERIC_UNIT = re.compile(
+    r"^\s*(?:the|its|le|la|l['’]|sa|son)\s*(?:[\w-]+\s+){0,3}?"
+    r"(?:group|company|firm|unit|division|board|team|groupe|société|entreprise|division|direction"
+    r"|branche|filiale|conseil)\b",
+    re.IGNORECASE,
+)
+
+
 def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
     org = ctx.after(EntityType.ORG, window=60)
     if not org and re.search(r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I):
         org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
-    if not org and re.search(r"the (?:group|company|firm)|le groupe|la société|l['’]entreprise",
-                             ctx.text[ctx.trigger_end : ctx.trigger_end + 20], re.I):  # fmt: skip
-        org = ctx.before(EntityType.ORG)[:1]
+    if not org and _GENERIC_UNIT.match(ctx.text[ctx.trigger_end : ctx.trigger_end + 60]):
+        # 'joins the group', 'rejoint la division commerciale': the story's own company
+        org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
+        if not org and ctx.main_org is not None:
+            org = [ctx.main_org]
     if not person or not org:
         return None
     return {"person": person, "organization": [org[0]]}, 0.85 * factor
@@ -282,6 +294,10 @@ def extract_events(
     text = dispatch.text
     events: dict[str, Event] = {}
     last_person: EntityMention | None = None
+    org_counts = Counter(m.entity_id for m in mentions if m.type == EntityType.ORG)
+    main_org = next(
+        (m for m in mentions if org_counts and m.entity_id == org_counts.most_common(1)[0][0]), None
+    )
     for sent in sentences:
         in_sent = [m for m in mentions if sent.start <= m.start < sent.end]
         negated = NEGATION.search(sent.text) is not None
@@ -290,7 +306,7 @@ def extract_events(
             if negated:
                 break
             for trig in rule.trigger.finditer(sent.text):
-                ctx = _Ctx(text, sent, trig, in_sent, last_person)
+                ctx = _Ctx(text, sent, trig, in_sent, last_person, main_org)
                 found = rule.roles(ctx)
                 if found is None:
                     continue

@@ -1,0 +1,24 @@
+"""Shared test helpers: paths and a fixed reception time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.registry import parse_document
+from schemas import Dispatch
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = ROOT / "samples"
+# The shared seed sample, read from ../shared when present (CI has it), else the bundled copy.
+SHARED_SEED = ROOT.parent / "shared" / "samples" / "afp-fr-amazon-gm-rivian.txt"
+SEED = SHARED_SEED if SHARED_SEED.exists() else SAMPLES / "afp-fr-amazon-gm-rivian.txt"
+# The Amazon/GM story ran on Thursday 21 February 2019.
+SEED_RECEIVED = datetime(2019, 2, 21, 16, 30, tzinfo=UTC)
+
+
+def parse_file(path: Path, received_at: datetime = SEED_RECEIVED) -> list[Dispatch]:
+    return parse_document(
+        path.read_bytes(), source=str(path), received_at=received_at, max_bytes=5_000_000
+    ).dispatches

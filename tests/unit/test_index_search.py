@@ -1,0 +1,97 @@
+"""Index documents, bulk bodies and search bodies are plain data: test them as such."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.extract import extract_batch
+from pipeline.index import bulk_operations, bulk_outcome, dispatch_document, dispatch_mappings
+from pipeline.normalise import normalise
+from pipeline.search import SearchQuery, build_search, parse_search
+from pipeline.settings import Settings
+from schemas import Dispatch
+from tests.helpers import SEED, parse_file
+
+
+@pytest.fixture(scope="module")
+def seed() -> Dispatch:
+    [d] = extract_batch([normalise(x) for x in parse_file(SEED)])
+    return d
+
+
+def test_document_has_facets_and_language_fields(seed: Dispatch) -> None:
+    doc = dispatch_document(seed)
+    assert "Amazon" in doc["orgs"] and "Rivian" in doc["orgs"]
+    assert "Alicia Boler Davis" in doc["people"]
+    assert doc["places"][0] == "New York"
+    assert 700e6 in doc["amount_values"]
+    assert doc["event_types"] == ["funding_round", "investment", "personnel.departure", "personnel.hire"]
+    assert doc["body_fr"] == seed.text and "body_en" not in doc
+    assert Dispatch.model_validate(doc["dispatch"]) == seed
+    assert set(doc) <= set(dispatch_mappings()["properties"])  # mapping is strict
+
+
+def test_bulk_uses_guid_ids_and_external_versions(seed: Dispatch) -> None:
+    s = Settings(index_prefix="t")
+    ops = bulk_operations(s, [seed.model_copy(update={"version": 3})])
+    head = ops[0]["index"]
+    assert head == {"_index": "t-dispatches", "_id": seed.guid, "version": 3, "version_type": "external_gte"}
+    event_heads = [o["index"] for o in ops[2::2]]
+    assert {h["_index"] for h in event_heads} == {"t-events"}
+    assert len(event_heads) == len(seed.events)
+
+
+def test_bulk_outcome_separates_stale_versions_from_failures() -> None:
+    resp = {
+        "items": [
+            {"index": {"_id": "a", "status": 201}},
+            {"index": {"_id": "b", "status": 409, "error": {"type": "version_conflict_engine_exception"}}},
+            {"index": {"_id": "c", "status": 400, "error": {"type": "mapper_parsing_exception", "reason": "bad"}}},
+        ]
+    }
+    out = bulk_outcome(resp)
+    assert (out.indexed, out.stale, out.failed) == (1, ["b"], {"c": "mapper_parsing_exception: bad"})
+
+
+def test_search_body_filters_and_safety() -> None:
+    q = SearchQuery(text='Rivian AND (("', orgs=["Amazon"], language="fr", since=datetime(2019, 1, 1, tzinfo=UTC))
+    body = build_search(q)
+    must = body["query"]["bool"]["must"][0]["simple_query_string"]
+    assert must["query"] == 'Rivian AND (("'  # syntax errors are tolerated by simple_query_string
+    filters = body["query"]["bool"]["filter"]
+    assert {"term": {"orgs": "Amazon"}} in filters
+    assert {"term": {"language": "fr"}} in filters
+    assert {"range": {"published": {"gte": "2019-01-01T00:00:00+00:00"}}} in filters
+    assert body["query"]["bool"]["must_not"] == [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
+    assert "sort" not in body  # relevance
+    assert set(body["aggs"]) == {"orgs", "people", "places", "event_types", "language", "provider"}
+
+
+def test_empty_query_sorts_by_time_and_killed_can_be_included() -> None:
+    body = build_search(SearchQuery(include_killed=True))
+    assert body["query"]["bool"]["must"] == [{"match_all": {}}]
+    assert body["sort"][0] == {"published": "desc"}
+    assert body["query"]["bool"]["must_not"] == []
+
+
+def test_parse_search_reads_hits_highlights_and_facets() -> None:
+    resp = {
+        "hits": {
+            "total": {"value": 1, "relation": "eq"},
+            "hits": [
+                {
+                    "_id": "g1",
+                    "_score": 2.5,
+                    "_source": {"guid": "g1", "version": 2, "headline": "H", "orgs": ["Amazon"]},
+                    "highlight": {"body_fr": ["dans <em>Rivian</em>"], "body": ["dans <em>Rivian</em>"]},
+                }
+            ],
+        },
+        "aggregations": {"orgs": {"buckets": [{"key": "Amazon", "doc_count": 1}]}},
+    }
+    r = parse_search(resp)
+    assert r.total == 1 and r.hits[0].version == 2
+    assert r.hits[0].snippets == ["dans <em>Rivian</em>"]
+    assert r.facets["orgs"][0].value == "Amazon"
