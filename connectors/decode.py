@@ -46,9 +46,7 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise RefusedInput(
-                f"not valid {encoding} at byte {exc.start}", stage="decode"
-            ) from exc
+            raise RefusedInput(f"not valid {encoding} at byte {exc.start}", stage="decode") from exc
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return data.decode("utf-16")
     try:
@@ -60,6 +58,4 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
             hint = " (looks like Latin-1/CP1252: re-encode to UTF-8 or pass --encoding cp1252)"
         except UnicodeDecodeError:
             pass
-        raise RefusedInput(
-            f"not valid UTF-8 at byte {exc.start}{hint}", stage="decode"
-        ) from exc
+        raise RefusedInput(f"not valid UTF-8 at byte {exc.start}{hint}", stage="decode") from exc

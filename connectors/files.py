@@ -54,7 +54,9 @@ def read_file(
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)  # never load a huge file whole
     except OSError as exc:
-        return FileResult(path, b"", error=RefusedInput(f"cannot read: {exc.strerror}", stage="decode"))
+        return FileResult(
+            path, b"", error=RefusedInput(f"cannot read: {exc.strerror}", stage="decode")
+        )
     if size > max_bytes:
         reason = (
             f"document is {size / 1_048_576:.1f} MiB, over the {max_bytes / 1_048_576:.1f} MiB "
@@ -63,11 +65,17 @@ def read_file(
         return FileResult(path, data, error=RefusedInput(reason, stage="decode"))
     try:
         parsed = parse_document(
-            data, source=str(path), received_at=received_at, max_bytes=max_bytes,
-            encoding=encoding, fmt=fmt,
-        )  # fmt: skip
+            data,
+            source=str(path),
+            received_at=received_at,
+            max_bytes=max_bytes,
+            encoding=encoding,
+            fmt=fmt,
+        )
     except RefusedInput as exc:
         return FileResult(path, data, error=exc)
     except Exception as exc:  # a parser bug on odd input is still a refusal, not a crash
-        return FileResult(path, data, error=RefusedInput(f"parser error: {type(exc).__name__}: {exc}"))
+        return FileResult(
+            path, data, error=RefusedInput(f"parser error: {type(exc).__name__}: {exc}")
+        )
     return FileResult(path, data, format=parsed.format, dispatches=parsed.dispatches)

@@ -1,7 +1,7 @@
 """Money amounts in French and English, normalised to a value and an ISO 4217 code.
 
-    '700 millions de dollars' -> 700_000_000 USD     '$1.2bn'  -> 1_200_000_000 USD
-    '530 M€'                  -> 530_000_000 EUR     '2,5 milliards d'euros' -> 2.5e9 EUR
+'700 millions de dollars' -> 700_000_000 USD     '$1.2bn'  -> 1_200_000_000 USD
+'530 M€'                  -> 530_000_000 EUR     '2,5 milliards d'euros' -> 2.5e9 EUR
 """
 
 from __future__ import annotations
@@ -35,11 +35,26 @@ SUFFIXED = re.compile(
 )
 
 _SCALES: dict[str, float] = {
-    "k": 1e3, "mille": 1e3, "thousand": 1e3,
-    "m": 1e6, "mn": 1e6, "mio": 1e6, "mln": 1e6, "mlns": 1e6, "million": 1e6, "millions": 1e6,
-    "md": 1e9, "mds": 1e9, "mrd": 1e9, "mrds": 1e9, "milliard": 1e9, "milliards": 1e9,
-    "bn": 1e9, "trillion": 1e12, "trillions": 1e12,
-}  # fmt: skip
+    "k": 1e3,
+    "mille": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mio": 1e6,
+    "mln": 1e6,
+    "mlns": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "md": 1e9,
+    "mds": 1e9,
+    "mrd": 1e9,
+    "mrds": 1e9,
+    "milliard": 1e9,
+    "milliards": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "trillions": 1e12,
+}
 
 _CURRENCIES: list[tuple[str, str]] = [
     (r"canad|^c\$|cad", "CAD"),

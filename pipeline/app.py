@@ -47,10 +47,14 @@ app = faust.App(
     consumer_auto_offset_reset="earliest",
 )
 
-raw_topic = app.topic(settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions)
+raw_topic = app.topic(
+    settings.raw_topic, key_type=bytes, value_type=bytes, partitions=settings.raw_partitions
+)
 dispatches_topic = app.topic(settings.dispatches_topic, key_type=bytes, value_type=bytes)
 dlq_topic = app.topic(settings.dlq_topic, key_type=bytes, value_type=bytes)
-event_topics = {t: app.topic(settings.event_topic(t), key_type=bytes, value_type=bytes) for t in EVENT_TYPES}
+event_topics = {
+    t: app.topic(settings.event_topic(t), key_type=bytes, value_type=bytes) for t in EVENT_TYPES
+}
 
 _nlp_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp")
 _es: Any = None
@@ -84,10 +88,14 @@ async def handle_batch(values: list[bytes]) -> None:
         if d.guid in outcome.failed:
             dead.append(
                 dead_letter(
-                    encode(d), source=d.source, stage="index", error=outcome.failed[d.guid],
-                    keep_bytes=settings.dlq_payload_bytes, fmt=d.format,
+                    encode(d),
+                    source=d.source,
+                    stage="index",
+                    error=outcome.failed[d.guid],
+                    keep_bytes=settings.dlq_payload_bytes,
+                    fmt=d.format,
                 )
-            )  # fmt: skip
+            )
             continue
         if d.guid in stale:
             metrics.DISPATCHES.labels("stale_version").inc()
@@ -115,13 +123,17 @@ async def process(stream: AsyncIterable[bytes]) -> None:
 
 @app.page("/metrics")
 async def metrics_page(web: Any, request: Any) -> Any:
-    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    # aiohttp refuses a charset inside content_type; Prometheus reads this as its text format.
+    return web.bytes(
+        generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0] + "; version=0.0.4"
+    )
 
 
 def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
     import sys
 
     prepare_infrastructure(settings)  # topics and index templates exist before we consume
+    loglevel = {"warning": "warn", "critical": "crit"}.get(loglevel.lower(), loglevel.lower())
     argv = ["wire", "worker", "-l", loglevel]
     if web_port is not None:
         argv += ["--web-port", str(web_port)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,7 +21,11 @@ from rich.table import Table
 from connectors.files import expand_paths, read_file
 from pipeline.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="wirestream: wire feeds in, events and search out.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="wirestream: wire feeds in, events and search out.",
+)
 stack_app = typer.Typer(no_args_is_help=True, help="The local Kafka + Elasticsearch (noida-db).")
 app.add_typer(stack_app, name="stack")
 out = Console()
@@ -82,11 +85,19 @@ def stack_status() -> None:
 def parse(
     file: Path,
     fmt: Annotated[str | None, typer.Option("--format", help="Skip detection")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Decode plain text with this encoding")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Decode plain text with this encoding")
+    ] = None,
 ) -> None:
     """Print the parsed Dispatch(es) of FILE, one JSON line each. Exit 2 if unreadable."""
     s = get_settings()
-    r = read_file(file, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes, encoding=encoding, fmt=fmt)
+    r = read_file(
+        file,
+        received_at=datetime.now(UTC),
+        max_bytes=s.max_document_bytes,
+        encoding=encoding,
+        fmt=fmt,
+    )
     if r.error:
         raise _fail(f"{file}: {r.error.reason}", EXIT_REFUSED)
     for d in r.dispatches:
@@ -133,7 +144,9 @@ def extract(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders")],
     fmt: Annotated[str | None, typer.Option("--format", help="Skip detection")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Decode plain text with this encoding")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Decode plain text with this encoding")
+    ] = None,
 ) -> None:
     """Publish each dispatch in PATHS to the raw topic (keyed by guid).
 
@@ -141,7 +154,13 @@ def ingest(
     """
     from kafka.errors import KafkaError
 
-    from pipeline.kafka_io import dead_letter, dispatch_headers, encode, ensure_topics, make_producer
+    from pipeline.kafka_io import (
+        dead_letter,
+        dispatch_headers,
+        encode,
+        ensure_topics,
+        make_producer,
+    )
 
     s = get_settings()
     files = expand_paths(paths)
@@ -162,16 +181,32 @@ def ingest(
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
-            r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes, encoding=encoding, fmt=fmt)
+            r = read_file(
+                path,
+                received_at=datetime.now(UTC),
+                max_bytes=s.max_document_bytes,
+                encoding=encoding,
+                fmt=fmt,
+            )
             if r.error:
                 refused += 1
-                dl = dead_letter(r.data, source=str(path), stage=r.error.stage, error=r.error.reason,
-                                 keep_bytes=s.dlq_payload_bytes)  # fmt: skip
+                dl = dead_letter(
+                    r.data,
+                    source=str(path),
+                    stage=r.error.stage,
+                    error=r.error.reason,
+                    keep_bytes=s.dlq_payload_bytes,
+                )
                 futures.append(producer.send(s.dlq_topic, key=dl.id.encode(), value=encode(dl)))
                 err.print(f"[red]refused[/] {escape(str(path))}: {escape(r.error.reason)}")
             for d in r.dispatches:
                 futures.append(
-                    producer.send(s.raw_topic, key=d.guid.encode(), value=encode(d), headers=dispatch_headers(d))
+                    producer.send(
+                        s.raw_topic,
+                        key=d.guid.encode(),
+                        value=encode(d),
+                        headers=dispatch_headers(d),
+                    )
                 )
                 published += 1
             progress.advance(task)
@@ -219,7 +254,9 @@ def _render_search(result: object, query: str) -> None:
     for i, h in enumerate(result.hits, 1):
         when = (h.published or "")[:16].replace("T", " ")
         out.print(f"\n[bold]{i}. {escape(h.headline or h.guid)}[/]")
-        out.print(f"   [dim]{when} · {h.dateline_place or '-'} · {h.language or '?'} · {h.provider or '-'} · {h.guid}[/]")
+        out.print(
+            f"   [dim]{when} · {h.dateline_place or '-'} · {h.language or '?'} · {h.provider or '-'} · {h.guid}[/]"
+        )
         for snip in h.snippets[:2]:
             text = escape(snip).replace("<em>", "[bold yellow]").replace("</em>", "[/]")
             out.print(f"   … {text} …")
@@ -261,17 +298,31 @@ def search(
     if sort not in ("relevance", "time"):
         raise _fail("--sort is 'relevance' or 'time'", 2)
     q = SearchQuery(
-        text=query, orgs=org or [], people=person or [], places=place or [], event_types=event or [],
-        language=lang, since=since, until=until, size=size, sort=sort,  # type: ignore[arg-type]
+        text=query,
+        orgs=org or [],
+        people=person or [],
+        places=place or [],
+        event_types=event or [],
+        language=lang,
+        since=since,
+        until=until,
+        size=size,
+        sort=sort,
         include_killed=include_killed,
-    )  # fmt: skip
+    )
     es = make_es(s)
     try:
         if not es.indices.exists_alias(name=s.dispatch_alias):
-            raise _fail(f"no index {s.dispatch_alias} yet: start a worker (`wire worker`) or run `wire demo`", 1)
+            raise _fail(
+                f"no index {s.dispatch_alias} yet: start a worker (`wire worker`) or run `wire demo`",
+                1,
+            )
         result = run_search(es, s, q)
     except ESConnectionError:
-        raise _fail(f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`", EXIT_UNAVAILABLE) from None
+        raise _fail(
+            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
+            EXIT_UNAVAILABLE,
+        ) from None
     finally:
         es.close()
     if as_json:
@@ -306,9 +357,11 @@ def _start_background(name: str, args: list[str]) -> str:
         return f"{name} already running (pid {pid}, log {logfile})"
     with logfile.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", *args], stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "pipeline.cli", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     pidfile.write_text(str(proc.pid))
     return f"{name} started (pid {proc.pid}, log {logfile})"
 
@@ -323,7 +376,9 @@ def _wait_searchable(guids: set[str], timeout: float) -> int:
     try:
         while time.monotonic() < deadline:
             try:
-                resp = es.search(index=s.dispatch_alias, query={"ids": {"values": sorted(guids)}}, size=0)
+                resp = es.search(
+                    index=s.dispatch_alias, query={"ids": {"values": sorted(guids)}}, size=0
+                )
                 found = int(resp["hits"]["total"]["value"])
             except Exception:
                 found = 0
@@ -350,7 +405,7 @@ def demo(
     except stack.StackError as exc:
         raise _fail(str(exc)) from None
     out.print(_start_background("worker", ["worker"]))
-    guids = set()
+    guids: set[str] = set()
     for path in expand_paths([samples]):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)
         guids.update(d.guid for d in r.dispatches)
@@ -359,14 +414,32 @@ def demo(
     except typer.Exit as exc:  # refused samples are reported above; keep going
         if exc.exit_code not in (0, EXIT_REFUSED):
             raise
-    with out.status(f"waiting for {len(guids)} dispatch(es) to be searchable (first start loads spaCy)…"):
+    with out.status(
+        f"waiting for {len(guids)} dispatch(es) to be searchable (first start loads spaCy)…"
+    ):
         found = _wait_searchable(guids, timeout)
     out.print(f"{found}/{len(guids)} dispatch(es) searchable in {s.dispatch_alias}\n")
-    search(query=query, org=None, person=None, place=None, event=None, lang=None, since=None,
-           until=None, size=5, sort="relevance", include_killed=False, as_json=False)  # fmt: skip
-    out.print("\nnext: [bold]wire search 'Amazon' --org Amazon[/] · [bold]wire stop[/] to stop everything")
+    search(
+        query=query,
+        org=None,
+        person=None,
+        place=None,
+        event=None,
+        lang=None,
+        since=None,
+        until=None,
+        size=5,
+        sort="relevance",
+        include_killed=False,
+        as_json=False,
+    )
+    out.print(
+        "\nnext: [bold]wire search 'Amazon' --org Amazon[/] · [bold]wire stop[/] to stop everything"
+    )
     if found < len(guids):
-        raise _fail(f"only {found} of {len(guids)} sample dispatches became searchable; see .wirestream/worker.log")
+        raise _fail(
+            f"only {found} of {len(guids)} sample dispatches became searchable; see .wirestream/worker.log"
+        )
 
 
 @app.command()

@@ -1,10 +1,10 @@
 """Date expressions in French and English, resolved against the dispatch date.
 
-    'jeudi' / 'on Thursday'   -> the latest such day on or before the dispatch date
-    'le 1er avril'            -> the 1 April nearest to the dispatch date
-    'mi-février', 'early Feb' -> an approximate day in the nearest such month
-    'en novembre dernier'     -> the previous November;  'en 2020' -> a year
-    'next week', 'hier'       -> relative to the dispatch date
+'jeudi' / 'on Thursday'   -> the latest such day on or before the dispatch date
+'le 1er avril'            -> the 1 April nearest to the dispatch date
+'mi-février', 'early Feb' -> an approximate day in the nearest such month
+'en novembre dernier'     -> the previous November;  'en 2020' -> a year
+'next week', 'hier'       -> relative to the dispatch date
 """
 
 from __future__ import annotations
@@ -90,9 +90,15 @@ def _year(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
 
 
 _RELATIVE_DAYS = {
-    "aujourd'hui": 0, "today": 0, "hier": -1, "yesterday": -1, "demain": 1, "tomorrow": 1,
-    "avant-hier": -2, "après-demain": 2,
-}  # fmt: skip
+    "aujourd'hui": 0,
+    "today": 0,
+    "hier": -1,
+    "yesterday": -1,
+    "demain": 1,
+    "tomorrow": 1,
+    "avant-hier": -2,
+    "après-demain": 2,
+}
 
 
 def _relative(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
@@ -135,10 +141,10 @@ _PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
     ),
     (
         re.compile(
-            rf"\b(?:en|in|last|next)\s+(?P<month>janvier|février|fevrier|mars|avril|mai|juin|"
-            rf"juillet|août|aout|septembre|octobre|novembre|décembre|decembre|January|February|"
-            rf"March|April|May|June|July|August|September|October|November|December)"
-            rf"(?:\s+(?P<year>\d{{4}}))?(?:\s+(?P<rel>dernier|prochain))?\b",
+            r"\b(?:en|in|last|next)\s+(?P<month>janvier|février|fevrier|mars|avril|mai|juin|"
+            r"juillet|août|aout|septembre|octobre|novembre|décembre|decembre|January|February|"
+            r"March|April|May|June|July|August|September|October|November|December)"
+            r"(?:\s+(?P<year>\d{4}))?(?:\s+(?P<rel>dernier|prochain))?\b",
             re.IGNORECASE,
         ),
         lambda m, ref: _month(_fold_rel(m), ref),
@@ -204,7 +210,7 @@ def extract_dates(text: str, reference: date) -> list[DateMention]:
                 DateMention(
                     text=m.group(0),
                     value=value,
-                    granularity=granularity,  # type: ignore[arg-type]
+                    granularity=granularity,
                     start=start,
                     end=end,
                 )

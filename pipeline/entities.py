@@ -20,12 +20,19 @@ from spacy.tokens import Doc
 from schemas import Entity, EntityType
 
 _LABELS: dict[str, EntityType] = {
-    "PER": EntityType.PER, "PERSON": EntityType.PER,
+    "PER": EntityType.PER,
+    "PERSON": EntityType.PER,
     "ORG": EntityType.ORG,
-    "LOC": EntityType.LOC, "GPE": EntityType.LOC, "FAC": EntityType.LOC,
-    "MISC": EntityType.MISC, "NORP": EntityType.MISC, "PRODUCT": EntityType.MISC,
-    "EVENT": EntityType.MISC, "WORK_OF_ART": EntityType.MISC, "LAW": EntityType.MISC,
-}  # fmt: skip
+    "LOC": EntityType.LOC,
+    "GPE": EntityType.LOC,
+    "FAC": EntityType.LOC,
+    "MISC": EntityType.MISC,
+    "NORP": EntityType.MISC,
+    "PRODUCT": EntityType.MISC,
+    "EVENT": EntityType.MISC,
+    "WORK_OF_ART": EntityType.MISC,
+    "LAW": EntityType.MISC,
+}
 
 _HONORIFIC = re.compile(r"^(?:M\.|Mme|Mlle|Me|Dr|Pr|Mr\.?|Mrs\.?|Ms\.?|Sir|Lord)\s+")
 _ORG_NOUNS = (
@@ -183,7 +190,9 @@ def resolve_entities(text: str, mentions: list[EntityMention]) -> list[Entity]:
             if c.type != type_:
                 continue
             for n in c.names:
-                if type_ == EntityType.PER and (n.endswith(" " + key_name) or key_name.endswith(" " + n)):
+                if type_ == EntityType.PER and (
+                    n.endswith(" " + key_name) or key_name.endswith(" " + n)
+                ):
                     return ci
                 if type_ == EntityType.ORG and (_acronym(n) == key_name or _acronym(key_name) == n):
                     return ci

@@ -51,7 +51,9 @@ class _Ctx:
     def before(self, t: EntityType) -> list[EntityMention]:
         return [m for m in self.of_type(t) if m.end <= self.trigger_start]
 
-    def after(self, t: EntityType, preps: str | None = None, window: int = 80) -> list[EntityMention]:
+    def after(
+        self, t: EntityType, preps: str | None = None, window: int = 80
+    ) -> list[EntityMention]:
         out = []
         for m in self.of_type(t):
             if m.start < self.trigger_end or m.start - self.trigger_end > window:
@@ -100,10 +102,9 @@ def _departure(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
     if not person:
         return None
-    org = (
-        ctx.after(EntityType.ORG, rf"{_DIRECT}|\bde|\bd'|\bd’|\bfrom|\bchez", window=40)
-        or ctx.before(EntityType.ORG)
-    )
+    org = ctx.after(
+        EntityType.ORG, rf"{_DIRECT}|\bde|\bd'|\bd’|\bfrom|\bchez", window=40
+    ) or ctx.before(EntityType.ORG)
     roles: Roles = {"person": person}
     if org:
         roles["organization"] = [org[0] if org[0].start > ctx.trigger_start else org[-1]]
@@ -121,7 +122,9 @@ _GENERIC_UNIT = re.compile(
 def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
     org = ctx.after(EntityType.ORG, window=60)
-    if not org and re.search(r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I):
+    if not org and re.search(
+        r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I
+    ):
         org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
     if not org and _GENERIC_UNIT.match(ctx.text[ctx.trigger_end : ctx.trigger_end + 60]):
         # 'joins the group', 'rejoint la division commerciale': the story's own company
@@ -168,11 +171,15 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
     orgs_before = [m for m in ctx.before(EntityType.ORG) if m not in lead]
     if _RAISE.match(ctx.trigger.group(0)):
         target = orgs_before[-1:]
-        investors = lead + [m for m in ctx.after(EntityType.ORG, r"auprès de|from|with|avec", 120)
-                            if m not in lead]  # fmt: skip
+        investors = lead + [
+            m for m in ctx.after(EntityType.ORG, r"auprès de|from|with|avec", 120) if m not in lead
+        ]
     else:
-        target = [m for m in ctx.after(EntityType.ORG, r"par|\bby|\bfor|\bde|\bpour", window=120)
-                  if m not in lead][:1]  # fmt: skip
+        target = [
+            m
+            for m in ctx.after(EntityType.ORG, r"par|\bby|\bfor|\bde|\bpour", window=120)
+            if m not in lead
+        ][:1]
         investors = lead + [m for m in orgs_before if m not in target]
     if _PARTICIPATE.search(ctx.sentence.text) and not target:
         # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
@@ -190,7 +197,10 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
 def _acquisition(ctx: _Ctx) -> tuple[Roles, float] | None:
     acquirer = ctx.before(EntityType.ORG)
     target = ctx.after(EntityType.ORG, window=80)
-    passive = re.search(r"\b(?:par|by)\s*$", ctx.text[ctx.trigger_end : (target[0].start if target else ctx.trigger_end)])
+    passive = re.search(
+        r"\b(?:par|by)\s*$",
+        ctx.text[ctx.trigger_end : (target[0].start if target else ctx.trigger_end)],
+    )
     if passive and target and acquirer:
         acquirer, target = target, acquirer
     if not acquirer or not target:
@@ -269,7 +279,9 @@ HEARSAY = _rx(
 
 
 def _event_id(guid: str, type_: str, roles: Roles) -> str:
-    key = "|".join(f"{r}={','.join(sorted(m.entity_id for m in ms))}" for r, ms in sorted(roles.items()))
+    key = "|".join(
+        f"{r}={','.join(sorted(m.entity_id for m in ms))}" for r, ms in sorted(roles.items())
+    )
     return hashlib.sha1(f"{guid}|{type_}|{key}".encode()).hexdigest()[:20]
 
 
@@ -315,13 +327,17 @@ def extract_events(
                     earlier = [e for e in events.values() if e.type == rule.type]
                     if earlier:  # participants of the round the story already told
                         known_ids = {r.entity_id for r in earlier[-1].roles.get("investor", [])}
-                        extra = [r for r in _role_view(roles)["investor"] if r.entity_id not in known_ids]
+                        extra = [
+                            r for r in _role_view(roles)["investor"] if r.entity_id not in known_ids
+                        ]
                         earlier[-1].roles.setdefault("investor", []).extend(extra)
                     break
                 amount = None
                 if rule.wants_amount:
                     in_amounts = [a for a in amounts if sent.start <= a.start < sent.end]
-                    amount = min(in_amounts, key=lambda a: abs(a.start - ctx.trigger_start), default=None)
+                    amount = min(
+                        in_amounts, key=lambda a: abs(a.start - ctx.trigger_start), default=None
+                    )
                 when = [d for d in dates if sent.start <= d.start < sent.end]
                 eid = _event_id(dispatch.guid, rule.type, roles)
                 if eid in events:

@@ -38,16 +38,37 @@ def _text(analyzer: str = "standard") -> dict[str, Any]:
 
 def dispatch_mappings() -> dict[str, Any]:
     props: dict[str, Any] = {
-        "guid": _KW, "version": {"type": "integer"}, "pubstatus": _KW, "edit_kind": _KW,
-        "published": _DATE, "versioncreated": _DATE, "received_at": _DATE, "indexed_at": _DATE,
-        "language": _KW, "urgency": {"type": "integer"}, "format": _KW, "source": _KW,
+        "guid": _KW,
+        "version": {"type": "integer"},
+        "pubstatus": _KW,
+        "edit_kind": _KW,
+        "published": _DATE,
+        "versioncreated": _DATE,
+        "received_at": _DATE,
+        "indexed_at": _DATE,
+        "language": _KW,
+        "urgency": {"type": "integer"},
+        "format": _KW,
+        "source": _KW,
         "headline": {**_text(), "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
-        "body": _text(), "slugline": _KW, "dateline_place": _KW, "provider": _KW,
-        "sources": _KW, "signature": _KW, "subjects": _KW, "content_hash": _KW,
-        "orgs": _KW, "people": _KW, "places": _KW, "misc": _KW, "entity_ids": _KW,
-        "event_types": _KW, "amount_values": {"type": "double"}, "currencies": _KW,
+        "body": _text(),
+        "slugline": _KW,
+        "dateline_place": _KW,
+        "provider": _KW,
+        "sources": _KW,
+        "signature": _KW,
+        "subjects": _KW,
+        "content_hash": _KW,
+        "orgs": _KW,
+        "people": _KW,
+        "places": _KW,
+        "misc": _KW,
+        "entity_ids": _KW,
+        "event_types": _KW,
+        "amount_values": {"type": "double"},
+        "currencies": _KW,
         "dispatch": _OFF,
-    }  # fmt: skip
+    }
     for lang, analyzer in LANG_ANALYZERS.items():
         props[f"headline_{lang}"] = _text(analyzer)
         props[f"body_{lang}"] = _text(analyzer)
@@ -56,18 +77,32 @@ def dispatch_mappings() -> dict[str, Any]:
 
 def event_mappings() -> dict[str, Any]:
     props: dict[str, Any] = {
-        "id": _KW, "type": _KW, "dispatch_guid": _KW, "dispatch_version": {"type": "integer"},
-        "language": _KW, "entity_ids": _KW, "entity_names": _KW, "roles": _KW,
-        "amount_value": {"type": "double"}, "currency": _KW, "dates": _DATE,
-        "evidence": _text(), "confidence": {"type": "float"}, "versioncreated": _DATE,
-        "indexed_at": _DATE, "event": _OFF,
-    }  # fmt: skip
+        "id": _KW,
+        "type": _KW,
+        "dispatch_guid": _KW,
+        "dispatch_version": {"type": "integer"},
+        "language": _KW,
+        "entity_ids": _KW,
+        "entity_names": _KW,
+        "roles": _KW,
+        "amount_value": {"type": "double"},
+        "currency": _KW,
+        "dates": _DATE,
+        "evidence": _text(),
+        "confidence": {"type": "float"},
+        "versioncreated": _DATE,
+        "indexed_at": _DATE,
+        "event": _OFF,
+    }
     return {"dynamic": "strict", "properties": props}
 
 
 def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     """Index templates by name, so every index behind the aliases gets the mappings."""
-    idx_settings = {"number_of_shards": 1, "number_of_replicas": 0 if settings.replication_factor == 1 else 1}
+    idx_settings = {
+        "number_of_shards": 1,
+        "number_of_replicas": 0 if settings.replication_factor == 1 else 1,
+    }
     return {
         f"{settings.dispatch_alias}-template": {
             "index_patterns": [f"{settings.dispatch_alias}-*"],
@@ -236,7 +271,9 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
             es.indices.put_alias(index=index, name=alias)
 
 
-async def write_batch(es: AsyncElasticsearch, settings: Settings, dispatches: Sequence[Dispatch]) -> BulkOutcome:
+async def write_batch(
+    es: AsyncElasticsearch, settings: Settings, dispatches: Sequence[Dispatch]
+) -> BulkOutcome:
     if not dispatches:
         return BulkOutcome()
     resp = await es.bulk(operations=bulk_operations(settings, dispatches), refresh="wait_for")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -61,10 +62,8 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
             if name not in existing
         ]
         if new:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent creator won
                 admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()
 
@@ -86,7 +85,7 @@ def dead_letter(
     kept = data[:keep_bytes]
     return DeadLetter(
         id=uuid.uuid4().hex,
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         error=error,
         source=source,
         format=fmt,

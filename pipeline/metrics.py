@@ -7,7 +7,9 @@ from prometheus_client import Counter, Histogram
 DISPATCHES = Counter("wire_dispatches_total", "Dispatches by outcome", ["outcome"])
 DEAD_LETTERS = Counter("wire_dead_letters_total", "Dead letters by stage", ["stage"])
 EVENTS = Counter("wire_events_total", "Events published by type", ["type"])
-CONNECTOR_DOCS = Counter("wire_connector_documents_total", "Documents read", ["connector", "outcome"])
+CONNECTOR_DOCS = Counter(
+    "wire_connector_documents_total", "Documents read", ["connector", "outcome"]
+)
 STAGE_SECONDS = Histogram("wire_stage_seconds", "Batch time per stage", ["stage"])
 PUBLISH_TO_INDEXED = Histogram(
     "wire_publish_to_indexed_seconds",

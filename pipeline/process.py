@@ -44,7 +44,13 @@ def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
                 f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
             )
             out.dead.append(
-                dead_letter(raw, source=_source_of(raw), stage="validate", error=reason, keep_bytes=keep_bytes)
+                dead_letter(
+                    raw,
+                    source=_source_of(raw),
+                    stage="validate",
+                    error=reason,
+                    keep_bytes=keep_bytes,
+                )
             )
             continue
         try:
@@ -52,7 +58,9 @@ def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
         except Exception as exc:  # a bug in one dispatch's normalisation must not stop the rest
             log.exception("normalise failed for %s", d.guid)
             out.dead.append(
-                dead_letter(raw, source=d.source, stage="normalise", error=repr(exc), keep_bytes=keep_bytes)
+                dead_letter(
+                    raw, source=d.source, stage="normalise", error=repr(exc), keep_bytes=keep_bytes
+                )
             )
     return out
 

@@ -77,8 +77,12 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
                 }
             }
         )
-    for fld, values in (("orgs", q.orgs), ("people", q.people), ("places", q.places),
-                        ("event_types", q.event_types)):  # fmt: skip
+    for fld, values in (
+        ("orgs", q.orgs),
+        ("people", q.people),
+        ("places", q.places),
+        ("event_types", q.event_types),
+    ):
         for v in values:  # every value must match (AND), as a facet drill-down does
             filters.append({"term": {fld: v}})
     if q.language:
@@ -104,9 +108,13 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         "size": q.size,
         "track_total_hits": True,
         "_source": {"excludes": ["dispatch", "body*"]},
-        "aggs": {name: {"terms": {"field": fld, "size": q.facet_size}} for name, fld in FACETS.items()},
+        "aggs": {
+            name: {"terms": {"field": fld, "size": q.facet_size}} for name, fld in FACETS.items()
+        },
         "highlight": {
-            "fields": {f: {"number_of_fragments": 2, "fragment_size": 160} for f in HIGHLIGHT_FIELDS},
+            "fields": {
+                f: {"number_of_fragments": 2, "fragment_size": 160} for f in HIGHLIGHT_FIELDS
+            },
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
         },
@@ -144,7 +152,10 @@ def parse_search(resp: dict[str, Any]) -> SearchResult:
         )
     total = resp.get("hits", {}).get("total", 0)
     facets = {
-        name: [FacetBucket(value=str(b["key"]), count=int(b["doc_count"])) for b in agg.get("buckets", [])]
+        name: [
+            FacetBucket(value=str(b["key"]), count=int(b["doc_count"]))
+            for b in agg.get("buckets", [])
+        ]
         for name, agg in (resp.get("aggregations") or {}).items()
     }
     return SearchResult(

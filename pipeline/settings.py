@@ -39,7 +39,9 @@ class Settings(BaseSettings):
 
     # Input limits
     max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    dlq_payload_bytes: int = Field(default=256 * 1024, ge=0, description="Bytes kept in a DLQ record")
+    dlq_payload_bytes: int = Field(
+        default=256 * 1024, ge=0, description="Bytes kept in a DLQ record"
+    )
 
     # Local stack / services
     stack_dir: Path = Path(".wirestream/stack")

@@ -74,7 +74,9 @@ def kafka_answers(settings: Settings) -> bool:
 def binary() -> str:
     found = shutil.which("noida-db") or str(Path(sys.executable).parent / "noida-db")
     if not Path(found).exists():
-        raise StackError("noida-db is not installed: run `pip install -e .` (it pins noida-db==0.2.3)")
+        raise StackError(
+            "noida-db is not installed: run `pip install -e .` (it pins noida-db==0.2.3)"
+        )
     return found
 
 
@@ -97,10 +99,17 @@ def up(settings: Settings, timeout: float = 30.0) -> str:
     data_dir = settings.stack_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
-        binary(), "up", "--only", "kafka,elasticsearch",
-        "--kafka-port", str(kafka.port), "--elasticsearch-port", str(es.port),
-        "--data-dir", str(data_dir),
-    ]  # fmt: skip
+        binary(),
+        "up",
+        "--only",
+        "kafka,elasticsearch",
+        "--kafka-port",
+        str(kafka.port),
+        "--elasticsearch-port",
+        str(es.port),
+        "--data-dir",
+        str(data_dir),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]

@@ -2,8 +2,8 @@
 
 from schemas.dispatch import (
     Amount,
-    DateMention,
     Dateline,
+    DateMention,
     DeadLetter,
     Dispatch,
     EditKind,

@@ -35,15 +35,23 @@ def test_amounts(text: str, lang: str, value: float | None, currency: str | None
 
 
 def test_plain_numbers_are_not_money() -> None:
-    assert extract_amounts("Mme Boler Davis, qui a passé 25 ans chez GM, rejoint Amazon.", "fr") == []
+    assert (
+        extract_amounts("Mme Boler Davis, qui a passé 25 ans chez GM, rejoint Amazon.", "fr") == []
+    )
     assert extract_amounts("Shares rose 2.4 percent in 2026", "en") == []
 
 
 @pytest.mark.parametrize(
     ("raw", "lang", "value"),
-    [("2,5", "fr", 2.5), ("1,200", "en", 1200), ("1 200", "fr", 1200), ("1.200.000", "fr", 1_200_000),
-     ("1,234.5", "en", 1234.5), ("1.234,5", "fr", 1234.5)],
-)  # fmt: skip
+    [
+        ("2,5", "fr", 2.5),
+        ("1,200", "en", 1200),
+        ("1 200", "fr", 1200),
+        ("1.200.000", "fr", 1_200_000),
+        ("1,234.5", "en", 1234.5),
+        ("1.234,5", "fr", 1234.5),
+    ],
+)
 def test_number_conventions(raw: str, lang: str, value: float) -> None:
     assert parse_number(raw, lang) == value
 

@@ -14,7 +14,9 @@ from tests.helpers import FIXTURES, SEED
 
 
 def _parse(data: bytes, **kw: object) -> object:
-    return parse_document(data, source="t", received_at=datetime.now(UTC), max_bytes=1_000_000, **kw)  # type: ignore[arg-type]
+    return parse_document(
+        data, source="t", received_at=datetime.now(UTC), max_bytes=1_000_000, **kw
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,10 @@ def test_seed_entities_are_typed_and_merged(seed: Dispatch) -> None:
 
 def test_seed_events(seed: Dispatch) -> None:
     departure = _only(seed, "personnel.departure")
-    assert _roles(departure) == {"person": ["Alicia Boler Davis"], "organization": ["General Motors"]}
+    assert _roles(departure) == {
+        "person": ["Alicia Boler Davis"],
+        "organization": ["General Motors"],
+    }
     assert "2019-04-01" in [d.value.isoformat() for d in departure.dates if d.value]
 
     hire = _only(seed, "personnel.hire")
@@ -74,9 +77,19 @@ def test_english_acquisition_round_hire_departure() -> None:
     assert _roles(acq) == {"acquirer": ["Stellantis"], "target": ["Verkor"]}
     assert acq.amount is not None and (acq.amount.value, acq.amount.currency) == (2.1e9, "EUR")
     fr = _only(d, "funding_round")
-    assert _roles(fr) == {"target": ["Verkor"], "investor": ["Renault"], "lead_investor": ["Renault"]}
-    assert _roles(_only(d, "personnel.hire")) == {"person": ["Sophie Marchand"], "organization": ["Stellantis"]}
-    assert _roles(_only(d, "personnel.departure")) == {"person": ["Marc Olivier"], "organization": ["Stellantis"]}
+    assert _roles(fr) == {
+        "target": ["Verkor"],
+        "investor": ["Renault"],
+        "lead_investor": ["Renault"],
+    }
+    assert _roles(_only(d, "personnel.hire")) == {
+        "person": ["Sophie Marchand"],
+        "organization": ["Stellantis"],
+    }
+    assert _roles(_only(d, "personnel.departure")) == {
+        "person": ["Marc Olivier"],
+        "organization": ["Stellantis"],
+    }
 
 
 def test_round_participants_join_the_round_told_before() -> None:

@@ -27,7 +27,12 @@ def test_document_has_facets_and_language_fields(seed: Dispatch) -> None:
     assert "Alicia Boler Davis" in doc["people"]
     assert doc["places"][0] == "New York"
     assert 700e6 in doc["amount_values"]
-    assert doc["event_types"] == ["funding_round", "investment", "personnel.departure", "personnel.hire"]
+    assert doc["event_types"] == [
+        "funding_round",
+        "investment",
+        "personnel.departure",
+        "personnel.hire",
+    ]
     assert doc["body_fr"] == seed.text and "body_en" not in doc
     assert Dispatch.model_validate(doc["dispatch"]) == seed
     assert set(doc) <= set(dispatch_mappings()["properties"])  # mapping is strict
@@ -37,7 +42,12 @@ def test_bulk_uses_guid_ids_and_external_versions(seed: Dispatch) -> None:
     s = Settings(index_prefix="t")
     ops = bulk_operations(s, [seed.model_copy(update={"version": 3})])
     head = ops[0]["index"]
-    assert head == {"_index": "t-dispatches", "_id": seed.guid, "version": 3, "version_type": "external_gte"}
+    assert head == {
+        "_index": "t-dispatches",
+        "_id": seed.guid,
+        "version": 3,
+        "version_type": "external_gte",
+    }
     event_heads = [o["index"] for o in ops[2::2]]
     assert {h["_index"] for h in event_heads} == {"t-events"}
     assert len(event_heads) == len(seed.events)
@@ -47,16 +57,37 @@ def test_bulk_outcome_separates_stale_versions_from_failures() -> None:
     resp = {
         "items": [
             {"index": {"_id": "a", "status": 201}},
-            {"index": {"_id": "b", "status": 409, "error": {"type": "version_conflict_engine_exception"}}},
-            {"index": {"_id": "c", "status": 400, "error": {"type": "mapper_parsing_exception", "reason": "bad"}}},
+            {
+                "index": {
+                    "_id": "b",
+                    "status": 409,
+                    "error": {"type": "version_conflict_engine_exception"},
+                }
+            },
+            {
+                "index": {
+                    "_id": "c",
+                    "status": 400,
+                    "error": {"type": "mapper_parsing_exception", "reason": "bad"},
+                }
+            },
         ]
     }
     out = bulk_outcome(resp)
-    assert (out.indexed, out.stale, out.failed) == (1, ["b"], {"c": "mapper_parsing_exception: bad"})
+    assert (out.indexed, out.stale, out.failed) == (
+        1,
+        ["b"],
+        {"c": "mapper_parsing_exception: bad"},
+    )
 
 
 def test_search_body_filters_and_safety() -> None:
-    q = SearchQuery(text='Rivian AND (("', orgs=["Amazon"], language="fr", since=datetime(2019, 1, 1, tzinfo=UTC))
+    q = SearchQuery(
+        text='Rivian AND (("',
+        orgs=["Amazon"],
+        language="fr",
+        since=datetime(2019, 1, 1, tzinfo=UTC),
+    )
     body = build_search(q)
     must = body["query"]["bool"]["must"][0]["simple_query_string"]
     assert must["query"] == 'Rivian AND (("'  # syntax errors are tolerated by simple_query_string
@@ -85,7 +116,10 @@ def test_parse_search_reads_hits_highlights_and_facets() -> None:
                     "_id": "g1",
                     "_score": 2.5,
                     "_source": {"guid": "g1", "version": 2, "headline": "H", "orgs": ["Amazon"]},
-                    "highlight": {"body_fr": ["dans <em>Rivian</em>"], "body": ["dans <em>Rivian</em>"]},
+                    "highlight": {
+                        "body_fr": ["dans <em>Rivian</em>"],
+                        "body": ["dans <em>Rivian</em>"],
+                    },
                 }
             ],
         },

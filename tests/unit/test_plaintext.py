@@ -46,7 +46,10 @@ def test_copy_without_dateline_keeps_all_paragraphs() -> None:
     text = "Les marchés européens ont ouvert en baisse lundi.\n\nLe CAC 40 perdait 1,2%."
     [d] = parse_plaintext(text, source="t", received_at=datetime.now(UTC))
     assert d.dateline.place is None
-    assert d.body == ["Les marchés européens ont ouvert en baisse lundi.", "Le CAC 40 perdait 1,2%."]
+    assert d.body == [
+        "Les marchés européens ont ouvert en baisse lundi.",
+        "Le CAC 40 perdait 1,2%.",
+    ]
 
 
 def test_every_bundled_sample_parses() -> None:
@@ -61,7 +64,9 @@ def test_parser_never_crashes_and_keeps_words(text: str) -> None:
     dispatches = parse_plaintext(text, source="fuzz", received_at=datetime.now(UTC))
     assert len(dispatches) == 1
     d = dispatches[0]
-    kept = " ".join([d.slugline or "", d.headline or "", d.dateline.text or "", *d.body, d.signature or ""])
+    kept = " ".join(
+        [d.slugline or "", d.headline or "", d.dateline.text or "", *d.body, d.signature or ""]
+    )
     for word in text.split():
         if word.strip("-–—()") and len(word) > 3:
             assert word.strip("-–—") in kept or word in (d.credit or "")

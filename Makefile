@@ -1,0 +1,42 @@
+# The two commands of wirestream:
+#   make run   set up everything, start the local stack + worker + API, replay samples/, show a search
+#   make test  lint, type-check, and run the whole test suite (unit + integration on a real local stack)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test setup lint unit integration stop bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/wire demo
+
+stop: $(STAMP)
+	$(BIN)/wire stop
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+test: lint
+	$(BIN)/pytest tests
+
+clean:
+	rm -rf $(VENV) .wirestream .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,131 @@
+"""A real Kafka + Elasticsearch for the session, and a real pipeline worker.
+
+By default the project's own stack manager starts noida-db on free ports in a
+temporary folder. With WIRE_TEST_EXTERNAL=1 the tests use the WIRE_KAFKA_BOOTSTRAP
+/ WIRE_ES_URL of the environment instead (real clusters), unchanged. Every session
+uses its own topic prefix, index prefix and consumer group.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from pipeline import stack
+from pipeline.index import make_es
+from pipeline.settings import Settings
+from tests.helpers import ROOT
+
+EXTERNAL = os.environ.get("WIRE_TEST_EXTERNAL") == "1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def wire_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "WIRE_TOPIC_PREFIX": f"test{run}",
+        "WIRE_INDEX_PREFIX": f"test{run}",
+        "WIRE_CONSUMER_GROUP": f"wirestream-test-{run}",
+        "WIRE_WORKER_WEB_PORT": str(free_port()),
+        "WIRE_RAW_PARTITIONS": "2",
+    }
+    if not EXTERNAL:
+        env |= {
+            "WIRE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+            "WIRE_ES_URL": f"http://127.0.0.1:{free_port()}",
+            "WIRE_STACK_DIR": str(tmp_path_factory.mktemp("stack")),
+        }
+    return env
+
+
+@pytest.fixture(scope="session")
+def settings(wire_env: dict[str, str]) -> Iterator[Settings]:
+    s = Settings(**{k.removeprefix("WIRE_").lower(): v for k, v in wire_env.items()})  # type: ignore[arg-type]
+    if not EXTERNAL:
+        print(stack.up(s))
+    yield s
+    if not EXTERNAL:
+        stack.down(s)
+
+
+@pytest.fixture(scope="session")
+def es(settings: Settings) -> Iterator[Elasticsearch]:
+    client = make_es(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def run_wire(wire_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", *args],
+            cwd=ROOT,
+            env=os.environ | wire_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def worker(
+    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning"],
+            cwd=ROOT,
+            env=os.environ | wire_env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    es = make_es(settings)
+    try:  # the worker creates templates and aliases before it consumes
+        while not es.indices.exists_alias(name=settings.dispatch_alias):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    finally:
+        es.close()
+    time.sleep(2)
+    if proc.poll() is not None:
+        raise RuntimeError(f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+    yield log
+    if proc.poll() is not None:
+        raise RuntimeError(f"worker died during the session:\n{log.read_text()[-3000:]}")
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for(check: Callable[[], object], timeout: float = 90, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")

@@ -1,0 +1,35 @@
+"""The stack manager's promises: idempotent `up`, a clear error when a port is taken."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from pipeline import stack
+from pipeline.settings import Settings
+from tests.integration.conftest import EXTERNAL, free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.skipif(EXTERNAL, reason="only for the local stack")
+def test_up_twice_is_a_no_op(settings: Settings) -> None:
+    assert stack.up(settings).startswith("stack already running")
+    assert stack.status(settings) == {"kafka": True, "elasticsearch": True}
+
+
+def test_port_taken_by_something_else_is_a_one_line_error(tmp_path: object) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        s = Settings(
+            kafka_bootstrap=f"127.0.0.1:{port}",
+            es_url=f"http://127.0.0.1:{free_port()}",
+            stack_dir=tmp_path,
+        )  # type: ignore[arg-type]
+        with pytest.raises(
+            stack.StackError, match=f"port {port} \\(kafka\\) is taken by another process"
+        ):
+            stack.up(s, timeout=5)
