@@ -26,9 +26,10 @@ def parse_xml(data: bytes) -> Element:
     declaration (or BOM) decides how it is decoded.
     """
     try:
-        return defused_fromstring(
+        root: Element = defused_fromstring(
             data, forbid_dtd=False, forbid_entities=True, forbid_external=True
         )
+        return root
     except DefusedXmlException as exc:
         raise RefusedInput(f"hostile XML refused: {type(exc).__name__} ({exc})") from exc
     except ET.ParseError as exc:
@@ -148,7 +149,7 @@ def dateline_from_text(value: str | None, reference: datetime) -> tuple[Dateline
     """A separate dateline element: 'New York, 21 fév 2019 (AFP) -' or just 'New York'."""
     if not value:
         return Dateline(), None
-    dl, credit, rest = split_dateline(value.strip() + " x", reference)
+    dl, credit, _rest = split_dateline(value.strip() + " x", reference)
     if dl.place:
         return dl, credit
     place = value.split(",")[0].strip(" -–—")

@@ -48,7 +48,10 @@ def decode_text(data: bytes, encoding: str | None = None) -> str:
         except UnicodeDecodeError as exc:
             raise RefusedInput(f"not valid {encoding} at byte {exc.start}", stage="decode") from exc
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise RefusedInput(f"not valid UTF-16 at byte {exc.start}", stage="decode") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

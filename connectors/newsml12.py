@@ -36,7 +36,8 @@ def _item(item: Element, envelope: Element | None, source: str, received_at: dat
     mgmt = first(item, "NewsManagement")
     status = (attr(first(mgmt, "Status"), "FormalName") or "Usable").lower()
     instructions = " ".join(
-        attr(i, "FormalName") or "" for i in descendants(mgmt, "Instruction") if mgmt is not None
+        attr(i, "FormalName") or ""
+        for i in (descendants(mgmt, "Instruction") if mgmt is not None else [])
     )
     lines = first(item, "NewsComponent", "NewsLines")
     headline = text(first(lines, "HeadLine"))

@@ -16,6 +16,10 @@ def _str(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _item(obj: Any, source: str, received_at: datetime) -> Dispatch:
     if not isinstance(obj, dict):
         raise RefusedInput("ninjs item is not a JSON object")
@@ -23,7 +27,7 @@ def _item(obj: Any, source: str, received_at: datetime) -> Dispatch:
     if not guid:
         raise RefusedInput("ninjs item has no 'uri' (or 'guid')")
     headline = _str(obj.get("headline"))
-    if headline is None and isinstance(obj.get("headlines"), list):  # ninjs 2.x
+    if headline is None and _list(obj.get("headlines")):  # ninjs 2.x
         headline = next(
             (_str(h.get("value")) for h in obj["headlines"] if isinstance(h, dict)), None
         )
@@ -32,7 +36,7 @@ def _item(obj: Any, source: str, received_at: datetime) -> Dispatch:
         paragraphs = html_paragraphs(obj["body_text"])
     elif isinstance(obj.get("body_html"), str):
         paragraphs = html_paragraphs(obj["body_html"])
-    elif isinstance(obj.get("bodies"), list):  # ninjs 2.x
+    elif _list(obj.get("bodies")):  # ninjs 2.x
         for b in obj["bodies"]:
             if isinstance(b, dict) and isinstance(b.get("value"), str):
                 paragraphs = html_paragraphs(b["value"])
@@ -59,11 +63,11 @@ def _item(obj: Any, source: str, received_at: datetime) -> Dispatch:
             scheme=_str(s.get("scheme")),
         )
         for key in ("subject", "subjects")
-        for s in (obj.get(key) or [])
+        for s in _list(obj.get(key))
         if isinstance(s, dict) and (s.get("code") or s.get("uri"))
     ]
     created = parse_datetime(_str(obj.get("versioncreated")))
-    places = obj.get("place") or obj.get("places") or []
+    places = _list(obj.get("place")) or _list(obj.get("places"))
     place = next((_str(p.get("name")) for p in places if isinstance(p, dict)), None)
     dateline, credit = dateline_from_text(_str(obj.get("located")) or place, created or received_at)
     urgency = obj.get("urgency")
@@ -91,6 +95,8 @@ def _item(obj: Any, source: str, received_at: datetime) -> Dispatch:
 
 
 def parse_ninjs(data: bytes, *, source: str, received_at: datetime) -> list[Dispatch]:
+    if data.startswith(b"\xef\xbb\xbf"):  # UTF-8 BOM: valid UTF-8, refused by strict JSON parsers
+        data = data[3:]
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -23,12 +23,14 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import metrics
-from pipeline.index import make_async_es, write_batch
+from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
-from pipeline.process import enrich, validate_and_normalise
+from pipeline.process import assign_stories, enrich, mark_killed, validate_and_normalise
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
-from schemas import DeadLetter, Dispatch
+from pipeline.similarity import signature
+from pipeline.versioning import gate
+from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger("wirestream.worker")
 settings = get_settings()
@@ -74,17 +76,28 @@ async def handle_batch(values: list[bytes]) -> None:
     loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
     prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
+    signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
+    known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
+    gated = gate(prepared.ok, known, owners)
+    for d, verdict in gated.dropped:
+        metrics.DISPATCHES.labels(verdict.value).inc()
+        log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
+    live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
+    killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
     enriched = await loop.run_in_executor(
-        _nlp_pool, enrich, prepared.ok, settings.nlp_batch_size, settings.dlq_payload_bytes
+        _nlp_pool, enrich, live, settings.nlp_batch_size, settings.dlq_payload_bytes
     )
     metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t0)
+    ready = assign_stories([*enriched.ok, *killed], signatures, candidates)
     dead = prepared.dead + enriched.dead
     t1 = time.perf_counter()
-    outcome = await write_batch(_es, settings, enriched.ok)
+    outcome = await write_batch(
+        _es, settings, ready, signatures=signatures, obsolete_events=gated.obsolete_events
+    )
     metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
     stale = set(outcome.stale)
     now = datetime.now(UTC)
-    for d in enriched.ok:
+    for d in ready:
         if d.guid in outcome.failed:
             dead.append(
                 dead_letter(
@@ -97,10 +110,12 @@ async def handle_batch(values: list[bytes]) -> None:
                 )
             )
             continue
-        if d.guid in stale:
+        if d.guid in stale:  # lost a race with a newer version written meanwhile
             metrics.DISPATCHES.labels("stale_version").inc()
             continue
-        metrics.DISPATCHES.labels("indexed").inc()
+        metrics.DISPATCHES.labels(
+            "killed" if d.pubstatus is not PubStatus.usable else "indexed"
+        ).inc()
         metrics.PUBLISH_TO_INDEXED.observe((now - d.received_at).total_seconds())
         await _publish(d)
     await _send_dead(dead)

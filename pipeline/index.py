@@ -15,6 +15,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
 
 from pipeline.settings import Settings
+from pipeline.similarity import Candidate, bands
+from pipeline.versioning import Known, known_from_source
 from schemas import Dispatch, EntityType, Event, PubStatus
 
 LANG_ANALYZERS = {"fr": "french", "en": "english"}
@@ -25,6 +27,7 @@ FACETS = {
     "event_types": "event_types",
     "language": "language",
     "provider": "provider",
+    "story_id": "story_id",
 }
 
 _KW = {"type": "keyword"}
@@ -67,6 +70,10 @@ def dispatch_mappings() -> dict[str, Any]:
         "event_types": _KW,
         "amount_values": {"type": "double"},
         "currencies": _KW,
+        "story_id": _KW,
+        "lsh_bands": _KW,
+        "minhash": {"type": "long", "index": False},
+        "edit_kinds": _KW,
         "dispatch": _OFF,
     }
     for lang, analyzer in LANG_ANALYZERS.items():
@@ -115,7 +122,9 @@ def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
-def dispatch_document(d: Dispatch, *, indexed_at: datetime | None = None) -> dict[str, Any]:
+def dispatch_document(
+    d: Dispatch, *, indexed_at: datetime | None = None, sig: Sequence[int] | None = None
+) -> dict[str, Any]:
     """The searchable document for a Dispatch: analysed text per language, facet keywords."""
     by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
     for e in d.entities:
@@ -153,8 +162,13 @@ def dispatch_document(d: Dispatch, *, indexed_at: datetime | None = None) -> dic
         "event_types": sorted({e.type for e in d.events}),
         "amount_values": [a.value for a in d.amounts],
         "currencies": sorted({a.currency for a in d.amounts if a.currency}),
+        "story_id": d.story_id or d.guid,
+        "edit_kinds": sorted({r.kind.value for r in d.history}),
         "dispatch": d.model_dump(mode="json"),
     }
+    if sig:
+        doc["minhash"] = list(sig)
+        doc["lsh_bands"] = bands(sig)
     if d.language in LANG_ANALYZERS:
         doc[f"headline_{d.language}"] = d.headline
         doc[f"body_{d.language}"] = d.text
@@ -182,11 +196,22 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
     }
 
 
-def bulk_operations(settings: Settings, dispatches: Iterable[Dispatch]) -> list[dict[str, Any]]:
-    """Bulk body: each dispatch (external_gte version) followed by its events."""
+def bulk_operations(
+    settings: Settings,
+    dispatches: Iterable[Dispatch],
+    *,
+    signatures: dict[str, list[int]] | None = None,
+    obsolete_events: dict[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Bulk body: each dispatch (external_gte version), its events, and deletions of the
+    events an earlier version had that this one no longer has."""
     now = datetime.now(UTC)
     ops: list[dict[str, Any]] = []
     for d in dispatches:
+        current = {e.id for e in d.events}
+        for old_id in (obsolete_events or {}).get(d.guid, []):
+            if old_id not in current:
+                ops.append({"delete": {"_index": settings.event_alias, "_id": old_id}})
         ops.append(
             {
                 "index": {
@@ -197,7 +222,7 @@ def bulk_operations(settings: Settings, dispatches: Iterable[Dispatch]) -> list[
                 }
             }
         )
-        ops.append(dispatch_document(d, indexed_at=now))
+        ops.append(dispatch_document(d, indexed_at=now, sig=(signatures or {}).get(d.guid)))
         for e in d.events:
             ops.append(
                 {
@@ -225,6 +250,8 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
     for item in response.get("items", []):
         op = next(iter(item.values()))
         status = int(op.get("status", 500))
+        if "delete" in item:
+            continue  # removing an obsolete event that is already gone is fine
         if status < 300:
             out.indexed += 1
         elif status == 409:
@@ -272,12 +299,83 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
 
 
 async def write_batch(
-    es: AsyncElasticsearch, settings: Settings, dispatches: Sequence[Dispatch]
+    es: AsyncElasticsearch,
+    settings: Settings,
+    dispatches: Sequence[Dispatch],
+    *,
+    signatures: dict[str, list[int]] | None = None,
+    obsolete_events: dict[str, list[str]] | None = None,
 ) -> BulkOutcome:
     if not dispatches:
         return BulkOutcome()
-    resp = await es.bulk(operations=bulk_operations(settings, dispatches), refresh="wait_for")
+    ops = bulk_operations(
+        settings, dispatches, signatures=signatures, obsolete_events=obsolete_events
+    )
+    resp = await es.bulk(operations=ops, refresh="wait_for")
     return bulk_outcome(dict(resp))
+
+
+_STATE_FIELDS = [
+    "version",
+    "content_hash",
+    "pubstatus",
+    "story_id",
+    "dispatch.history",
+    "dispatch.events.id",
+]
+
+
+async def lookup_state(
+    es: AsyncElasticsearch,
+    settings: Settings,
+    dispatches: Sequence[Dispatch],
+    signatures: dict[str, list[int]],
+) -> tuple[dict[str, Known], dict[str, str], list[Candidate]]:
+    """One round trip per question for a whole batch: what is indexed under these guids,
+    which live guid already owns these content hashes, which stories look alike."""
+    if not dispatches:
+        return {}, {}, []
+    guids = sorted({d.guid for d in dispatches})
+    got = await es.mget(index=settings.dispatch_alias, ids=guids, source_includes=_STATE_FIELDS)
+    known = {
+        doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")
+    }
+    hashes = sorted({d.content_hash for d in dispatches if d.content_hash})
+    owners: dict[str, str] = {}
+    if hashes:
+        resp = await es.search(
+            index=settings.dispatch_alias,
+            query={
+                "bool": {
+                    "filter": [
+                        {"terms": {"content_hash": hashes}},
+                        {"term": {"pubstatus": "usable"}},
+                    ]
+                }
+            },
+            source_includes=["guid", "content_hash"],
+            size=len(hashes) * 2,
+        )
+        for h in resp["hits"]["hits"]:
+            owners.setdefault(h["_source"]["content_hash"], h["_source"]["guid"])
+    band_keys = sorted({b for sig in signatures.values() for b in bands(sig)})
+    candidates: list[Candidate] = []
+    if band_keys:
+        resp = await es.search(
+            index=settings.dispatch_alias,
+            query={"terms": {"lsh_bands": band_keys}},
+            source_includes=["guid", "story_id", "minhash"],
+            size=100,
+        )
+        for h in resp["hits"]["hits"]:
+            src = h["_source"]
+            if src.get("minhash"):
+                candidates.append(
+                    Candidate(
+                        src["guid"], src.get("story_id") or src["guid"], tuple(src["minhash"])
+                    )
+                )
+    return known, owners, candidates
 
 
 def get_dispatch(es: Elasticsearch, settings: Settings, guid: str) -> Dispatch | None:

@@ -6,6 +6,7 @@ The Faust agent only moves bytes in and results out (pipeline/app.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from pydantic import ValidationError
 from pipeline.extract import extract_batch
 from pipeline.kafka_io import dead_letter
 from pipeline.normalise import normalise
-from schemas import DeadLetter, Dispatch
+from pipeline.similarity import Candidate, story_for
+from schemas import DeadLetter, Dispatch, Event
 
 log = logging.getLogger(__name__)
 
@@ -86,4 +88,46 @@ def enrich(dispatches: Sequence[Dispatch], batch_size: int, keep_bytes: int) -> 
                     fmt=d.format,
                 )
             )
+    return out
+
+
+def killed_event(d: Dispatch) -> Event:
+    """A kill (canceled / withheld) is itself an event subscribers must see."""
+    eid = hashlib.sha1(f"{d.guid}|dispatch.killed|{d.version}".encode()).hexdigest()[:20]
+    return Event(
+        id=eid,
+        type="dispatch.killed",
+        dispatch_guid=d.guid,
+        dispatch_version=d.version,
+        language=d.language,
+        evidence=d.headline or (d.body[0] if d.body else d.guid),
+        confidence=1.0,
+        versioncreated=d.versioncreated or d.received_at,
+    )
+
+
+def mark_killed(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
+    """Killed dispatches skip NLP: no entities or events of their own, one kill event."""
+    return [
+        d.model_copy(
+            update={"entities": [], "amounts": [], "dates": [], "events": [killed_event(d)]}
+        )
+        for d in dispatches
+    ]
+
+
+def assign_stories(
+    dispatches: Sequence[Dispatch],
+    signatures: dict[str, list[int]],
+    candidates: Sequence[Candidate],
+) -> list[Dispatch]:
+    """Give each dispatch the story id of its nearest earlier look-alike (index or batch)."""
+    seen = list(candidates)
+    out = []
+    for d in dispatches:
+        sig = signatures.get(d.guid)
+        story = d.story_id or (story_for(d.guid, sig, seen) if sig else d.guid)
+        out.append(d.model_copy(update={"story_id": story}))
+        if sig:
+            seen.append(Candidate(d.guid, story, tuple(sig)))
     return out

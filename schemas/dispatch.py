@@ -140,6 +140,10 @@ class Dispatch(Model):
     format: str = Field(description="Input format, e.g. 'plaintext', 'nitf', 'newsml-g2'")
     source: str = Field(description="Where it came from: a path, a feed URL, 'http-push'")
     content_hash: str | None = Field(default=None, description="sha256 of headline+body")
+    story_id: str | None = Field(
+        default=None,
+        description="Near-duplicate cluster: the same story from other agencies or rewrites",
+    )
     history: list[VersionRecord] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list)
     amounts: list[Amount] = Field(default_factory=list)

@@ -97,7 +97,15 @@ def test_search_body_filters_and_safety() -> None:
     assert {"range": {"published": {"gte": "2019-01-01T00:00:00+00:00"}}} in filters
     assert body["query"]["bool"]["must_not"] == [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
     assert "sort" not in body  # relevance
-    assert set(body["aggs"]) == {"orgs", "people", "places", "event_types", "language", "provider"}
+    assert set(body["aggs"]) == {
+        "orgs",
+        "people",
+        "places",
+        "event_types",
+        "language",
+        "provider",
+        "story_id",
+    }
 
 
 def test_empty_query_sorts_by_time_and_killed_can_be_included() -> None:

@@ -1,0 +1,118 @@
+"""Stage 2: versions and duplicates, decided from what the index already holds.
+
+For each incoming dispatch, given the indexed state of its guid:
+  new         never seen                      -> process
+  newer       higher version, or same version with other content (a correction re-sent
+              under the same number)          -> process, history extended
+  stale       lower version than indexed      -> drop, count (never overwrite newer)
+  duplicate   same guid, version and content  -> drop, count
+  copy        same content as another live guid (a re-send under a new id) -> drop, count
+The index write itself stays guarded by external versioning, so two workers racing on
+one guid cannot let an older version win even if both passed this gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from schemas import Dispatch, PubStatus, VersionRecord
+
+
+class Verdict(StrEnum):
+    new = "new"
+    newer = "newer"
+    stale = "stale_version"
+    duplicate = "duplicate"
+    copy = "content_duplicate"
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the index holds for one guid."""
+
+    version: int
+    content_hash: str | None
+    pubstatus: PubStatus
+    history: tuple[VersionRecord, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    story_id: str | None = None
+
+
+@dataclass
+class Gated:
+    accepted: list[Dispatch] = field(default_factory=list)
+    dropped: list[tuple[Dispatch, Verdict]] = field(default_factory=list)
+    obsolete_events: dict[str, list[str]] = field(default_factory=dict)  # guid -> event ids
+
+
+def merge_history(
+    old: Sequence[VersionRecord], new: Sequence[VersionRecord]
+) -> list[VersionRecord]:
+    by_version = {r.version: r for r in old}
+    by_version.update({r.version: r for r in new})
+    return [by_version[v] for v in sorted(by_version)]
+
+
+def decide(d: Dispatch, known: Known | None, hash_owner: str | None) -> Verdict:
+    if known is None:
+        if hash_owner is not None and hash_owner != d.guid and d.pubstatus is PubStatus.usable:
+            return Verdict.copy
+        return Verdict.new
+    if d.version < known.version:
+        return Verdict.stale
+    if (
+        d.version == known.version
+        and d.content_hash == known.content_hash
+        and d.pubstatus == known.pubstatus
+    ):
+        return Verdict.duplicate
+    return Verdict.newer
+
+
+def gate(
+    dispatches: Sequence[Dispatch], known: dict[str, Known], hash_owners: dict[str, str]
+) -> Gated:
+    """Decide a whole batch in order; later items see the effect of earlier ones."""
+    state = dict(known)
+    owners = dict(hash_owners)
+    out = Gated()
+    for d in dispatches:
+        k = state.get(d.guid)
+        verdict = decide(d, k, owners.get(d.content_hash or ""))
+        if verdict in (Verdict.stale, Verdict.duplicate, Verdict.copy):
+            out.dropped.append((d, verdict))
+            continue
+        history = merge_history(k.history if k else (), d.history)
+        accepted = d.model_copy(
+            update={"history": history, "story_id": d.story_id or (k.story_id if k else None)}
+        )
+        # A batch may carry two versions of one guid: keep only the newest for processing.
+        out.accepted = [a for a in out.accepted if a.guid != d.guid] + [accepted]
+        if k and k.event_ids:
+            out.obsolete_events[d.guid] = list(k.event_ids)
+        state[d.guid] = Known(
+            d.version, d.content_hash, d.pubstatus, tuple(history), (), accepted.story_id
+        )
+        if d.content_hash and d.pubstatus is PubStatus.usable:
+            owners.setdefault(d.content_hash, d.guid)
+    return out
+
+
+def known_from_source(source: dict[str, object]) -> Known:
+    """Read the gate's view of a guid from an indexed dispatch document."""
+    disp = source.get("dispatch") or {}
+    assert isinstance(disp, dict)
+    history = tuple(VersionRecord.model_validate(r) for r in disp.get("history", []))
+    events = tuple(
+        str(e["id"]) for e in disp.get("events", []) if isinstance(e, dict) and "id" in e
+    )
+    return Known(
+        version=int(str(source.get("version", 1))),
+        content_hash=str(source["content_hash"]) if source.get("content_hash") else None,
+        pubstatus=PubStatus(str(source.get("pubstatus", "usable"))),
+        history=history,
+        event_ids=events,
+        story_id=str(source["story_id"]) if source.get("story_id") else None,
+    )

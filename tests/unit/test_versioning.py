@@ -1,0 +1,115 @@
+"""Versions, duplicates, kills and story clusters: decided by pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.normalise import normalise
+from pipeline.process import assign_stories, mark_killed
+from pipeline.similarity import Candidate, signature, similarity
+from pipeline.versioning import Known, Verdict, gate
+from schemas import Dispatch, EditKind, PubStatus
+from tests.helpers import FIXTURES, SAMPLES, parse_file
+
+RECEIVED = datetime(2025, 3, 27, 15, 0, tzinfo=UTC)
+VERSIONS = FIXTURES / "versions"
+
+
+def story(name: str) -> Dispatch:
+    path = VERSIONS / name if (VERSIONS / name).exists() else FIXTURES / "formats" / name
+    [d] = parse_file(path, RECEIVED)
+    return normalise(d)
+
+
+def known(d: Dispatch, **over: object) -> Known:
+    base = {
+        "version": d.version,
+        "content_hash": d.content_hash,
+        "pubstatus": d.pubstatus,
+        "history": tuple(d.history),
+        "event_ids": ("e-old",),
+    }
+    return Known(**(base | over))  # type: ignore[arg-type]
+
+
+def test_versions_in_order_build_the_history() -> None:
+    v1, v2, v3 = (
+        story("ubisoft.newsmlg2.xml"),
+        story("ubisoft-v2-update.newsmlg2.xml"),
+        story("ubisoft-v3-correction.newsmlg2.xml"),
+    )
+    g = gate([v2], {v1.guid: known(v1)}, {})
+    [accepted] = g.accepted
+    assert [(r.version, r.kind) for r in accepted.history] == [
+        (1, EditKind.original),
+        (2, EditKind.update),
+    ]
+    assert g.obsolete_events == {v1.guid: ["e-old"]}
+    g3 = gate([v3], {v1.guid: known(accepted)}, {})
+    assert [(r.version, r.kind) for r in g3.accepted[0].history] == [
+        (1, EditKind.original), (2, EditKind.update), (3, EditKind.correction)
+    ]  # fmt: skip
+
+
+def test_older_version_is_stale_and_exact_resend_is_duplicate() -> None:
+    v1, v3 = story("ubisoft.newsmlg2.xml"), story("ubisoft-v3-correction.newsmlg2.xml")
+    g = gate([v1, v3], {v3.guid: known(v3)}, {})
+    assert [(d.version, v) for d, v in g.dropped] == [(1, Verdict.stale), (3, Verdict.duplicate)]
+    assert g.accepted == []
+
+
+def test_same_number_with_new_content_is_processed() -> None:
+    v2 = story("ubisoft-v2-update.newsmlg2.xml")
+    fixed = normalise(
+        v2.model_copy(update={"body": [*v2.body[:-1], "Paragraphe corrigé."], "content_hash": None})
+    )
+    g = gate([fixed], {v2.guid: known(v2)}, {})
+    assert [d.guid for d in g.accepted] == [v2.guid]
+
+
+def test_out_of_order_inside_one_batch_keeps_the_newest() -> None:
+    v1, v2, v3 = (
+        story("ubisoft.newsmlg2.xml"),
+        story("ubisoft-v2-update.newsmlg2.xml"),
+        story("ubisoft-v3-correction.newsmlg2.xml"),
+    )
+    g = gate([v3, v1, v2], {}, {})
+    assert [d.version for d in g.accepted] == [3]
+    assert sorted(v for _, v in g.dropped) == [Verdict.stale, Verdict.stale]
+
+
+def test_same_content_under_another_guid_is_a_copy() -> None:
+    plain = story("ubisoft.txt")
+    resent = plain.model_copy(update={"guid": "urn:other:resend"})
+    g = gate([resent], {}, {plain.content_hash or "": plain.guid})
+    assert g.dropped == [(resent, Verdict.copy)]
+
+
+def test_kill_is_accepted_and_becomes_a_killed_event() -> None:
+    v1, v4 = story("ubisoft.newsmlg2.xml"), story("ubisoft-v4-kill.newsmlg2.xml")
+    g = gate([v4], {v1.guid: known(v1)}, {})
+    [killed] = mark_killed(g.accepted)
+    assert killed.pubstatus is PubStatus.canceled
+    assert [e.type for e in killed.events] == ["dispatch.killed"]
+    assert killed.events[0].dispatch_version == 4
+    assert g.obsolete_events[v1.guid] == ["e-old"]
+
+
+def test_near_duplicates_share_a_story_and_strangers_do_not() -> None:
+    afp = story("ubisoft.txt")
+    rewrite = afp.model_copy(
+        update={
+            "guid": "urn:reuters:ubisoft",
+            "body": [
+                p.replace("va investir", "investira").replace("a annoncé jeudi", "a indiqué jeudi")
+                for p in afp.body
+            ],
+        }
+    )
+    [other] = [normalise(d) for d in parse_file(SAMPLES / "afp-fr-mistral-levee.txt")]
+    sigs = {d.guid: signature(d.text) for d in (afp, rewrite, other)}
+    assert similarity(sigs[afp.guid], sigs[rewrite.guid]) >= 0.5
+    assert similarity(sigs[afp.guid], sigs[other.guid]) < 0.2
+    indexed = [Candidate(afp.guid, "story-ubisoft", tuple(sigs[afp.guid]))]
+    out = assign_stories([rewrite, other], sigs, indexed)
+    assert [d.story_id for d in out] == ["story-ubisoft", other.guid]
