@@ -129,3 +129,14 @@ def wait_for(check: Callable[[], object], timeout: float = 90, what: str = "cond
             return last
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def metric(settings: Settings, name: str) -> float:
+    """One sample from the worker's /metrics page, e.g. 'wire_dispatches_total{outcome="duplicate"}'."""
+    import httpx
+
+    text = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/metrics", timeout=5).text
+    return next(
+        (float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.split(" ")[0] == name),
+        0.0,
+    )

@@ -1,0 +1,105 @@
+"""Versioning scenarios through the real stack, observed through the search API."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from pipeline.search import SearchQuery, search
+from pipeline.settings import Settings
+from tests.helpers import FIXTURES
+from tests.integration.conftest import metric, wait_for
+
+pytestmark = pytest.mark.integration
+Wire = Callable[..., subprocess.CompletedProcess[str]]
+GUID = "urn:newsml:afp.com:20250327:TX-PAR-KJP41"
+V1 = FIXTURES / "formats" / "ubisoft.newsmlg2.xml"
+V2 = FIXTURES / "versions" / "ubisoft-v2-update.newsmlg2.xml"
+V3 = FIXTURES / "versions" / "ubisoft-v3-correction.newsmlg2.xml"
+V4 = FIXTURES / "versions" / "ubisoft-v4-kill.newsmlg2.xml"
+
+
+def version_of(es: Elasticsearch, settings: Settings) -> int:
+    if not es.exists(index=settings.dispatch_alias, id=GUID):
+        return 0
+    return int(es.get(index=settings.dispatch_alias, id=GUID)["_source"]["version"])
+
+
+def test_out_of_order_update_correction_then_kill(
+    run_wire: Wire, worker: Path, settings: Settings, es: Elasticsearch
+) -> None:
+    # The correction (v3) arrives first, then the original and the update late.
+    assert run_wire("ingest", str(V3)).returncode == 0
+    wait_for(lambda: version_of(es, settings) == 3, what="v3 indexed")
+    stale_before = metric(settings, 'wire_dispatches_total{outcome="stale_version"}')
+    assert run_wire("ingest", str(V1), str(V2)).returncode == 0
+    wait_for(
+        lambda: (
+            metric(settings, 'wire_dispatches_total{outcome="stale_version"}') >= stale_before + 2
+        ),
+        what="v1 and v2 refused as stale",
+    )
+    doc = es.get(index=settings.dispatch_alias, id=GUID)["_source"]
+    assert doc["version"] == 3 and doc["headline"].endswith("(corrigé)")
+    assert "1,25 milliard" in doc["body"]
+    hits = search(es, settings, SearchQuery(text="Ubisoft Tencent"))
+    assert [h.guid for h in hits.hits] == [GUID]
+
+    # Exact re-send of v3: dropped and counted, nothing changes.
+    dup_before = metric(settings, 'wire_dispatches_total{outcome="duplicate"}')
+    assert run_wire("ingest", str(V3)).returncode == 0
+    wait_for(
+        lambda: metric(settings, 'wire_dispatches_total{outcome="duplicate"}') >= dup_before + 1,
+        what="the re-send counted as duplicate",
+    )
+
+    # The kill removes it from default search and publishes dispatch.killed.
+    assert run_wire("ingest", str(V4)).returncode == 0
+    wait_for(lambda: version_of(es, settings) == 4, what="kill indexed")
+    assert search(es, settings, SearchQuery(text="Ubisoft Tencent")).total == 0
+    killed = search(es, settings, SearchQuery(text="Ubisoft Tencent", include_killed=True))
+    assert [h.guid for h in killed.hits] == [GUID]
+    stored = es.get(index=settings.dispatch_alias, id=GUID)["_source"]["dispatch"]
+    assert [(h["version"], h["kind"]) for h in stored["history"]] == [
+        (3, "correction"),
+        (4, "kill"),
+    ]
+    es.indices.refresh(index=settings.event_alias)
+    types = {
+        h["_source"]["type"]
+        for h in es.search(index=settings.event_alias, query={"term": {"dispatch_guid": GUID}})[
+            "hits"
+        ]["hits"]
+    }
+    assert types == {"dispatch.killed"}  # the story's own events went with it
+
+
+def test_the_same_story_from_another_agency_joins_its_story(
+    run_wire: Wire, worker: Path, settings: Settings, es: Elasticsearch, tmp_path: Path
+) -> None:
+    mistral = (FIXTURES.parent.parent / "samples" / "afp-fr-mistral-levee.txt").read_text(
+        encoding="utf-8"
+    )
+    assert run_wire(
+        "ingest", str(FIXTURES.parent.parent / "samples" / "afp-fr-mistral-levee.txt")
+    ).returncode in (0,)
+    other = tmp_path / "reuters-mistral.txt"
+    other.write_text(
+        mistral.replace("(AFP)", "(Reuters)")
+        .replace("a levé 600 millions", "a levé 600 millions")
+        .replace("a annoncé mardi l'entreprise", "a indiqué mardi la société")
+        .replace("afp/ls/jh", "rtr/mb"),
+        encoding="utf-8",
+    )
+    assert run_wire("ingest", str(other)).returncode == 0
+
+    def two_in_one_story() -> object:
+        res = search(es, settings, SearchQuery(text="Mistral", provider=None))
+        stories = {b.value: b.count for b in res.facets.get("story_id", [])}
+        return res.total >= 2 and max(stories.values(), default=0) >= 2
+
+    wait_for(two_in_one_story, what="AFP and Reuters copies in one story cluster")
