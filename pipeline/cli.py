@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +21,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from connectors.files import expand_paths, read_file
+from pipeline.publisher import Publisher
 from pipeline.settings import get_settings
+from schemas import DeadLetter, Dispatch
 
 app = typer.Typer(
     add_completion=False,
@@ -28,8 +32,9 @@ app = typer.Typer(
 )
 stack_app = typer.Typer(no_args_is_help=True, help="The local Kafka + Elasticsearch (noida-db).")
 app.add_typer(stack_app, name="stack")
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a one-line reason stays one line when piped or logged (no wrapping at 80 columns)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_REFUSED = 2
 EXIT_UNAVAILABLE = 3
@@ -152,33 +157,13 @@ def ingest(
 
     Refused files go to the dead-letter topic with the reason; exit 2 if any was refused.
     """
-    from kafka.errors import KafkaError
-
-    from pipeline.kafka_io import (
-        dead_letter,
-        dispatch_headers,
-        encode,
-        ensure_topics,
-        make_producer,
-    )
-
     s = get_settings()
-    files = expand_paths(paths)
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise _fail(f"no such file or folder: {missing[0]}", EXIT_REFUSED)
-    try:
-        ensure_topics(s)
-        producer = make_producer(s)
-    except (KafkaError, OSError) as exc:
-        raise _fail(
-            f"cannot reach Kafka at {s.kafka_bootstrap} ({type(exc).__name__}); "
-            "start it with `wire stack up` or set WIRE_KAFKA_BOOTSTRAP",
-            EXIT_UNAVAILABLE,
-        ) from None
+    files = expand_paths(paths)
     published = refused = 0
-    futures = []
-    with Progress(console=err, transient=True) as progress:
+    with _publisher("ingest") as pub, Progress(console=err, transient=True) as progress:
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
             r = read_file(
@@ -188,44 +173,254 @@ def ingest(
                 encoding=encoding,
                 fmt=fmt,
             )
-            if r.error:
+            result = pub.publish(r.data, str(path), encoding=encoding, fmt=fmt, refused=r.error)
+            if result.refused:
                 refused += 1
-                dl = dead_letter(
-                    r.data,
-                    source=str(path),
-                    stage=r.error.stage,
-                    error=r.error.reason,
-                    keep_bytes=s.dlq_payload_bytes,
-                )
-                futures.append(producer.send(s.dlq_topic, key=dl.id.encode(), value=encode(dl)))
-                err.print(f"[red]refused[/] {escape(str(path))}: {escape(r.error.reason)}")
-            for d in r.dispatches:
-                futures.append(
-                    producer.send(
-                        s.raw_topic,
-                        key=d.guid.encode(),
-                        value=encode(d),
-                        headers=dispatch_headers(d),
-                    )
-                )
-                published += 1
+                err.print(f"[red]refused[/] {escape(str(path))}: {escape(result.refused)}")
+            published += len(result.guids)
             progress.advance(task)
-        producer.flush(timeout=30)
-    failed = 0
-    for f in futures:
-        try:
-            f.get(timeout=10)
-        except KafkaError as exc:
-            failed += 1
-            err.print(f"[red]not delivered[/]: {exc}")
-    producer.close()
     out.print(
         f"{len(files)} file(s): {published} dispatch(es) published to {s.raw_topic}, "
         f"{refused} refused (sent to {s.dlq_topic})"
     )
-    if failed:
-        raise _fail(f"{failed} message(s) were not acknowledged by Kafka", EXIT_UNAVAILABLE)
     if refused:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@contextmanager
+def _publisher(connector: str) -> Iterator[Publisher]:
+    """A Publisher, or a one-line error (exit 3) when Kafka cannot be reached."""
+    from kafka.errors import KafkaError
+
+    s = get_settings()
+    try:
+        pub = Publisher(s, connector)
+    except (KafkaError, OSError) as exc:
+        raise _fail(
+            f"cannot reach Kafka at {s.kafka_bootstrap} ({type(exc).__name__}); "
+            "start it with `wire stack up` or set WIRE_KAFKA_BOOTSTRAP",
+            EXIT_UNAVAILABLE,
+        ) from None
+    try:
+        yield pub
+    except KafkaError as exc:
+        raise _fail(f"Kafka did not acknowledge: {exc}", EXIT_UNAVAILABLE) from None
+    finally:
+        pub.close()
+
+
+# ------------------------------------------------------------------ live connectors
+
+
+@app.command()
+def watch(
+    folder: Path,
+    settle: Annotated[float, typer.Option(help="Seconds a file must stay unchanged")] = 1.0,
+    once: Annotated[bool, typer.Option("--once", help="Process what is ready, then exit")] = False,
+) -> None:
+    """Publish files as they land in FOLDER; move each to done/ or failed/ (with a .reason.txt)."""
+    import threading
+
+    from connectors.dropfolder import DropFolder, Outcome
+
+    drop = DropFolder(folder, settle=0.0 if once else settle)
+
+    def report(path: Path, outcome: Outcome) -> None:
+        if outcome.ok:
+            out.print(f"[green]sent[/] {escape(path.name)}")
+        else:
+            err.print(f"[red]refused[/] {escape(path.name)}: {escape(outcome.reason or '')}")
+
+    with _publisher("watch") as pub:
+
+        def handle(path: Path, data: bytes) -> Outcome:
+            result = pub.publish(data, str(path))
+            return Outcome(result.refused is None, result.refused)
+
+        if once:
+            for path, outcome in drop.process_ready(handle):
+                report(path, outcome)
+            return
+        out.print(f"watching {folder} (Ctrl-C to stop)")
+        stop = threading.Event()
+        try:
+            drop.run(handle, stop, on_result=report)
+        except KeyboardInterrupt:
+            stop.set()
+
+
+def _duration(value: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        return float(value[:-1]) * units[value[-1]] if value[-1] in units else float(value)
+    except (ValueError, IndexError):
+        raise typer.BadParameter(f"{value!r} is not a duration like 30s, 5m or 1h") from None
+
+
+@app.command()
+def poll(
+    url: str,
+    every: Annotated[str, typer.Option(help="Interval: 30s, 5m, 1h")] = "30s",
+    once: Annotated[bool, typer.Option("--once", help="Poll once, then exit")] = False,
+) -> None:
+    """Poll a feed URL; send each new entry once, across restarts (ETag / If-Modified-Since)."""
+    import httpx
+
+    from connectors.feedpoll import FeedPoller, state_path
+
+    s = get_settings()
+    interval = _duration(every)
+    poller = FeedPoller(
+        url,
+        state_path(_state_dir() / "poll", url),
+        httpx.Client(timeout=30, follow_redirects=True),
+        s.max_document_bytes,
+    )
+    with _publisher("poll") as pub:
+        while True:
+            try:
+                result = poller.poll_once(pub.publish_dispatches)
+            except httpx.HTTPError as exc:
+                err.print(f"[red]cannot fetch[/] {escape(url)}: {exc}")
+            else:
+                if result.refused:
+                    if result.data:  # keep the unreadable feed in the dead-letter topic
+                        pub.publish(result.data, url)
+                    err.print(f"[red]refused[/] {escape(url)}: {escape(result.refused)}")
+                else:
+                    out.print(
+                        f"{url}: HTTP {result.status}, {len(result.new)} new entr(y/ies) sent"
+                    )
+            if once:
+                return
+            time.sleep(interval)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default WIRE_API_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default WIRE_API_PORT")] = None,
+) -> None:
+    """Run the HTTP service: push endpoint, health, metrics, OpenAPI docs at /docs."""
+    import uvicorn
+
+    from pipeline.api import create_app
+
+    s = get_settings()
+    uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")
+
+
+# ------------------------------------------------------------------ dead letters
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the dead-letter topic.")
+app.add_typer(dlq_app, name="dlq")
+
+
+def _dead_letters() -> list[DeadLetter]:
+    from kafka import KafkaConsumer
+
+    from pipeline.kafka_io import client_kwargs
+
+    s = get_settings()
+    consumer = KafkaConsumer(
+        s.dlq_topic, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        consumer_timeout_ms=1500, **client_kwargs(s),
+    )  # fmt: skip
+    letters = []
+    try:
+        for record in consumer:
+            try:
+                letters.append(DeadLetter.model_validate_json(record.value))
+            except ValueError:
+                continue
+    finally:
+        consumer.close()
+    return letters
+
+
+@dlq_app.command("list")
+def dlq_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every dead letter: id, time, stage, source, reason."""
+    letters = _dead_letters()
+    if as_json:
+        for dl in letters:
+            sys.stdout.write(dl.model_dump_json(exclude={"payload_b64"}) + "\n")
+        return
+    table = Table(title=f"{len(letters)} dead letter(s) in {get_settings().dlq_topic}")
+    for col in ("id", "failed at", "stage", "source", "reason"):
+        table.add_column(col, overflow="fold")
+    for dl in letters:
+        table.add_row(
+            dl.id[:12], dl.failed_at.strftime("%Y-%m-%d %H:%M:%S"), dl.stage, dl.source, dl.error
+        )
+    out.print(table)
+
+
+def _find(letter_id: str) -> DeadLetter:
+    matches = [dl for dl in _dead_letters() if dl.id.startswith(letter_id)]
+    if len(matches) != 1:
+        raise _fail(f"{len(matches)} dead letters match {letter_id!r}", 2)
+    return matches[0]
+
+
+@dlq_app.command("show")
+def dlq_show(letter_id: str) -> None:
+    """One dead letter with the start of its payload."""
+    import base64
+
+    dl = _find(letter_id)
+    out.print_json(dl.model_dump_json(exclude={"payload_b64"}))
+    payload = base64.b64decode(dl.payload_b64)
+    out.print(escape(payload[:2000].decode("utf-8", "replace")))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    letter_id: Annotated[
+        str | None, typer.Argument(help="Id (or prefix) of one dead letter")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", help="Parse with this format")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Decode plain text with this encoding")
+    ] = None,
+) -> None:
+    """Run dead letters through the pipeline again (after a fix: a new parser, --encoding, ...).
+
+    A letter that fails again goes back to the dead-letter topic with its new reason."""
+    import base64
+
+    if (letter_id is None) == (not all_):
+        raise _fail("give one dead-letter id, or --all", 2)
+    letters = _dead_letters() if all_ else [_find(letter_id or "")]
+    ok = failed = skipped = 0
+    with _publisher("dlq-replay") as pub:
+        for dl in letters:
+            if dl.truncated:
+                skipped += 1
+                err.print(
+                    f"[yellow]skipped[/] {dl.id[:12]}: payload was truncated ({dl.payload_size} bytes)"
+                )
+                continue
+            data = base64.b64decode(dl.payload_b64)
+            if dl.stage in ("decode", "parse"):
+                result = pub.publish(data, dl.source, encoding=encoding, fmt=fmt)
+            else:  # the payload is a Dispatch (or what claimed to be one): back onto the raw topic
+                try:
+                    d = Dispatch.model_validate_json(data)
+                except ValueError as exc:
+                    failed += 1
+                    err.print(f"[red]still invalid[/] {dl.id[:12]}: {str(exc).splitlines()[0]}")
+                    continue
+                pub.publish_dispatches([d])
+                result = None
+            if result is not None and result.refused:
+                failed += 1
+                err.print(f"[red]refused again[/] {dl.id[:12]}: {escape(result.refused)}")
+            else:
+                ok += 1
+    out.print(f"replayed {ok}, refused again {failed}, skipped {skipped}")
+    if failed:
         raise typer.Exit(EXIT_REFUSED)
 
 
@@ -405,6 +600,7 @@ def demo(
     except stack.StackError as exc:
         raise _fail(str(exc)) from None
     out.print(_start_background("worker", ["worker"]))
+    out.print(_start_background("api", ["serve"]))
     guids: set[str] = set()
     for path in expand_paths([samples]):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)
@@ -434,7 +630,8 @@ def demo(
         as_json=False,
     )
     out.print(
-        "\nnext: [bold]wire search 'Amazon' --org Amazon[/] · [bold]wire stop[/] to stop everything"
+        f"\nAPI: http://{s.api_host}:{s.api_port}/docs · next: [bold]wire search 'Amazon' --org Amazon[/]"
+        " · [bold]wire stop[/] to stop everything"
     )
     if found < len(guids):
         raise _fail(

@@ -1,0 +1,130 @@
+"""The one way a connector hands documents to the pipeline.
+
+parse -> each Dispatch to the raw topic (key = guid), or the refusal to the DLQ topic
+with the original bytes. `publish` returns only once Kafka acknowledged, so a caller
+may then move, delete or mark its input as done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+
+from kafka import KafkaProducer
+
+from connectors.errors import RefusedInput
+from connectors.registry import parse_document
+from pipeline import metrics
+from pipeline.kafka_io import dead_letter, dispatch_headers, encode, ensure_topics, make_producer
+from pipeline.settings import Settings
+from schemas import Dispatch
+
+
+@dataclass
+class Published:
+    source: str
+    guids: list[str] = field(default_factory=list)
+    format: str | None = None
+    refused: str | None = None  # one-line reason when the document was refused
+    dead_letter_id: str | None = None
+
+
+class Publisher:
+    def __init__(
+        self, settings: Settings, connector: str, producer: KafkaProducer | None = None
+    ) -> None:
+        self.settings = settings
+        self.connector = connector
+        ensure_topics(settings)
+        self.producer = producer or make_producer(settings)
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.producer.flush(timeout=30)
+        self.producer.close()
+
+    def publish_dispatches(self, dispatches: list[Dispatch]) -> None:
+        """Publish already-parsed dispatches and wait for Kafka's acknowledgement."""
+        futures = [
+            self.producer.send(
+                self.settings.raw_topic,
+                key=d.guid.encode(),
+                value=encode(d),
+                headers=dispatch_headers(d),
+            )
+            for d in dispatches
+        ]
+        for f in futures:
+            f.get(timeout=30)
+        metrics.CONNECTOR_DOCS.labels(self.connector, "published").inc(len(dispatches))
+
+    def publish(
+        self,
+        data: bytes,
+        source: str,
+        *,
+        encoding: str | None = None,
+        fmt: str | None = None,
+        refused: RefusedInput | None = None,
+        wait: bool = True,
+    ) -> Published:
+        """Parse and publish one document; refusals go to the DLQ. Never raises for bad input.
+
+        Raises KafkaError only when Kafka does not acknowledge (nothing was confirmed)."""
+        s = self.settings
+        out = Published(source)
+        futures = []
+        if refused is None:
+            try:
+                parsed = parse_document(
+                    data,
+                    source=source,
+                    received_at=datetime.now(UTC),
+                    max_bytes=s.max_document_bytes,
+                    encoding=encoding,
+                    fmt=fmt,
+                )
+            except RefusedInput as exc:
+                refused = exc
+            except Exception as exc:  # a parser bug on odd input is a refusal, not a crash
+                refused = RefusedInput(f"parser error: {type(exc).__name__}: {exc}")
+            else:
+                out.format = parsed.format
+                for d in parsed.dispatches:
+                    value = encode(d)
+                    futures.append(
+                        self.producer.send(
+                            s.raw_topic,
+                            key=d.guid.encode(),
+                            value=value,
+                            headers=dispatch_headers(d),
+                        )
+                    )
+                    out.guids.append(d.guid)
+        if refused is not None:
+            dl = dead_letter(
+                data,
+                source=source,
+                stage=refused.stage,
+                error=refused.reason,
+                keep_bytes=s.dlq_payload_bytes,
+                fmt=fmt,
+            )
+            futures.append(self.producer.send(s.dlq_topic, key=dl.id.encode(), value=encode(dl)))
+            out.refused, out.dead_letter_id = refused.reason, dl.id
+        if wait:
+            for f in futures:
+                f.get(timeout=30)
+        metrics.CONNECTOR_DOCS.labels(self.connector, "refused" if refused else "published").inc()
+        return out

@@ -1,0 +1,104 @@
+"""Drop folder and feed poller behaviour, with real files and a real local HTTP server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from connectors.dropfolder import DropFolder, Outcome
+from connectors.feedpoll import FeedPoller
+from schemas import Dispatch
+from tests.feedserver import Feed, serve_feed
+from tests.helpers import FIXTURES
+
+RSS = (FIXTURES / "formats" / "ubisoft.rss.xml").read_bytes()
+SECOND_ITEM = b"""<item>
+      <title>Ubisoft : le titre bondit de 8% a la Bourse de Paris</title>
+      <guid isPermaLink="false">urn:newsml:afp.com:20250327:TX-PAR-KJP77</guid>
+      <pubDate>Thu, 27 Mar 2025 11:02:00 +0000</pubDate>
+      <description><![CDATA[<p>Paris (AFP) - L'action Ubisoft bondissait de 8% jeudi matin a la Bourse de Paris, au lendemain de l'annonce de l'investissement de Tencent.</p>]]></description>
+    </item>
+  </channel>"""
+
+
+def test_drop_folder_waits_for_writes_and_moves_files(tmp_path: Path) -> None:
+    drop = DropFolder(tmp_path, settle=0.5)
+    calls: list[str] = []
+
+    def handle(path: Path, data: bytes) -> Outcome:
+        calls.append(path.name)
+        return Outcome(b"ok" in data, None if b"ok" in data else "refused: not ok")
+
+    growing = tmp_path / "growing.txt"
+    growing.write_bytes(b"half")
+    (tmp_path / "ignored.part").write_bytes(b"ok, still uploading")
+    assert drop.process_ready(handle) == []  # first sight: not settled yet
+    growing.write_bytes(b"half and more, ok")  # still being written: the clock restarts
+    assert drop.process_ready(handle) == []
+    ready_at = drop._seen[growing][2] + 0.5
+    assert drop.ready(growing, now=ready_at)
+    drop.settle = 0  # from here on, no waiting in this test
+    (tmp_path / "bad.txt").write_bytes(b"junk")
+    results = drop.process_ready(handle)
+    assert sorted(calls) == ["bad.txt", "growing.txt"]
+    assert (tmp_path / "done" / "growing.txt").exists()
+    assert (tmp_path / "failed" / "bad.txt").exists()
+    assert (tmp_path / "failed" / "bad.txt.reason.txt").read_text().strip() == "refused: not ok"
+    assert (tmp_path / "ignored.part").exists()
+    assert {p.name for p, _ in results} == {"growing.txt", "bad.txt"}
+
+
+def test_drop_folder_does_not_resend_after_a_crash(tmp_path: Path) -> None:
+    doc = tmp_path / "dispatch.txt"
+    doc.write_bytes(b"ok content")
+    first = DropFolder(tmp_path, settle=0)
+    # Crash window: published and journaled, but the process died before the move.
+    import hashlib
+
+    first._record(hashlib.sha256(doc.read_bytes()).hexdigest(), doc.name)
+    calls: list[str] = []
+
+    def handle(path: Path, data: bytes) -> Outcome:
+        calls.append(path.name)
+        return Outcome(True)
+
+    restarted = DropFolder(tmp_path, settle=0)
+    restarted.process_ready(handle)
+    assert calls == []
+    assert (tmp_path / "done" / "dispatch.txt").exists()
+
+
+def test_poller_sends_each_entry_once_across_restarts(tmp_path: Path) -> None:
+    feed = Feed(RSS)
+    state = tmp_path / "state.json"
+    sent: list[list[str]] = []
+
+    def publish(ds: list[Dispatch]) -> None:
+        sent.append([d.guid for d in ds])
+
+    with serve_feed(feed) as url, httpx.Client() as client:
+        poller = FeedPoller(url, state, client, max_bytes=10**6)
+        assert poller.poll_once(publish).new[0].guid.endswith("TX-PAR-KJP41")
+        assert poller.poll_once(publish).status == 304
+        assert feed.requests[-1]["If-None-Match"] == feed.etag
+        feed.body = RSS.replace(b"  </channel>", SECOND_ITEM)
+        result = poller.poll_once(publish)
+        assert [d.guid for d in result.new] == ["urn:newsml:afp.com:20250327:TX-PAR-KJP77"]
+        restarted = FeedPoller(url, state, client, max_bytes=10**6)
+        restarted.state.etag = None  # even without the validator, nothing is re-sent
+        assert restarted.poll_once(publish).new == []
+    assert sent == [
+        ["urn:newsml:afp.com:20250327:TX-PAR-KJP41"],
+        ["urn:newsml:afp.com:20250327:TX-PAR-KJP77"],
+    ]
+
+
+def test_poller_reports_a_broken_feed_and_keeps_its_state(tmp_path: Path) -> None:
+    feed = Feed(b"<rss><channel><item><title>cut")
+    with serve_feed(feed) as url, httpx.Client() as client:
+        poller = FeedPoller(url, tmp_path / "s.json", client, max_bytes=10**6)
+        result = poller.poll_once(lambda ds: None)
+    assert result.refused is not None and result.refused.startswith("broken XML")
+    assert result.data == feed.body
+    assert not (tmp_path / "s.json").exists()
