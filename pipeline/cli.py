@@ -457,6 +457,8 @@ def _render_search(result: object, query: str) -> None:
             out.print(f"   … {text} …")
         if h.event_types:
             out.print(f"   events: {', '.join(h.event_types)}")
+        if h.also_from:
+            out.print(f"   also from: {escape(', '.join(h.also_from))}")
     table = Table(title="facets", show_header=True, header_style="bold")
     table.add_column("facet")
     table.add_column("values (count)")
@@ -568,8 +570,15 @@ def _wait_searchable(guids: set[str], timeout: float) -> int:
     es = make_es(s)
     deadline = time.monotonic() + timeout
     found = 0
+    pidfile = _state_dir() / "worker.pid"
     try:
         while time.monotonic() < deadline:
+            if not _alive(pidfile):
+                log = (_state_dir() / "worker.log").read_text(errors="replace").splitlines()
+                reason = next((line for line in reversed(log) if "Error" in line), "see the log")
+                raise _fail(
+                    f"the worker exited: {reason.strip()[:300]} ({_state_dir() / 'worker.log'})"
+                )
             try:
                 resp = es.search(
                     index=s.dispatch_alias, query={"ids": {"values": sorted(guids)}}, size=0

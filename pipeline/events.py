@@ -136,6 +136,11 @@ def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
     return {"person": person, "organization": [org[0]]}, 0.85 * factor
 
 
+# 'dans une nouvelle filiale d'Ubisoft', 'in a unit of Siemens': the target is the parent.
+_UNIT_OF = (
+    r"(?:\s+(?:une?|la|le|l['’]|a|an|the|sa|son|its)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:filiale|subsidiary|unit|branche|division|coentreprise|joint venture)\s+(?:de\s+|d['’]|of\s+))"
+)
 _LEAD = re.compile(
     r"à la tête d['’]un (?:groupe|consortium|tour)|led by|mené par|menée par|emmené par|led\b",
     re.IGNORECASE,
@@ -144,7 +149,7 @@ _LEAD = re.compile(
 
 def _investment(ctx: _Ctx) -> tuple[Roles, float] | None:
     investors = ctx.before(EntityType.ORG)
-    target = ctx.after(EntityType.ORG, r"\bdans|\bin|\binto|\bau capital de|\ben")
+    target = ctx.after(EntityType.ORG, rf"(?:\bdans|\bin|\binto|\bau capital de|\ben){_UNIT_OF}?")
     if not investors or not target:
         return None
     roles: Roles = {"investor": investors[:1], "target": target[:1]}

@@ -288,8 +288,15 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
     """Templates, a first concrete index behind each alias. Safe to call every start."""
     for name, body in templates(settings).items():
         es.indices.put_index_template(name=name, **body)
+    mappings = {
+        settings.dispatch_alias: dispatch_mappings(),
+        settings.event_alias: event_mappings(),
+    }
     for alias in (settings.dispatch_alias, settings.event_alias):
         if es.indices.exists_alias(name=alias):
+            # Additive changes (new fields) apply in place; a changed field type raises
+            # here, at start-up, and needs a reindex into -00000N+1 (deploy/README.md).
+            es.indices.put_mapping(index=alias, properties=mappings[alias]["properties"])
             continue
         index = f"{alias}-000001"
         if not es.indices.exists(index=index):

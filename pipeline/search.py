@@ -49,6 +49,8 @@ class Hit(BaseModel):
     people: list[str]
     places: list[str]
     event_types: list[str]
+    story_id: str | None = None
+    also_from: list[str] = Field(default_factory=list, description="Other agencies with this story")
 
 
 class FacetBucket(BaseModel):
@@ -107,7 +109,7 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         },
         "size": q.size,
         "track_total_hits": True,
-        "_source": {"excludes": ["dispatch", "body*"]},
+        "_source": {"excludes": ["dispatch", "body*", "minhash", "lsh_bands"]},
         "aggs": {
             name: {"terms": {"field": fld, "size": q.facet_size}} for name, fld in FACETS.items()
         },
@@ -148,6 +150,7 @@ def parse_search(resp: dict[str, Any]) -> SearchResult:
                 people=src.get("people", []),
                 places=src.get("places", []),
                 event_types=src.get("event_types", []),
+                story_id=src.get("story_id"),
             )
         )
     total = resp.get("hits", {}).get("total", 0)
@@ -163,6 +166,41 @@ def parse_search(resp: dict[str, Any]) -> SearchResult:
     )
 
 
+def build_story_lookup(result: SearchResult) -> dict[str, Any] | None:
+    """Other live members of the hits' story clusters (for 'also from')."""
+    stories = sorted({h.story_id for h in result.hits if h.story_id})
+    if not stories:
+        return None
+    return {
+        "query": {
+            "bool": {
+                "filter": [{"terms": {"story_id": stories}}],
+                "must_not": [{"terms": {"pubstatus": ["canceled", "withheld"]}}],
+            }
+        },
+        "_source": ["guid", "story_id", "provider", "sources"],
+        "size": 200,
+    }
+
+
+def attach_also_from(result: SearchResult, resp: dict[str, Any]) -> SearchResult:
+    members: dict[str, list[tuple[str, str]]] = {}
+    for h in resp.get("hits", {}).get("hits", []):
+        src = h["_source"]
+        label = src.get("provider") or ", ".join(src.get("sources") or []) or src["guid"]
+        members.setdefault(src.get("story_id") or src["guid"], []).append((src["guid"], label))
+    for hit in result.hits:
+        others = [label for guid, label in members.get(hit.story_id or "", []) if guid != hit.guid]
+        hit.also_from = sorted(set(others))
+    return result
+
+
 def search(es: Elasticsearch, settings: Settings, q: SearchQuery) -> SearchResult:
     resp = es.search(index=settings.dispatch_alias, body=build_search(q))
-    return parse_search(dict(resp))
+    result = parse_search(dict(resp))
+    lookup = build_story_lookup(result)
+    if lookup is not None:
+        result = attach_also_from(
+            result, dict(es.search(index=settings.dispatch_alias, body=lookup))
+        )
+    return result

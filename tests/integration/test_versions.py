@@ -105,3 +105,6 @@ def test_the_same_story_from_another_agency_joins_its_story(
         return res.total >= 2 and max(stories.values(), default=0) >= 2
 
     wait_for(two_in_one_story, what="AFP and Reuters copies in one story cluster")
+    hits = search(es, settings, SearchQuery(text="Mistral levée", size=20)).hits
+    afp = next(h for h in hits if h.provider == "AFP" and h.headline and "Mistral" in h.headline)
+    assert "REUTERS" in afp.also_from

@@ -117,3 +117,11 @@ def test_reported_talks_are_not_a_done_deal() -> None:
 def test_event_ids_are_deterministic(seed: Dispatch) -> None:
     again = _enriched(SEED)
     assert [e.id for e in again.events] == [e.id for e in seed.events]
+
+
+def test_investment_in_a_subsidiary_targets_the_parent() -> None:
+    d = _enriched(FIXTURES / "formats" / "ubisoft.newsmlg2.xml")
+    inv = _only(d, "investment")
+    assert _roles(inv) == {"investor": ["Tencent"], "target": ["Ubisoft"]}
+    assert inv.amount is not None and (inv.amount.value, inv.amount.currency) == (1.16e9, "EUR")
+    assert [x.value.isoformat() for x in inv.dates if x.value] == ["2025-03-27"]  # 'jeudi'

@@ -211,3 +211,32 @@ def test_ninjs_parser_never_crashes(obj: object) -> None:
 
     with contextlib.suppress(RefusedInput):
         parse_document(json.dumps(obj).encode(), source="t", received_at=RECEIVED, max_bytes=10**6)
+
+
+def test_english_structured_formats() -> None:
+    [g2] = parse(FORMATS / "boeing-en.newsmlg2.xml")  # newsMessage wrapper, XHTML body
+    assert (g2.guid, g2.version, g2.language, g2.urgency) == (
+        "urn:newsml:afp.com:20260325:TX-WAS-BX381",
+        2,
+        "en",
+        2,
+    )
+    assert g2.edit_kind is EditKind.update
+    assert g2.dateline.place == "WASHINGTON" and g2.signature == "bur-sst/jgc"
+    assert g2.body[1].startswith("Stephanie Pope, a former Boeing Global Services executive")
+    [nitf] = parse(FORMATS / "boeing-en.nitf.xml")  # declared ISO-8859-1
+    assert nitf.guid == g2.guid and nitf.version == 1
+    assert nitf.body[0].startswith("Boeing said on Monday") and "company's" in nitf.body[0]
+    assert nitf.dateline.place == "Washington"
+
+
+def test_a_50_mib_file_is_refused_without_being_read_whole(tmp_path: Path) -> None:
+    from connectors.files import read_file
+
+    big = tmp_path / "afp-archive-dump.xml"
+    with big.open("wb") as fh:
+        fh.write(b"<nitf><body><body.content>")
+        fh.truncate(50 * 1024 * 1024)
+    result = read_file(big, received_at=RECEIVED, max_bytes=5 * 1024 * 1024)
+    assert result.error is not None and "50.0 MiB, over the 5.0 MiB limit" in result.error.reason
+    assert len(result.data) == 5 * 1024 * 1024 + 1  # read no further than the limit
