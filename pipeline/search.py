@@ -25,14 +25,20 @@ class SearchQuery(BaseModel):
     people: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
     event_types: list[str] = Field(default_factory=list)
+    subjects: list[str] = Field(
+        default_factory=list, description="Topic codes, e.g. medtop:04000000"
+    )
     language: str | None = None
     provider: str | None = None
+    urgency_max: int | None = Field(default=None, ge=1, le=9, description="1 = flash ... 9")
     since: datetime | None = None
     until: datetime | None = None
     include_killed: bool = False
     sort: Literal["relevance", "time"] = "relevance"
     size: int = Field(default=10, ge=0, le=200)
     facet_size: int = Field(default=10, ge=1, le=100)
+    search_after: list[Any] | None = Field(default=None, description="The `next` cursor of a page")
+    histogram: Literal["hour", "day", "week", "month"] | None = None
 
 
 class Hit(BaseModel):
@@ -62,6 +68,10 @@ class SearchResult(BaseModel):
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetBucket]]
+    histogram: list[FacetBucket] = Field(default_factory=list)
+    next: list[Any] | None = Field(
+        default=None, description="Pass as search_after for the next page"
+    )
 
 
 def build_search(q: SearchQuery) -> dict[str, Any]:
@@ -91,6 +101,8 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         filters.append({"term": {"language": q.language}})
     if q.provider:
         filters.append({"term": {"provider": q.provider}})
+    if q.urgency_max:
+        filters.append({"range": {"urgency": {"lte": q.urgency_max}}})
     if q.since or q.until:
         rng: dict[str, str] = {}
         if q.since:
@@ -121,8 +133,21 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
             "post_tags": ["</em>"],
         },
     }
+    # Always a total order, so search_after pages deeply and stably.
     if q.sort == "time" or not q.text.strip():
         body["sort"] = [{"published": "desc"}, {"guid": "asc"}]
+    else:
+        body["sort"] = [{"_score": "desc"}, {"guid": "asc"}]
+    if q.search_after:
+        body["search_after"] = q.search_after
+    if q.histogram:
+        body["aggs"]["histogram"] = {
+            "date_histogram": {
+                "field": "published",
+                "calendar_interval": q.histogram,
+                "min_doc_count": 1,
+            }
+        }
     return body
 
 
@@ -204,3 +229,54 @@ def search(es: Elasticsearch, settings: Settings, q: SearchQuery) -> SearchResul
             result, dict(es.search(index=settings.dispatch_alias, body=lookup))
         )
     return result
+
+
+class EventQuery(BaseModel):
+    types: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list, description="Entity ids or names")
+    text: str = ""
+    since: datetime | None = None
+    min_confidence: float = Field(default=0.0, ge=0, le=1)
+    size: int = Field(default=20, ge=0, le=200)
+    search_after: list[Any] | None = None
+
+
+def build_event_search(q: EventQuery) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = []
+    if q.types:
+        filters.append({"terms": {"type": q.types}})
+    for e in q.entities:
+        filters.append(
+            {"bool": {"should": [{"term": {"entity_ids": e}}, {"term": {"entity_names": e}}]}}
+        )
+    if q.since:
+        filters.append({"range": {"versioncreated": {"gte": q.since.isoformat()}}})
+    if q.min_confidence:
+        filters.append({"range": {"confidence": {"gte": q.min_confidence}}})
+    must = (
+        [
+            {
+                "simple_query_string": {
+                    "query": q.text,
+                    "fields": ["evidence"],
+                    "default_operator": "and",
+                }
+            }
+        ]
+        if q.text.strip()
+        else []
+    )
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        "size": q.size,
+        "sort": [{"versioncreated": "desc"}, {"id": "asc"}],
+        "aggs": {
+            "types": {"terms": {"field": "type", "size": 30}},
+            "entities": {"terms": {"field": "entity_names", "size": 20}},
+        },
+        "_source": ["event"],
+        "track_total_hits": True,
+    }
+    if q.search_after:
+        body["search_after"] = q.search_after
+    return body

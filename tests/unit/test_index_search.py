@@ -96,7 +96,7 @@ def test_search_body_filters_and_safety() -> None:
     assert {"term": {"language": "fr"}} in filters
     assert {"range": {"published": {"gte": "2019-01-01T00:00:00+00:00"}}} in filters
     assert body["query"]["bool"]["must_not"] == [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
-    assert "sort" not in body  # relevance
+    assert body["sort"] == [{"_score": "desc"}, {"guid": "asc"}]  # relevance, total order
     assert set(body["aggs"]) == {
         "orgs",
         "people",

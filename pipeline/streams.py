@@ -1,0 +1,162 @@
+"""Live streams for subscribers: Kafka topics read from a position a client can resume.
+
+Each subscriber gets its own consumer with no group: it reads at its own pace and
+commits nothing, so a slow subscriber costs the pipeline nothing. The position (next
+offset per topic-partition) is the SSE event id; a client that reconnects with
+Last-Event-ID continues exactly where it stopped (as long as Kafka retains it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from pipeline.settings import Settings
+
+Position = dict[tuple[str, int], int]
+HEARTBEAT_SECONDS = 15.0
+
+
+def encode_position(pos: Position) -> str:
+    raw = json.dumps(sorted([t, p, o] for (t, p), o in pos.items()), separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_position(token: str | None) -> Position:
+    """Parse a Last-Event-ID; raises ValueError with a reason for a malformed one."""
+    if not token:
+        return {}
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        items = json.loads(raw)
+        return {(str(t), int(p)): int(o) for t, p, o in items}
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"malformed Last-Event-ID {token[:40]!r}") from exc
+
+
+def event_matches(event: dict[str, Any], entities: Sequence[str], query: str) -> bool:
+    """Entity filter: any of the ids or names in a role. Query: every word in the evidence."""
+    if entities:
+        names = {
+            v.casefold()
+            for rs in (event.get("roles") or {}).values()
+            for r in rs
+            for v in (r.get("entity_id", ""), r.get("name", ""))
+        }
+        if not any(e.casefold() in names for e in entities):
+            return False
+    if query.strip():
+        text = str(event.get("evidence", "")).casefold()
+        return all(w in text for w in query.casefold().split())
+    return True
+
+
+def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol,
+        "enable_auto_commit": False,
+        "group_id": None,
+    }
+    if settings.kafka_sasl_mechanism:
+        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
+        if settings.kafka_sasl_password:
+            kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return kwargs
+
+
+async def follow(
+    settings: Settings, topics: Sequence[str], position: Position, *, from_start: bool = False
+) -> AsyncIterator[tuple[Position, bytes | None]]:
+    """Yield (position after the record, value); (position, None) as a heartbeat."""
+    consumer = AIOKafkaConsumer(**_consumer_kwargs(settings))
+    await consumer.start()
+    try:
+        existing = await consumer.topics()
+        parts = [
+            TopicPartition(t, p)
+            for t in topics
+            if t in existing
+            for p in sorted(consumer.partitions_for_topic(t) or [])
+        ]
+        consumer.assign(parts)
+        for tp in parts:
+            if (tp.topic, tp.partition) in position:
+                consumer.seek(tp, position[(tp.topic, tp.partition)])
+            elif from_start:
+                await consumer.seek_to_beginning(tp)
+            else:
+                await consumer.seek_to_end(tp)
+        pos: Position = {}
+        for tp in parts:
+            pos[(tp.topic, tp.partition)] = await consumer.position(tp)
+        while True:
+            try:
+                msg = await asyncio.wait_for(consumer.getone(), timeout=HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield dict(pos), None
+                continue
+            pos[(msg.topic, msg.partition)] = msg.offset + 1
+            yield dict(pos), msg.value
+    finally:
+        await consumer.stop()
+
+
+def sse(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:
+    lines = []
+    if event_id:
+        lines.append(f"id: {event_id}")
+    if event:
+        lines.append(f"event: {event}")
+    lines.extend(f"data: {line}" for line in data.splitlines() or [""])
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def pipeline_health(settings: Settings) -> dict[str, Any]:
+    """Consumer lag per raw partition and dead-letter count, straight from Kafka."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka import TopicPartition as KTP
+
+    from pipeline.kafka_io import client_kwargs
+
+    admin = KafkaAdminClient(**client_kwargs(settings))
+    consumer = KafkaConsumer(**client_kwargs(settings))
+    try:
+        committed = admin.list_consumer_group_offsets(settings.consumer_group)
+        raw_parts = [
+            KTP(settings.raw_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.raw_topic) or [])
+        ]
+        dlq_parts = [
+            KTP(settings.dlq_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.dlq_topic) or [])
+        ]
+        ends = consumer.end_offsets(raw_parts + dlq_parts) if raw_parts + dlq_parts else {}
+        lag = []
+        for tp in raw_parts:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag.append(
+                {
+                    "partition": tp.partition,
+                    "end": ends.get(tp, 0),
+                    "committed": done,
+                    "lag": max(0, ends.get(tp, 0) - done),
+                }
+            )
+        return {
+            "raw_topic": settings.raw_topic,
+            "consumer_group": settings.consumer_group,
+            "lag": lag,
+            "total_lag": sum(p["lag"] for p in lag),
+            "dead_letters": sum(ends.get(tp, 0) for tp in dlq_parts),
+        }
+    finally:
+        consumer.close()
+        admin.close()
