@@ -23,6 +23,7 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import metrics
+from pipeline.alerts import AlertMatcher
 from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
 from pipeline.process import assign_stories, enrich, mark_killed, validate_and_normalise
@@ -58,6 +59,8 @@ event_topics = {
     t: app.topic(settings.event_topic(t), key_type=bytes, value_type=bytes) for t in EVENT_TYPES
 }
 
+alerts_topic = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
+_matcher = AlertMatcher(settings)
 _nlp_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp")
 _es: Any = None
 
@@ -97,6 +100,7 @@ async def handle_batch(values: list[bytes]) -> None:
     metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
     stale = set(outcome.stale)
     now = datetime.now(UTC)
+    published: list[Dispatch] = []
     for d in ready:
         if d.guid in outcome.failed:
             dead.append(
@@ -118,7 +122,22 @@ async def handle_batch(values: list[bytes]) -> None:
         ).inc()
         metrics.PUBLISH_TO_INDEXED.observe((now - d.received_at).total_seconds())
         await _publish(d)
+        published.append(d)
     await _send_dead(dead)
+    await _send_alerts([d for d in published if d.pubstatus is PubStatus.usable])
+
+
+async def _send_alerts(dispatches: list[Dispatch]) -> None:
+    """Saved searches: a failure here is logged and counted; the dispatches are safe."""
+    try:
+        alerts = await _matcher.match(_es, dispatches)
+    except Exception as exc:  # alerting must never stop indexing
+        metrics.ALERT_FAILURES.inc()
+        log.warning("saved-search matching failed for %d dispatch(es): %s", len(dispatches), exc)
+        return
+    for a in alerts:
+        metrics.ALERTS.inc()
+        await alerts_topic.send(key=a.saved_search_id.encode(), value=a.model_dump_json().encode())
 
 
 async def _publish(d: Dispatch) -> None:

@@ -16,3 +16,5 @@ PUBLISH_TO_INDEXED = Histogram(
     "From receipt by a connector to searchable",
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
+ALERTS = Counter("wire_alerts_total", "Saved-search matches published")
+ALERT_FAILURES = Counter("wire_alert_failures_total", "Batches whose saved-search matching failed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -48,6 +50,7 @@ class Hit(BaseModel):
     headline: str | None
     published: str | None
     language: str | None
+    urgency: int | None = None
     dateline_place: str | None
     provider: str | None
     snippets: list[str]
@@ -97,6 +100,8 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
     ):
         for v in values:  # every value must match (AND), as a facet drill-down does
             filters.append({"term": {fld: v}})
+    if q.subjects:
+        filters.append({"terms": {"subjects": q.subjects}})
     if q.language:
         filters.append({"term": {"language": q.language}})
     if q.provider:
@@ -151,7 +156,37 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
     return body
 
 
-def parse_search(resp: dict[str, Any]) -> SearchResult:
+def encode_cursor(sort_values: list[Any] | None) -> str | None:
+    """An opaque page cursor (the last hit's sort values) for URLs."""
+    if not sort_values:
+        return None
+    raw = json.dumps(sort_values, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None) -> list[Any] | None:
+    """Raises ValueError for anything that is not a cursor this service handed out."""
+    if not token:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("malformed cursor: pass back the `next` value of a page") from exc
+    if not isinstance(values, list) or not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in values
+    ):
+        raise ValueError("malformed cursor: pass back the `next` value of a page")
+    return values
+
+
+def _next(resp: dict[str, Any], size: int) -> list[Any] | None:
+    raw = resp.get("hits", {}).get("hits", [])
+    if size and len(raw) == size and raw[-1].get("sort"):
+        return list(raw[-1]["sort"])
+    return None
+
+
+def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
     hits = []
     for h in resp.get("hits", {}).get("hits", []):
         src = h.get("_source", {})
@@ -168,6 +203,7 @@ def parse_search(resp: dict[str, Any]) -> SearchResult:
                 headline=src.get("headline"),
                 published=src.get("published"),
                 language=src.get("language"),
+                urgency=src.get("urgency"),
                 dateline_place=src.get("dateline_place"),
                 provider=src.get("provider"),
                 snippets=snippets[:3],
@@ -179,15 +215,24 @@ def parse_search(resp: dict[str, Any]) -> SearchResult:
             )
         )
     total = resp.get("hits", {}).get("total", 0)
+    aggs = dict(resp.get("aggregations") or {})
+    histogram = [
+        FacetBucket(value=str(b.get("key_as_string") or b["key"]), count=int(b["doc_count"]))
+        for b in aggs.pop("histogram", {}).get("buckets", [])
+    ]
     facets = {
         name: [
             FacetBucket(value=str(b["key"]), count=int(b["doc_count"]))
             for b in agg.get("buckets", [])
         ]
-        for name, agg in (resp.get("aggregations") or {}).items()
+        for name, agg in aggs.items()
     }
     return SearchResult(
-        total=int(total["value"] if isinstance(total, dict) else total), hits=hits, facets=facets
+        total=int(total["value"] if isinstance(total, dict) else total),
+        hits=hits,
+        facets=facets,
+        histogram=histogram,
+        next=_next(resp, size),
     )
 
 
@@ -222,7 +267,7 @@ def attach_also_from(result: SearchResult, resp: dict[str, Any]) -> SearchResult
 
 def search(es: Elasticsearch, settings: Settings, q: SearchQuery) -> SearchResult:
     resp = es.search(index=settings.dispatch_alias, body=build_search(q))
-    result = parse_search(dict(resp))
+    result = parse_search(dict(resp), q.size)
     lookup = build_story_lookup(result)
     if lookup is not None:
         result = attach_also_from(
@@ -280,3 +325,27 @@ def build_event_search(q: EventQuery) -> dict[str, Any]:
     if q.search_after:
         body["search_after"] = q.search_after
     return body
+
+
+class EventResult(BaseModel):
+    total: int
+    events: list[dict[str, Any]]
+    facets: dict[str, list[FacetBucket]]
+    next: list[Any] | None = None
+
+
+def parse_event_search(resp: dict[str, Any], size: int = 0) -> EventResult:
+    hits = resp.get("hits", {})
+    total = hits.get("total", 0)
+    return EventResult(
+        total=int(total["value"] if isinstance(total, dict) else total),
+        events=[h["_source"]["event"] for h in hits.get("hits", [])],
+        facets={
+            name: [
+                FacetBucket(value=str(b["key"]), count=int(b["doc_count"]))
+                for b in agg.get("buckets", [])
+            ]
+            for name, agg in (resp.get("aggregations") or {}).items()
+        },
+        next=_next(resp, size),
+    )

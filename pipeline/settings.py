@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     worker_web_port: int = 6066
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="'KEY:read+subscribe,KEY2:admin'. Unset = no keys (local default); "
+        "set = every /v1 route needs a key with its scope",
+    )
+    saved_search_refresh_s: float = Field(
+        default=2.0, gt=0, description="How often the worker reloads saved searches"
+    )
 
     # ---- derived names: one place for every topic and index name ----
     @property
@@ -62,6 +70,10 @@ class Settings(BaseSettings):
     def dlq_topic(self) -> str:
         return f"{self.topic_prefix}.dlq"
 
+    @property
+    def alerts_topic(self) -> str:
+        return f"{self.topic_prefix}.alerts"
+
     def event_topic(self, event_type: str) -> str:
         return f"{self.topic_prefix}.events.{event_type}"
 
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def event_alias(self) -> str:
         return f"{self.index_prefix}-events"
+
+    @property
+    def saved_search_index(self) -> str:
+        return f"{self.index_prefix}-saved-searches"
 
     @property
     def kafka_hosts(self) -> list[str]:

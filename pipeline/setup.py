@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.alerts import ensure_saved_search_index
 from pipeline.events import RULES
 from pipeline.index import ensure_indices, make_es
 from pipeline.kafka_io import ensure_topics
@@ -11,9 +12,12 @@ EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(r.type for r in RULES), "dispatch
 
 
 def prepare_infrastructure(settings: Settings) -> None:
-    ensure_topics(settings, [settings.event_topic(t) for t in EVENT_TYPES])
+    ensure_topics(
+        settings, [settings.alerts_topic, *(settings.event_topic(t) for t in EVENT_TYPES)]
+    )
     es = make_es(settings)
     try:
         ensure_indices(es, settings)
+        ensure_saved_search_index(es, settings)
     finally:
         es.close()

@@ -62,6 +62,9 @@ def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
         "security_protocol": settings.kafka_security_protocol,
         "enable_auto_commit": False,
         "group_id": None,
+        # Bounded memory per subscriber, however many topics it follows.
+        "fetch_max_bytes": 1024 * 1024,
+        "max_partition_fetch_bytes": 256 * 1024,
     }
     if settings.kafka_sasl_mechanism:
         kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
@@ -71,10 +74,34 @@ def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
-async def follow(
+class Subscription:
+    """One subscriber's own Kafka reader, opened before the HTTP response starts, so a
+    broker that is down is a 503 rather than a stream that dies after its headers."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, position: Position) -> None:
+        self._consumer = consumer
+        self.position = position
+
+    async def records(self) -> AsyncIterator[tuple[Position, bytes | None]]:
+        """Yield (position after the record, value); (position, None) as a heartbeat."""
+        pos = dict(self.position)
+        while True:
+            try:
+                msg = await asyncio.wait_for(self._consumer.getone(), timeout=HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield dict(pos), None
+                continue
+            pos[(msg.topic, msg.partition)] = msg.offset + 1
+            yield dict(pos), msg.value
+
+    async def close(self) -> None:
+        await self._consumer.stop()
+
+
+async def subscribe(
     settings: Settings, topics: Sequence[str], position: Position, *, from_start: bool = False
-) -> AsyncIterator[tuple[Position, bytes | None]]:
-    """Yield (position after the record, value); (position, None) as a heartbeat."""
+) -> Subscription:
+    """Assign every partition of `topics`; resume at `position`, else start or end."""
     consumer = AIOKafkaConsumer(**_consumer_kwargs(settings))
     await consumer.start()
     try:
@@ -93,19 +120,13 @@ async def follow(
                 await consumer.seek_to_beginning(tp)
             else:
                 await consumer.seek_to_end(tp)
-        pos: Position = {}
+        start: Position = {}
         for tp in parts:
-            pos[(tp.topic, tp.partition)] = await consumer.position(tp)
-        while True:
-            try:
-                msg = await asyncio.wait_for(consumer.getone(), timeout=HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield dict(pos), None
-                continue
-            pos[(msg.topic, msg.partition)] = msg.offset + 1
-            yield dict(pos), msg.value
-    finally:
+            start[(tp.topic, tp.partition)] = await consumer.position(tp)
+    except BaseException:
         await consumer.stop()
+        raise
+    return Subscription(consumer, start)
 
 
 def sse(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:
@@ -128,7 +149,8 @@ def pipeline_health(settings: Settings) -> dict[str, Any]:
     admin = KafkaAdminClient(**client_kwargs(settings))
     consumer = KafkaConsumer(**client_kwargs(settings))
     try:
-        committed = admin.list_consumer_group_offsets(settings.consumer_group)
+        group = settings.consumer_group
+        committed = admin.list_group_offsets({group: None}).get(group, {})
         raw_parts = [
             KTP(settings.raw_topic, p)
             for p in sorted(consumer.partitions_for_topic(settings.raw_topic) or [])

@@ -1,0 +1,195 @@
+"""Saved searches that alert.
+
+A user saves a SearchQuery. After every indexed batch the worker asks Elasticsearch,
+in one _msearch, which saved queries each new dispatch matches: every saved query is
+run restricted to the batch's ids, so a saved search means exactly what the same
+query means on the search page (same analysers, same filters). Each match becomes an
+Alert on the alerts topic, keyed by saved-search id; the API streams it to the user.
+
+Elasticsearch's percolator inverts this (one percolate query per batch whatever the
+number of saved searches) and is the path for many thousands of saved searches; the
+local emulator has no percolate query, so this version runs the saved queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
+from pydantic import BaseModel, Field
+
+from pipeline.search import SearchQuery, build_search
+from pipeline.settings import Settings
+from schemas import Dispatch
+
+
+class SavedSearchIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    query: SearchQuery
+
+
+class SavedSearch(SavedSearchIn):
+    id: str
+    owner: str = "anonymous"
+    created: datetime
+
+
+class Alert(BaseModel):
+    id: str = Field(description="saved search id : dispatch guid : version")
+    saved_search_id: str
+    saved_search_name: str
+    owner: str
+    guid: str
+    version: int
+    headline: str | None
+    published: datetime | None
+    provider: str | None
+    language: str | None
+    matched_at: datetime
+
+
+def saved_search_id(owner: str, name: str) -> str:
+    """Saving the same name twice for one owner replaces it (idempotent PUT semantics)."""
+    return hashlib.sha256(f"{owner}\x00{name}".encode()).hexdigest()[:20]
+
+
+def saved_search_mappings() -> dict[str, Any]:
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "id": {"type": "keyword"},
+            "name": {"type": "keyword"},
+            "owner": {"type": "keyword"},
+            "created": {"type": "date"},
+            "query": {"type": "object", "enabled": False},
+        },
+    }
+
+
+def build_alert_msearch(
+    saved: Sequence[SavedSearch], guids: Sequence[str], index: str
+) -> list[dict[str, Any]]:
+    """_msearch lines: each saved query, restricted to these ids, no aggregations."""
+    lines: list[dict[str, Any]] = []
+    for s in saved:
+        body = build_search(s.query.model_copy(update={"search_after": None}))
+        query = body["query"]
+        query["bool"]["filter"] = [*query["bool"]["filter"], {"ids": {"values": list(guids)}}]
+        lines.append({"index": index})
+        lines.append({"query": query, "size": len(guids), "_source": ["guid"]})
+    return lines
+
+
+def alerts_from(
+    saved: Sequence[SavedSearch],
+    responses: Sequence[dict[str, Any]],
+    dispatches: Sequence[Dispatch],
+    now: datetime | None = None,
+) -> list[Alert]:
+    by_guid = {d.guid: d for d in dispatches}
+    at = now or datetime.now(UTC)
+    alerts = []
+    for s, resp in zip(saved, responses, strict=True):
+        for h in resp.get("hits", {}).get("hits", []):
+            d = by_guid.get(h["_id"])
+            if d is None:
+                continue
+            alerts.append(
+                Alert(
+                    id=f"{s.id}:{d.guid}:{d.version}",
+                    saved_search_id=s.id,
+                    saved_search_name=s.name,
+                    owner=s.owner,
+                    guid=d.guid,
+                    version=d.version,
+                    headline=d.headline,
+                    published=d.versioncreated or d.dateline.date,
+                    provider=d.provider,
+                    language=d.language,
+                    matched_at=at,
+                )
+            )
+    return alerts
+
+
+# ------------------------------------------------------------------ storage (API side)
+
+
+def ensure_saved_search_index(es: Elasticsearch, settings: Settings) -> None:
+    if not es.indices.exists(index=settings.saved_search_index):
+        es.indices.create(index=settings.saved_search_index, mappings=saved_search_mappings())
+
+
+def save(es: Elasticsearch, settings: Settings, owner: str, item: SavedSearchIn) -> SavedSearch:
+    saved = SavedSearch(
+        id=saved_search_id(owner, item.name),
+        owner=owner,
+        name=item.name,
+        query=item.query,
+        created=datetime.now(UTC),
+    )
+    es.index(
+        index=settings.saved_search_index,
+        id=saved.id,
+        document=saved.model_dump(mode="json"),
+        refresh="wait_for",
+    )
+    return saved
+
+
+def list_saved(
+    es: Elasticsearch, settings: Settings, owner: str | None = None
+) -> list[SavedSearch]:
+    query: dict[str, Any] = {"term": {"owner": owner}} if owner else {"match_all": {}}
+    resp = es.search(
+        index=settings.saved_search_index, query=query, size=1000, sort=[{"created": "asc"}]
+    )
+    return [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+
+
+def delete(es: Elasticsearch, settings: Settings, ident: str) -> bool:
+    try:
+        es.delete(index=settings.saved_search_index, id=ident, refresh="wait_for")
+    except NotFoundError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ matching (worker side)
+
+
+class AlertMatcher:
+    """Reloads the saved searches every `refresh_s` and matches indexed batches."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._saved: list[SavedSearch] = []
+        self._loaded_at = float("-inf")
+
+    async def _load(self, es: AsyncElasticsearch) -> list[SavedSearch]:
+        if time.monotonic() - self._loaded_at < self.settings.saved_search_refresh_s:
+            return self._saved
+        try:
+            resp = await es.search(
+                index=self.settings.saved_search_index, query={"match_all": {}}, size=1000
+            )
+            self._saved = [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+        except NotFoundError:
+            self._saved = []  # nobody has saved a search yet
+        self._loaded_at = time.monotonic()
+        return self._saved
+
+    async def match(self, es: AsyncElasticsearch, dispatches: Sequence[Dispatch]) -> list[Alert]:
+        if not dispatches:
+            return []
+        saved = await self._load(es)
+        if not saved:
+            return []
+        guids = [d.guid for d in dispatches]
+        lines = build_alert_msearch(saved, guids, self.settings.dispatch_alias)
+        resp = await es.msearch(searches=lines)
+        return alerts_from(saved, list(resp["responses"]), dispatches)
