@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from pipeline import alerts as saved_searches
 from pipeline.auth import Scope, allowed, key_from, parse_api_keys
+from pipeline.health import pipeline_health
 from pipeline.index import make_es
 from pipeline.publisher import Publisher
 from pipeline.search import (
@@ -51,7 +52,6 @@ from pipeline.streams import (
     decode_position,
     encode_position,
     event_matches,
-    pipeline_health,
     sse,
     subscribe,
 )
@@ -404,25 +404,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/pipeline/health", summary="Throughput, consumer lag, dead letters")
     def health_detail(_: Reader) -> dict[str, Any]:
         try:
-            kafka = pipeline_health(s)
+            return pipeline_health(es(), s)
         except (KafkaError, OSError) as exc:
             raise HTTPException(503, f"Kafka unavailable: {exc}") from None
-        client = es()
-
-        def indexed_since(window: str) -> int:
-            return int(
-                client.count(
-                    index=s.dispatch_alias, query={"range": {"indexed_at": {"gte": window}}}
-                )["count"]
-            )
-
-        return {
-            **kafka,
-            "indexed_total": int(client.count(index=s.dispatch_alias)["count"]),
-            "events_total": int(client.count(index=s.event_alias)["count"]),
-            "indexed_last_minute": indexed_since("now-1m"),
-            "indexed_last_hour": indexed_since("now-1h"),
-        }
 
     @app.get("/v1/meta", summary="Event types and facets the page offers")
     def meta() -> dict[str, Any]:

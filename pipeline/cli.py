@@ -15,7 +15,7 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
@@ -528,6 +528,175 @@ def search(
         _render_search(result, query)
 
 
+# ------------------------------------------------------------------ subscribe / monitor
+
+
+def _print_record(value: bytes, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(value.decode() + "\n")
+        sys.stdout.flush()
+        return
+    rec = orjson.loads(value)
+    if "saved_search_id" in rec:
+        out.print(
+            f"[bold magenta]ALERT[/] [{escape(rec['saved_search_name'])}] "
+            f"{escape(rec.get('headline') or rec['guid'])} [dim]{escape(rec['guid'])} v{rec['version']}[/]"
+        )
+        return
+    roles = " · ".join(
+        f"{role}: [bold]{escape(', '.join(r['name'] for r in rs))}[/]"
+        for role, rs in (rec.get("roles") or {}).items()
+    )
+    amount = rec.get("amount") or {}
+    money = f" · {amount.get('value')} {amount.get('currency') or ''}" if amount else ""
+    out.print(f"[bold cyan]{escape(rec.get('type', '?'))}[/] {roles}{escape(money)}")
+    if rec.get("evidence"):
+        out.print(f"   [dim]{escape(rec['evidence'][:200])}[/]")
+
+
+@app.command()
+def subscribe(
+    types: Annotated[
+        list[str] | None, typer.Argument(help="Event types (none = all), e.g. funding_round")
+    ] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", help="Entity id or name")] = None,
+    query: Annotated[str, typer.Option("--query", help="Words the evidence must hold")] = "",
+    alerts: Annotated[bool, typer.Option(help="Also saved-search alerts")] = True,
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="Replay what Kafka still holds first")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many records")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line")] = False,
+) -> None:
+    """Stream extracted events (and saved-search alerts) as they happen."""
+    import asyncio
+
+    from kafka.errors import KafkaError
+
+    from pipeline.setup import EVENT_TYPES
+    from pipeline.streams import event_matches
+    from pipeline.streams import subscribe as open_subscription
+
+    s = get_settings()
+    unknown = [t for t in types or [] if t not in EVENT_TYPES]
+    if unknown:
+        raise _fail(f"unknown event type {unknown[0]!r}; known: {', '.join(EVENT_TYPES)}", 2)
+    topics = [s.event_topic(t) for t in (types or EVENT_TYPES)]
+    if alerts:
+        topics.append(s.alerts_topic)
+
+    async def run() -> None:
+        sub = await open_subscription(s, topics, {}, from_start=from_start)
+        seen = 0
+        try:
+            async for _pos, value in sub.records():
+                if value is None:
+                    continue
+                rec = orjson.loads(value)
+                if "saved_search_id" not in rec and not event_matches(rec, entity or [], query):
+                    continue
+                _print_record(value, as_json)
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+        finally:
+            await sub.close()
+
+    if not as_json:
+        err.print(f"[dim]following {len(topics)} topic(s) on {s.kafka_bootstrap}; Ctrl-C stops[/]")
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except (KafkaError, OSError) as exc:
+        raise _fail(f"cannot reach Kafka at {s.kafka_bootstrap}: {exc}", EXIT_UNAVAILABLE) from None
+
+
+def _monitor_frame(es: object, settings: object) -> RenderableType:
+    from elasticsearch import Elasticsearch
+    from rich.console import Group
+
+    from pipeline.health import pipeline_health
+    from pipeline.search import SearchQuery
+    from pipeline.search import search as run_search
+    from pipeline.settings import Settings
+
+    assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
+    h = pipeline_health(es, settings)
+    figures = Table.grid(padding=(0, 3))
+    for _ in range(6):
+        figures.add_column()
+    figures.add_row(
+        "[dim]indexed/min[/]",
+        "[dim]indexed/hour[/]",
+        "[dim]indexed[/]",
+        "[dim]events[/]",
+        "[dim]consumer lag[/]",
+        "[dim]dead letters[/]",
+    )
+    lag_style = "bold red" if h["total_lag"] > 100 else "bold"
+    figures.add_row(
+        f"[bold]{h['indexed_last_minute']}[/]",
+        f"[bold]{h['indexed_last_hour']}[/]",
+        f"[bold]{h['indexed_total']}[/]",
+        f"[bold]{h['events_total']}[/]",
+        f"[{lag_style}]{h['total_lag']}[/]",
+        f"[{'bold red' if h['dead_letters'] else 'bold'}]{h['dead_letters']}[/]",
+    )
+    lag = Table(title=f"lag of {h['consumer_group']} on {h['raw_topic']}", header_style="bold")
+    for col in ("partition", "end", "committed", "lag"):
+        lag.add_column(col, justify="right")
+    for p in h["lag"]:
+        lag.add_row(str(p["partition"]), str(p["end"]), str(p["committed"]), str(p["lag"]))
+    latest = Table(title="latest dispatches", header_style="bold", expand=True)
+    widths = {"published": 16, "place": 12, "lang": 4, "headline": None, "events": 28}
+    for col, width in widths.items():
+        latest.add_column(
+            col, overflow="ellipsis", no_wrap=True, width=width, ratio=None if width else 1
+        )
+    for hit in run_search(es, settings, SearchQuery(sort="time", size=10)).hits:
+        latest.add_row(
+            (hit.published or "")[:16].replace("T", " "),
+            escape(hit.dateline_place or ""),
+            hit.language or "",
+            escape(hit.headline or hit.guid),
+            ", ".join(hit.event_types),
+        )
+    return Group(figures, "", lag, latest)
+
+
+@app.command()
+def monitor(
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes", min=0.5)] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Print one frame and exit")] = False,
+) -> None:
+    """A live terminal dashboard: ingest rate, consumer lag, dead letters, latest dispatches."""
+    from elastic_transport import ConnectionError as ESConnectionError
+    from kafka.errors import KafkaError
+    from rich.live import Live
+
+    from pipeline.index import make_es
+
+    s = get_settings()
+    es = make_es(s)
+    try:
+        if once:
+            out.print(_monitor_frame(es, s))
+            return
+        with Live(_monitor_frame(es, s), console=out, refresh_per_second=4) as live:
+            while True:
+                time.sleep(interval)
+                live.update(_monitor_frame(es, s))
+    except KeyboardInterrupt:
+        pass
+    except ESConnectionError:
+        raise _fail(f"cannot reach Elasticsearch at {s.es_url}", EXIT_UNAVAILABLE) from None
+    except (KafkaError, OSError) as exc:
+        raise _fail(f"cannot reach Kafka at {s.kafka_bootstrap}: {exc}", EXIT_UNAVAILABLE) from None
+    finally:
+        es.close()
+
+
 # ------------------------------------------------------------------ demo
 
 
@@ -639,7 +808,8 @@ def demo(
         as_json=False,
     )
     out.print(
-        f"\nAPI: http://{s.api_host}:{s.api_port}/docs · next: [bold]wire search 'Amazon' --org Amazon[/]"
+        f"\nweb page: http://{s.api_host}:{s.api_port}/ · API: http://{s.api_host}:{s.api_port}/docs"
+        " · next: [bold]wire search 'Amazon' --org Amazon[/], [bold]wire subscribe[/], [bold]wire monitor[/]"
         " · [bold]wire stop[/] to stop everything"
     )
     if found < len(guids):

@@ -1,0 +1,71 @@
+"""What an operator watches: consumer lag, dead letters, indexing rate. From Kafka and ES."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import TopicPartition as KTP
+
+from pipeline.kafka_io import client_kwargs
+from pipeline.settings import Settings
+
+
+def kafka_health(settings: Settings) -> dict[str, Any]:
+    """Consumer lag per raw partition and dead-letter count, straight from Kafka."""
+    admin = KafkaAdminClient(**client_kwargs(settings))
+    consumer = KafkaConsumer(**client_kwargs(settings))
+    try:
+        group = settings.consumer_group
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        raw_parts = [
+            KTP(settings.raw_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.raw_topic) or [])
+        ]
+        dlq_parts = [
+            KTP(settings.dlq_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.dlq_topic) or [])
+        ]
+        ends = consumer.end_offsets(raw_parts + dlq_parts) if raw_parts + dlq_parts else {}
+        lag = []
+        for tp in raw_parts:
+            meta = committed.get(tp)
+            done = meta.offset if meta is not None and meta.offset >= 0 else 0
+            lag.append(
+                {
+                    "partition": tp.partition,
+                    "end": ends.get(tp, 0),
+                    "committed": done,
+                    "lag": max(0, ends.get(tp, 0) - done),
+                }
+            )
+        return {
+            "raw_topic": settings.raw_topic,
+            "consumer_group": settings.consumer_group,
+            "lag": lag,
+            "total_lag": sum(p["lag"] for p in lag),
+            "dead_letters": sum(ends.get(tp, 0) for tp in dlq_parts),
+        }
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def index_health(es: Elasticsearch, settings: Settings) -> dict[str, int]:
+    def indexed_since(window: str) -> int:
+        resp = es.count(
+            index=settings.dispatch_alias, query={"range": {"indexed_at": {"gte": window}}}
+        )
+        return int(resp["count"])
+
+    return {
+        "indexed_total": int(es.count(index=settings.dispatch_alias)["count"]),
+        "events_total": int(es.count(index=settings.event_alias)["count"]),
+        "indexed_last_minute": indexed_since("now-1m"),
+        "indexed_last_hour": indexed_since("now-1h"),
+    }
+
+
+def pipeline_health(es: Elasticsearch, settings: Settings) -> dict[str, Any]:
+    return {**kafka_health(settings), **index_health(es, settings)}
