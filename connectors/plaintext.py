@@ -20,6 +20,7 @@ from schemas import Dateline, Dispatch
 
 DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Ý][^\n(),]{0,60}?)"
+    r"(?:\s*\((?P<country>[^()\n]{2,30})\))?"  # 'ROUBAIX (France), 20 nov 2026 (AFP) -'
     r"(?:,\s*(?P<date>[^()\n]{3,40}?))?"
     r"\s*\((?P<credit>[A-Za-z][A-Za-z0-9 ./&-]{0,40})\)\s*[-–—]+\s*",
 )

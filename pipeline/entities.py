@@ -40,11 +40,13 @@ _ORG_NOUNS = (
     r"|compagnie|banque|g[ée]ant|op[ée]rateur|[ée]quipementier|laboratoire|assureur"
     r"|company|firm|group|maker|carmaker|automaker|bank|giant|operator|lender|insurer|rival"
     r"|retailer|unicorn|licorne|conglom[ée]rat|fund|fonds"
+    r"|plateforme|[ée]diteur|fournisseur|h[ée]bergeur|distributeur|enseigne|studio"
+    r"|platform|publisher|provider|supplier|planemaker|chipmaker|developer"
 )
 ORG_BEFORE = re.compile(
     rf"(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+)"
-    rf"(?:\w+\s+)?(?:{_ORG_NOUNS})"
-    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d)\b)[\w-]+){{0,2}}\s*,?\s*$",
+    rf"(?:\w+\s+){{0,2}}(?:{_ORG_NOUNS})"
+    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d)\b)[\w-]+){{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(

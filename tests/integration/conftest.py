@@ -26,6 +26,8 @@ from pipeline.settings import Settings
 from tests.helpers import ROOT
 
 EXTERNAL = os.environ.get("WIRE_TEST_EXTERNAL") == "1"
+# The API under test enforces keys, as a deployment with WIRE_API_KEYS does.
+API_KEYS = {"test-admin": "admin", "test-reader": "read", "test-subscriber": "read+subscribe"}
 
 
 def free_port() -> int:
@@ -43,6 +45,9 @@ def wire_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "WIRE_CONSUMER_GROUP": f"wirestream-test-{run}",
         "WIRE_WORKER_WEB_PORT": str(free_port()),
         "WIRE_RAW_PARTITIONS": "2",
+        "WIRE_SAVED_SEARCH_REFRESH_S": "0.5",
+        "WIRE_API_PORT": str(free_port()),
+        "WIRE_API_KEYS": ",".join(f"{k}:{v}" for k, v in API_KEYS.items()),
     }
     if not EXTERNAL:
         env |= {
@@ -116,6 +121,42 @@ def worker(
     proc.terminate()
     try:
         proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def api(
+    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`wire serve` as its own process; yields its base URL."""
+    import httpx
+
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "serve"],
+            cwd=ROOT,
+            env=os.environ | wire_env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{settings.api_port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"API did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
 

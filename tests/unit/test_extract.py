@@ -125,3 +125,30 @@ def test_investment_in_a_subsidiary_targets_the_parent() -> None:
     assert _roles(inv) == {"investor": ["Tencent"], "target": ["Ubisoft"]}
     assert inv.amount is not None and (inv.amount.value, inv.amount.currency) == (1.16e9, "EUR")
     assert [x.value.isoformat() for x in inv.dates if x.value] == ["2025-03-27"]  # 'jeudi'
+
+
+@pytest.mark.parametrize(
+    ("name", "event_type", "roles"),
+    [
+        ("afp-fr-doctolib-levee.txt", "funding_round", {"target": ["Doctolib"]}),
+        (
+            "afp-en-capgemini-acquisition.txt",
+            "acquisition",
+            {"acquirer": ["Capgemini"], "target": ["WNS"]},
+        ),
+        (
+            "afp-fr-ovhcloud-rachat.txt",
+            "acquisition",
+            {"acquirer": ["OVHcloud"], "target": ["Gridscale"]},
+        ),
+    ],
+)
+def test_descriptive_noun_phrase_makes_an_organisation(
+    name: str, event_type: str, roles: dict[str, list[str]]
+) -> None:
+    # 'La plateforme française de prise de rendez-vous médicaux Doctolib', 'Le fournisseur
+    # français d'hébergement informatique OVHcloud': the model says MISC, the phrase says ORG.
+    d = _enriched(FIXTURES / "live" / name)
+    event = _only(d, event_type)
+    assert {k: v for k, v in _roles(event).items() if k in roles} == roles
+    assert event.amount is not None and event.amount.currency in {"EUR", "USD"}

@@ -70,3 +70,11 @@ def test_parser_never_crashes_and_keeps_words(text: str) -> None:
     for word in text.split():
         if word.strip("-–—()") and len(word) > 3:
             assert word.strip("-–—") in kept or word in (d.credit or "")
+
+
+def test_dateline_with_country_in_parentheses() -> None:
+    [d] = parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
+    assert d.dateline.place == "ROUBAIX"
+    assert d.dateline.date is not None and d.dateline.date.date().isoformat() == "2026-11-20"
+    assert d.credit == "AFP"
+    assert d.body[0].startswith("Le fournisseur français d'hébergement informatique OVHcloud")

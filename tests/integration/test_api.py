@@ -1,0 +1,204 @@
+"""The HTTP service against the real stack: push, search, detail, events, streams, alerts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from elasticsearch import Elasticsearch
+
+from pipeline.settings import Settings
+from tests.helpers import FIXTURES, parse_file
+from tests.integration.conftest import wait_for
+from tests.integration.sse import SSEReader
+
+pytestmark = pytest.mark.integration
+Wire = Callable[..., subprocess.CompletedProcess[str]]
+LIVE = FIXTURES / "live"
+ADMIN = {"X-API-Key": "test-admin"}
+READER = {"X-API-Key": "test-reader"}
+SUBSCRIBER = {"X-API-Key": "test-subscriber"}
+
+
+def _push(api: str, path: Path) -> list[str]:
+    r = httpx.post(f"{api}/v1/dispatches", content=path.read_bytes(), headers=ADMIN, timeout=30)
+    assert r.status_code == 202, r.text
+    guids: list[str] = r.json()["queued"]
+    return guids
+
+
+def _search(api: str, **params: Any) -> dict[str, Any]:
+    r = httpx.get(f"{api}/v1/search", params=params, headers=READER, timeout=30)
+    assert r.status_code == 200, r.text
+    page: dict[str, Any] = r.json()
+    return page
+
+
+def test_keys_are_enforced_by_the_running_service(api: str) -> None:
+    assert httpx.get(f"{api}/v1/search", timeout=10).status_code == 401
+    assert (
+        httpx.get(f"{api}/v1/search", headers={"X-API-Key": "wrong"}, timeout=10).status_code == 401
+    )
+    r = httpx.post(f"{api}/v1/dispatches", content=b"<nitf/>", headers=READER, timeout=10)
+    assert r.status_code == 403
+
+
+def test_pushed_dispatch_is_searchable_with_facets_highlights_and_detail(
+    api: str, worker: Path
+) -> None:
+    [guid] = _push(api, LIVE / "afp-fr-doctolib-levee.txt")
+    wait_for(lambda: _search(api, q="Doctolib")["total"] >= 1, what="Doctolib searchable")
+
+    # French analysis: the plural finds the singular.
+    page = _search(api, q="plateformes Doctolib", histogram="day")
+    hit = next(h for h in page["hits"] if h["guid"] == guid)
+    assert "funding_round" in hit["event_types"]
+    assert any("<em>Doctolib</em>" in s for s in hit["snippets"])
+    assert "Doctolib" in {b["value"] for b in page["facets"]["orgs"]}
+    assert sum(b["count"] for b in page["histogram"]) == page["total"]
+    assert any(b["value"].startswith("2026-11-18") for b in page["histogram"])
+
+    filtered = {"q": "Doctolib", "event_type": "funding_round", "lang": "fr", "source": "AFP"}
+    assert guid in [h["guid"] for h in _search(api, **filtered)["hits"]]
+    assert _search(api, **(filtered | {"lang": "en"}))["total"] == 0
+    assert _search(api, q="Doctolib", since="2026-11-19T00:00:00Z")["total"] == 0
+
+    detail = httpx.get(f"{api}/v1/dispatches/{guid}", headers=READER, timeout=10).json()
+    assert detail["dispatch"]["headline"].startswith("Doctolib lève 500 millions")
+    assert [(h["version"], h["kind"]) for h in detail["dispatch"]["history"]] == [(1, "original")]
+    [funding] = [e for e in detail["events"] if e["type"] == "funding_round"]
+    assert funding["amount"]["value"] == 500_000_000 and funding["amount"]["currency"] == "EUR"
+    assert httpx.get(f"{api}/v1/dispatches/urn:nope", headers=READER, timeout=10).status_code == 404
+
+    events = httpx.get(
+        f"{api}/v1/events",
+        params={"type": "funding_round", "entity": "org:doctolib"},
+        headers=READER,
+        timeout=10,
+    ).json()
+    assert [e["dispatch_guid"] for e in events["events"]] == [guid]
+
+
+def test_cursor_pages_through_everything_once(
+    api: str, run_wire: Wire, worker: Path, es: Elasticsearch, settings: Settings
+) -> None:
+    plain = sorted((FIXTURES / "plaintext").glob("*.txt"))
+    assert run_wire("ingest", *map(str, plain)).returncode == 0
+    guids = {d.guid for p in plain for d in parse_file(p)}
+    wait_for(
+        lambda: all(es.exists(index=settings.dispatch_alias, id=g) for g in guids),
+        what="the plain-text fixtures indexed",
+    )
+    es.indices.refresh(index=settings.dispatch_alias)
+    total = _search(api, size=0)["total"]
+    assert total >= 3
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"sort": "time", "size": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = _search(api, **params)
+        seen.extend(h["guid"] for h in page["hits"])
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == total
+
+
+def test_event_stream_filters_and_resumes_from_last_event_id(
+    api: str, run_wire: Wire, worker: Path
+) -> None:
+    url = f"{api}/v1/stream/events"
+    params = {"type": "acquisition"}
+
+    def names(frame: dict[str, str]) -> set[str]:
+        roles = json.loads(frame["data"])["roles"]
+        return {r["name"] for rs in roles.values() for r in rs}
+
+    first = SSEReader(url, headers=SUBSCRIBER, params=params)
+    assert first.status == 200
+    assert run_wire("ingest", str(LIVE / "afp-fr-ovhcloud-rachat.txt")).returncode == 0
+    ovh = first.next(lambda f: "OVHcloud" in names(f))
+    assert ovh["event"] == "acquisition"
+    first.close()
+
+    # While nobody listens, another acquisition is published.
+    [capgemini] = parse_file(LIVE / "afp-en-capgemini-acquisition.txt")
+    assert run_wire("ingest", str(LIVE / "afp-en-capgemini-acquisition.txt")).returncode == 0
+    wait_for(
+        lambda: capgemini.guid in [h["guid"] for h in _search(api, q="Capgemini WNS")["hits"]],
+        what="the Capgemini story indexed (its events are published right after)",
+    )
+
+    resumed = SSEReader(url, headers=SUBSCRIBER | {"Last-Event-ID": ovh["id"]}, params=params)
+    got = resumed.next(lambda f: "Capgemini" in names(f), timeout=30)
+    resumed.close()
+    assert json.loads(got["data"])["dispatch_guid"] == capgemini.guid
+    assert not any("OVHcloud" in names(f) for f in resumed.skipped)  # nothing twice
+
+    # A fresh subscriber with an entity filter sees only that entity, from the start.
+    only = SSEReader(
+        url,
+        headers=SUBSCRIBER,
+        params={"type": "acquisition", "entity": "org:ovhcloud", "start": "earliest"},
+    )
+    frame = only.next(lambda f: True, timeout=30)
+    only.close()
+    assert names(frame) >= {"OVHcloud", "Gridscale"}
+
+
+def test_saved_search_alerts_the_subscriber_live(api: str, worker: Path) -> None:
+    body = {
+        "name": "Airbus appointments",
+        "query": {"text": "Airbus", "event_types": ["personnel.hire"]},
+    }
+    r = httpx.post(f"{api}/v1/saved-searches", json=body, headers=READER, timeout=10)
+    assert r.status_code == 403
+    hit = httpx.post(f"{api}/v1/saved-searches", json=body, headers=SUBSCRIBER, timeout=10)
+    assert hit.status_code == 201, hit.text
+    miss = httpx.post(
+        f"{api}/v1/saved-searches",
+        json={"name": "Airbus deals", "query": {"text": "Airbus", "event_types": ["acquisition"]}},
+        headers=SUBSCRIBER,
+        timeout=10,
+    ).json()
+    mine = httpx.get(f"{api}/v1/saved-searches", headers=SUBSCRIBER, timeout=10).json()
+    assert {s["name"] for s in mine} >= {"Airbus appointments", "Airbus deals"}
+
+    alerts = SSEReader(f"{api}/v1/stream/alerts", headers=SUBSCRIBER)
+    time.sleep(1.0)  # the worker reloads saved searches every 0.5 s in tests
+    [guid] = _push(api, LIVE / "afp-en-airbus-hire.nitf.xml")
+    alert = alerts.next(lambda f: json.loads(f["data"])["saved_search_id"] == hit.json()["id"])
+    time.sleep(1.0)
+    alerts.close()
+    data = json.loads(alert["data"])
+    assert data["guid"] == guid and data["headline"].startswith("Airbus names Lars Wagner")
+    others = [json.loads(f["data"]) for f in alerts.skipped] + [
+        json.loads(alerts.events.get_nowait()["data"]) for _ in range(alerts.events.qsize())
+    ]
+    assert miss["id"] not in {a["saved_search_id"] for a in others}
+
+    gone = httpx.delete(f"{api}/v1/saved-searches/{miss['id']}", headers=SUBSCRIBER, timeout=10)
+    assert gone.status_code == 204
+    names = {
+        s["name"]
+        for s in httpx.get(f"{api}/v1/saved-searches", headers=SUBSCRIBER, timeout=10).json()
+    }
+    assert "Airbus deals" not in names
+
+
+def test_pipeline_health_reports_lag_per_partition(
+    api: str, worker: Path, settings: Settings
+) -> None:
+    h = httpx.get(f"{api}/v1/pipeline/health", headers=READER, timeout=30).json()
+    assert [p["partition"] for p in h["lag"]] == list(range(settings.raw_partitions))
+    assert all(p["lag"] == p["end"] - p["committed"] for p in h["lag"])
+    assert h["indexed_total"] >= 1 and h["events_total"] >= 1
+    assert h["raw_topic"] == settings.raw_topic
