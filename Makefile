@@ -44,5 +44,10 @@ integration: $(STAMP) browser
 test: lint browser
 	$(BIN)/pytest tests
 
+# Figures, not tests: each starts its own private stack and workers (several minutes).
+bench: $(STAMP)
+	$(BIN)/python -u -m bench.throughput --count 2000 --workers 1 2
+	$(BIN)/python -u -m bench.latency --rate 20 --seconds 60 --workers 2
+
 clean:
-	rm -rf $(VENV) .wirestream .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .wirestream .pytest_cache .mypy_cache .ruff_cache *.egg-info test-artifacts

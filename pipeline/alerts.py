@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
 from pydantic import BaseModel, Field
 
 from pipeline.search import SearchQuery, build_search
@@ -120,8 +120,11 @@ def alerts_from(
 
 
 def ensure_saved_search_index(es: Elasticsearch, settings: Settings) -> None:
-    if not es.indices.exists(index=settings.saved_search_index):
+    try:
         es.indices.create(index=settings.saved_search_index, mappings=saved_search_mappings())
+    except BadRequestError as exc:  # it exists (created earlier or by a concurrent worker)
+        if exc.error != "resource_already_exists_exception":
+            raise
 
 
 def save(es: Elasticsearch, settings: Settings, owner: str, item: SavedSearchIn) -> SavedSearch:

@@ -28,12 +28,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from kafka.errors import KafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
 from pipeline import alerts as saved_searches
 from pipeline.auth import Scope, allowed, key_from, parse_api_keys
-from pipeline.health import pipeline_health
+from pipeline.health import PipelineCollector, pipeline_health
 from pipeline.index import make_es
 from pipeline.publisher import Publisher
 from pipeline.search import (
@@ -74,6 +74,8 @@ def _bad_request(exc: ValidationError | ValueError) -> HTTPException:
 def create_app(settings: Settings | None = None) -> FastAPI:
     s = settings or get_settings()
     keys = parse_api_keys(s.api_keys.get_secret_value() if s.api_keys else None)
+    pipeline_metrics = CollectorRegistry()
+    pipeline_metrics.register(PipelineCollector(s))
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -418,7 +420,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest() + generate_latest(pipeline_metrics)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     # ------------------------------------------------------------------ the page
 

@@ -10,11 +10,9 @@ external versioning in Elasticsearch), so a replay after a crash changes nothing
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +24,8 @@ from pipeline import metrics
 from pipeline.alerts import AlertMatcher
 from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
-from pipeline.process import assign_stories, enrich, mark_killed, validate_and_normalise
+from pipeline.nlp_runner import NlpRunner
+from pipeline.process import assign_stories, mark_killed, validate_and_normalise
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
 from pipeline.similarity import signature
@@ -41,6 +40,7 @@ app = faust.App(
     broker=[f"kafka://{h}" for h in settings.kafka_hosts],
     broker_credentials=None,
     store="memory://",
+    datadir=str(settings.worker_datadir),
     processing_guarantee="at_least_once",
     topic_partitions=settings.raw_partitions,
     topic_replication_factor=settings.replication_factor,
@@ -61,7 +61,7 @@ event_topics = {
 
 alerts_topic = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
 _matcher = AlertMatcher(settings)
-_nlp_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp")
+_nlp = NlpRunner(settings.nlp_in_process)
 _es: Any = None
 
 
@@ -76,21 +76,20 @@ async def handle_batch(values: list[bytes]) -> None:
     global _es
     if _es is None:
         _es = make_async_es(settings)
-    loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
     prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
     signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
     known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
+    metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
     gated = gate(prepared.ok, known, owners)
     for d, verdict in gated.dropped:
         metrics.DISPATCHES.labels(verdict.value).inc()
         log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
     live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
     killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
-    enriched = await loop.run_in_executor(
-        _nlp_pool, enrich, live, settings.nlp_batch_size, settings.dlq_payload_bytes
-    )
-    metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t0)
+    t_nlp = time.perf_counter()
+    enriched = await _nlp.run(live, settings.nlp_batch_size, settings.dlq_payload_bytes)
+    metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
     ready = assign_stories([*enriched.ok, *killed], signatures, candidates)
     dead = prepared.dead + enriched.dead
     t1 = time.perf_counter()
@@ -125,6 +124,8 @@ async def handle_batch(values: list[bytes]) -> None:
         published.append(d)
     await _send_dead(dead)
     await _send_alerts([d for d in published if d.pubstatus is PubStatus.usable])
+    metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - t0)
+    metrics.BATCH_SIZE.observe(len(values))
 
 
 async def _send_alerts(dispatches: list[Dispatch]) -> None:
@@ -167,6 +168,7 @@ def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
     import sys
 
     prepare_infrastructure(settings)  # topics and index templates exist before we consume
+    _nlp.start()  # the NLP process loads its models before the first batch arrives
     loglevel = {"warning": "warn", "critical": "crit"}.get(loglevel.lower(), loglevel.lower())
     argv = ["wire", "worker", "-l", loglevel]
     if web_port is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KTP
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
@@ -69,3 +71,49 @@ def index_health(es: Elasticsearch, settings: Settings) -> dict[str, int]:
 
 def pipeline_health(es: Elasticsearch, settings: Settings) -> dict[str, Any]:
     return {**kafka_health(settings), **index_health(es, settings)}
+
+
+class PipelineCollector:
+    """Prometheus gauges for consumer lag per partition and dead-letter count, read from
+    Kafka at scrape time (cached for `ttl` seconds so frequent scrapes stay cheap)."""
+
+    def __init__(self, settings: Settings, ttl: float = 5.0) -> None:
+        self.settings = settings
+        self.ttl = ttl
+        self._cached: tuple[float, dict[str, Any]] | None = None
+
+    def _health(self) -> dict[str, Any] | None:
+        import time
+
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > self.ttl:
+            try:
+                self._cached = (now, kafka_health(self.settings))
+            except Exception:  # a scrape must never fail because Kafka is down
+                return None
+        return self._cached[1]
+
+    def describe(self) -> Iterator[Metric]:
+        """Names only, so registering never reaches Kafka."""
+        yield GaugeMetricFamily("wire_kafka_up", "")
+        yield GaugeMetricFamily("wire_consumer_lag", "", labels=["partition"])
+        yield GaugeMetricFamily("wire_dead_letter_records", "")
+
+    def collect(self) -> Iterator[Metric]:
+        h = self._health()
+        up = GaugeMetricFamily("wire_kafka_up", "Whether the API could read offsets from Kafka")
+        up.add_metric([], 0.0 if h is None else 1.0)
+        yield up
+        if h is None:
+            return
+        lag = GaugeMetricFamily(
+            "wire_consumer_lag",
+            "Records not yet processed, per raw partition",
+            labels=["partition"],
+        )
+        for p in h["lag"]:
+            lag.add_metric([str(p["partition"])], float(p["lag"]))
+        yield lag
+        dead = GaugeMetricFamily("wire_dead_letter_records", "Records in the dead-letter topic")
+        dead.add_metric([], float(h["dead_letters"]))
+        yield dead

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
 
 from pipeline.settings import Settings
 from pipeline.similarity import Candidate, bands
@@ -299,9 +299,12 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
             es.indices.put_mapping(index=alias, properties=mappings[alias]["properties"])
             continue
         index = f"{alias}-000001"
-        if not es.indices.exists(index=index):
+        try:
             es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
-        else:
+        except BadRequestError as exc:
+            # Another worker starting at the same moment created it first.
+            if exc.error != "resource_already_exists_exception":
+                raise
             es.indices.put_alias(index=index, name=alias)
 
 

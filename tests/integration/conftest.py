@@ -55,6 +55,7 @@ def wire_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             "WIRE_ES_URL": f"http://127.0.0.1:{free_port()}",
             "WIRE_STACK_DIR": str(tmp_path_factory.mktemp("stack")),
         }
+    env["WIRE_WORKER_DATADIR"] = str(tmp_path_factory.mktemp("faust"))
     return env
 
 

@@ -202,3 +202,36 @@ def test_pipeline_health_reports_lag_per_partition(
     assert all(p["lag"] == p["end"] - p["committed"] for p in h["lag"])
     assert h["indexed_total"] >= 1 and h["events_total"] >= 1
     assert h["raw_topic"] == settings.raw_topic
+    metrics = httpx.get(f"{api}/metrics", timeout=30).text
+    assert "wire_kafka_up 1.0" in metrics
+    assert 'wire_consumer_lag{partition="0"}' in metrics
+    assert "wire_dead_letter_records" in metrics
+
+
+def test_terminal_subscribe_and_monitor(api: str, run_wire: Wire, worker: Path) -> None:
+    # The Doctolib funding round was published by an earlier test, or is now.
+    _push(api, LIVE / "afp-fr-doctolib-levee.txt")
+    out = run_wire(
+        "subscribe",
+        "funding_round",
+        "--entity",
+        "org:doctolib",
+        "--from-start",
+        "--no-alerts",
+        "--limit",
+        "1",
+        "--json",
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    event = json.loads(out.stdout.splitlines()[0])
+    assert event["type"] == "funding_round"
+    assert [r["name"] for r in event["roles"]["target"]] == ["Doctolib"]
+    bad = run_wire("subscribe", "wedding")
+    assert bad.returncode == 2 and "unknown event type 'wedding'" in bad.stderr
+
+    frame = run_wire("monitor", "--once")
+    assert frame.returncode == 0, frame.stderr
+    assert "consumer lag" in frame.stdout and "latest dispatches" in frame.stdout
+    newest = _search(api, sort="time", size=1)["hits"][0]["headline"]
+    assert newest.split()[0] in frame.stdout  # narrow non-tty console: the first word

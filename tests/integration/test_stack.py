@@ -33,3 +33,28 @@ def test_port_taken_by_something_else_is_a_one_line_error(tmp_path: object) -> N
             stack.StackError, match=f"port {port} \\(kafka\\) is taken by another process"
         ):
             stack.up(s, timeout=5)
+
+
+def test_workers_starting_together_prepare_the_same_indices(settings: Settings) -> None:
+    """Two workers of a fresh deployment race to create topics, templates and indices."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.index import make_es
+    from pipeline.setup import prepare_infrastructure
+
+    fresh = settings.model_copy(
+        update={
+            "index_prefix": settings.index_prefix + "race",
+            "topic_prefix": settings.topic_prefix + "race",
+        }
+    )
+    with ThreadPoolExecutor(4) as pool:
+        for f in [pool.submit(prepare_infrastructure, fresh) for _ in range(4)]:
+            f.result()  # none of them fails
+    es = make_es(fresh)
+    try:
+        for alias in (fresh.dispatch_alias, fresh.event_alias):
+            assert list(es.indices.get_alias(name=alias)) == [f"{alias}-000001"]
+        assert es.indices.exists(index=fresh.saved_search_index)
+    finally:
+        es.close()

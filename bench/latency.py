@@ -1,0 +1,137 @@
+"""Latency: publication to the raw topic -> searchable, at a steady offered rate.
+
+    python -m bench.latency [--rate 20] [--seconds 60] [--workers 2]
+
+Dispatches are published one by one at `rate` per second (kafka-python, acks=all). A
+dispatch counts as searchable when the worker announces it on the dispatches topic:
+the worker publishes that record only after Elasticsearch acknowledged the bulk write
+with refresh=wait_for, i.e. once a search can find it (a sample is checked against
+Elasticsearch at the end). Prints p50 / p95 / p99 / max and the workers' peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+from kafka import KafkaConsumer
+
+from bench.harness import corpus, describe, es_client, machine, private_stack, wait_count, workers
+from bench.throughput import wait_until_ready
+from pipeline.kafka_io import client_kwargs, make_producer
+from pipeline.settings import Settings
+
+
+class Arrivals(threading.Thread):
+    """Reads the dispatches topic from its end and stamps each guid on arrival."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.consumer = KafkaConsumer(
+            settings.dispatches_topic,
+            group_id=None,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+            **client_kwargs(settings),
+        )
+
+    def run(self) -> None:
+        while not self.consumer.assignment():
+            self.consumer.poll(timeout_ms=100)
+        self.consumer.seek_to_end()
+        self.ready.set()
+        while not self.stop.is_set():
+            for records in self.consumer.poll(timeout_ms=100).values():
+                now = time.time()
+                for r in records:
+                    self.seen.setdefault(orjson.loads(r.value)["guid"], now)
+        self.consumer.close()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--partitions", type=int, default=4)
+    args = ap.parse_args()
+
+    count = int(args.rate * args.seconds)
+    print(machine())
+    c = corpus(count, seed=11)
+    print(describe(c))
+    print(
+        f"offered: {args.rate:g} dispatches/s for {args.seconds:g} s, {args.workers} worker process(es)\n"
+    )
+    warm = corpus(8 * args.workers, seed=993)
+    with (
+        private_stack(args.partitions) as (settings, env),
+        tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs,
+        workers(args.workers, env, Path(logs)) as procs,
+    ):
+        es = es_client(settings)
+        producer = make_producer(settings)
+        wait_until_ready(es, settings, procs)
+        for key, value in warm.records:
+            producer.send(settings.raw_topic, key=key, value=value)
+        producer.flush()
+        wait_count(es, settings, len(warm.records), 300, procs)
+
+        arrivals = Arrivals(settings)
+        arrivals.start()
+        arrivals.ready.wait(30)
+        sent: dict[str, float] = {}
+        t0 = time.perf_counter()
+        for i, (key, value) in enumerate(c.records):
+            delay = t0 + i / args.rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent[key.decode()] = time.time()
+            producer.send(settings.raw_topic, key=key, value=value)
+        producer.flush()
+        offered = count / (time.perf_counter() - t0)
+        deadline = time.monotonic() + 180
+        while len(arrivals.seen.keys() & sent.keys()) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        arrivals.stop.set()
+        latencies = [arrivals.seen[g] - t for g, t in sent.items() if g in arrivals.seen]
+        sample = list(sent)[:: max(1, count // 50)]
+        found = sum(
+            1 for d in es.mget(index=settings.dispatch_alias, ids=sample)["docs"] if d.get("found")
+        )
+        rss = [w.peak_rss_mib() for w in procs]
+        stages = [w.stages() for w in procs]
+        producer.close()
+        es.close()
+
+    print(
+        f"published at {offered:.1f}/s; searchable: {len(latencies)}/{count} "
+        f"(Elasticsearch check: {found}/{len(sample)} sampled found)"
+    )
+    if latencies:
+        print(
+            f"publish -> searchable: p50 {pct(latencies, 50):.2f} s, p95 {pct(latencies, 95):.2f} s, "
+            f"p99 {pct(latencies, 99):.2f} s, max {max(latencies):.2f} s, mean {statistics.mean(latencies):.2f} s"
+        )
+    print("worker peak RSS (worker + its NLP process): " + ", ".join(f"{r:.0f} MiB" for r in rss))
+    for i, line in enumerate(stages):
+        print(f"    worker {i}: {line}")
+
+
+if __name__ == "__main__":
+    main()
