@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 from elasticsearch import Elasticsearch
+from kafka import KafkaProducer
 
 from bench.corpus import Generated, generate
 from connectors.registry import parse_document
@@ -242,3 +243,21 @@ def wait_count(
 
 def es_client(settings: Settings) -> Elasticsearch:
     return make_es(settings)
+
+
+def warm_up(
+    es: Elasticsearch, settings: Settings, producer: KafkaProducer, procs: list[Worker]
+) -> int:
+    """Wait for the workers, then run a few dispatches through each (not counted)."""
+    deadline = time.monotonic() + 120
+    while not es.indices.exists_alias(name=settings.dispatch_alias):
+        if time.monotonic() > deadline:
+            raise TimeoutError("workers did not prepare the indices")
+        time.sleep(0.3)
+    time.sleep(3)  # group join and partition assignment
+    warm = corpus(8 * len(procs), seed=991)
+    for key, value in warm.records:
+        producer.send(settings.raw_topic, key=key, value=value)
+    producer.flush()
+    wait_count(es, settings, len(warm.records), 300, procs)
+    return len(warm.records)

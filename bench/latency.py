@@ -21,8 +21,7 @@ from pathlib import Path
 import orjson
 from kafka import KafkaConsumer
 
-from bench.harness import corpus, describe, es_client, machine, private_stack, wait_count, workers
-from bench.throughput import wait_until_ready
+from bench.harness import corpus, describe, es_client, machine, private_stack, warm_up, workers
 from pipeline.kafka_io import client_kwargs, make_producer
 from pipeline.settings import Settings
 
@@ -78,7 +77,6 @@ def main() -> None:
     print(
         f"offered: {args.rate:g} dispatches/s for {args.seconds:g} s, {args.workers} worker process(es)\n"
     )
-    warm = corpus(8 * args.workers, seed=993)
     with (
         private_stack(args.partitions) as (settings, env),
         tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs,
@@ -86,11 +84,7 @@ def main() -> None:
     ):
         es = es_client(settings)
         producer = make_producer(settings)
-        wait_until_ready(es, settings, procs)
-        for key, value in warm.records:
-            producer.send(settings.raw_topic, key=key, value=value)
-        producer.flush()
-        wait_count(es, settings, len(warm.records), 300, procs)
+        warm_up(es, settings, producer, procs)
 
         arrivals = Arrivals(settings)
         arrivals.start()

@@ -27,6 +27,7 @@ from bench.harness import (
     machine,
     private_stack,
     wait_count,
+    warm_up,
     workers,
 )
 from pipeline.kafka_io import make_producer
@@ -49,22 +50,17 @@ def bare_bound(c: Corpus, n_process: int) -> float:
 def end_to_end(
     c: Corpus, n_workers: int, partitions: int, logdir: Path
 ) -> tuple[float, list[float], list[str]]:
-    warm = corpus(8 * n_workers, seed=991)  # loads the models in every worker, not counted
     with private_stack(partitions) as (settings, env), workers(n_workers, env, logdir) as procs:
         es = es_client(settings)
         producer = make_producer(settings)
         try:
-            wait_until_ready(es, settings, procs)
-            for key, value in warm.records:
-                producer.send(settings.raw_topic, key=key, value=value)
-            producer.flush()
-            wait_count(es, settings, len(warm.records), 300, procs)
+            warmed = warm_up(es, settings, producer, procs)
             idle = idle_cpu(procs)
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
             producer.flush()
-            wait_count(es, settings, len(warm.records) + len(c.records), 3600, procs)
+            wait_count(es, settings, warmed + len(c.records), 3600, procs)
             elapsed = time.perf_counter() - t0
             stages = [w.stages() for w in procs]
         finally:
@@ -86,20 +82,6 @@ def idle_cpu(procs: list[Worker], seconds: float = 5.0) -> list[float]:
     before = [w.cpu_seconds() for w in procs]
     time.sleep(seconds)
     return [(w.cpu_seconds() - b) / seconds for w, b in zip(procs, before, strict=True)]
-
-
-def wait_until_ready(es: object, settings: object, procs: list[Worker]) -> None:
-    from elasticsearch import Elasticsearch
-
-    from pipeline.settings import Settings
-
-    assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
-    deadline = time.monotonic() + 120
-    while not es.indices.exists_alias(name=settings.dispatch_alias):
-        if time.monotonic() > deadline:
-            raise TimeoutError("workers did not prepare the indices")
-        time.sleep(0.3)
-    time.sleep(3)  # group join and partition assignment
 
 
 def main() -> None:

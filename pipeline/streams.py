@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
 
 Position = dict[tuple[str, int], int]
@@ -57,21 +58,14 @@ def event_matches(event: dict[str, Any], entities: Sequence[str], query: str) ->
 
 
 def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap,
-        "security_protocol": settings.kafka_security_protocol,
+    return {
+        **client_kwargs(settings),  # addresses and credentials, as every other client
         "enable_auto_commit": False,
         "group_id": None,
         # Bounded memory per subscriber, however many topics it follows.
         "fetch_max_bytes": 1024 * 1024,
         "max_partition_fetch_bytes": 256 * 1024,
     }
-    if settings.kafka_sasl_mechanism:
-        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
-        if settings.kafka_sasl_password:
-            kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
-    return kwargs
 
 
 class Subscription:
