@@ -46,7 +46,7 @@ _ORG_NOUNS = (
 ORG_BEFORE = re.compile(
     rf"(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+)"
     rf"(?:\w+\s+){{0,2}}(?:{_ORG_NOUNS})"
-    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d)\b)[\w-]+){{0,4}}\s*,?\s*$",
+    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for)\b)[\w-]+){{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(

@@ -38,6 +38,8 @@ def test_seed_entities_are_typed_and_merged(seed: Dispatch) -> None:
     # The small model reads these as a place and persons; context rules repair them.
     assert by_id["org:rivian"].type is EntityType.ORG
     assert by_id["org:tesla"].type is EntityType.ORG
+    # '… le fabricant de véhicules électriques fondé par Elon Musk': a founder, not a firm.
+    assert by_id["per:elon-musk"].type is EntityType.PER
     assert by_id["org:aurora"].type is EntityType.ORG
     assert by_id["org:uber"].type is EntityType.ORG
     assert by_id["per:jeff-bezos"].type is EntityType.PER
