@@ -6,13 +6,18 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from elasticsearch import Elasticsearch
+from kafka import KafkaProducer
 
+from bench.corpus import generate
+from connectors.registry import parse_document
+from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
 from tests.helpers import FIXTURES, parse_file
 from tests.integration.conftest import wait_for
@@ -235,3 +240,37 @@ def test_terminal_subscribe_and_monitor(api: str, run_wire: Wire, worker: Path) 
     assert "consumer lag" in frame.stdout and "latest dispatches" in frame.stdout
     newest = _search(api, sort="time", size=1)["hits"][0]["headline"]
     assert newest.split()[0] in frame.stdout  # narrow non-tty console: the first word
+
+
+def test_a_stalled_subscriber_holds_nothing_up(
+    api: str, run_wire: Wire, worker: Path, es: Elasticsearch, settings: Settings
+) -> None:
+    """A client that opens the live feed and never reads: the pipeline and the other
+    subscribers go on, and the consumer group's lag returns to zero."""
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=60)) as stalled_client,
+        stalled_client.stream("GET", f"{api}/v1/stream/dispatches", headers=SUBSCRIBER) as stalled,
+    ):
+        assert stalled.status_code == 200  # opened, then never read
+        reader = SSEReader(f"{api}/v1/stream/dispatches", headers=SUBSCRIBER)
+        # A dispatch nobody else sends: one from the benchmark corpus generator.
+        [story] = generate(1, seed=4242)
+        [other] = parse_document(
+            story.text.encode(), source="stall-test", received_at=datetime.now(UTC), max_bytes=10**6
+        ).dispatches
+        producer = KafkaProducer(acks="all", **client_kwargs(settings))
+        producer.send(
+            settings.raw_topic, key=other.guid.encode(), value=other.model_dump_json().encode()
+        )
+        producer.flush()
+        producer.close()
+        got = reader.next(lambda f: json.loads(f["data"])["guid"] == other.guid)
+        reader.close()
+        assert got["event"] == "dispatch"
+        assert es.exists(index=settings.dispatch_alias, id=other.guid)
+
+        def lag() -> int:
+            r = httpx.get(f"{api}/v1/pipeline/health", headers=READER, timeout=30)
+            return int(r.json()["total_lag"])
+
+        wait_for(lambda: lag() == 0, what="the consumer group caught up")
