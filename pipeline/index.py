@@ -7,6 +7,7 @@ arriving late is rejected by Elasticsearch itself (409), never by a read-then-wr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -346,13 +347,12 @@ async def lookup_state(
     if not dispatches:
         return {}, {}, []
     guids = sorted({d.guid for d in dispatches})
-    got = await es.mget(index=settings.dispatch_alias, ids=guids, source_includes=_STATE_FIELDS)
-    known = {
-        doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")
-    }
     hashes = sorted({d.content_hash for d in dispatches if d.content_hash})
-    owners: dict[str, str] = {}
-    if hashes:
+    band_keys = sorted({b for sig in signatures.values() for b in bands(sig)})
+
+    async def by_hash() -> dict[str, str]:
+        if not hashes:
+            return {}
         resp = await es.search(
             index=settings.dispatch_alias,
             query={
@@ -366,25 +366,39 @@ async def lookup_state(
             source_includes=["guid", "content_hash"],
             size=len(hashes) * 2,
         )
+        owners: dict[str, str] = {}
         for h in resp["hits"]["hits"]:
             owners.setdefault(h["_source"]["content_hash"], h["_source"]["guid"])
-    band_keys = sorted({b for sig in signatures.values() for b in bands(sig)})
-    candidates: list[Candidate] = []
-    if band_keys:
+        return owners
+
+    async def by_bands() -> list[Candidate]:
+        if not band_keys:
+            return []
         resp = await es.search(
             index=settings.dispatch_alias,
             query={"terms": {"lsh_bands": band_keys}},
             source_includes=["guid", "story_id", "minhash"],
             size=100,
         )
-        for h in resp["hits"]["hits"]:
-            src = h["_source"]
-            if src.get("minhash"):
-                candidates.append(
-                    Candidate(
-                        src["guid"], src.get("story_id") or src["guid"], tuple(src["minhash"])
-                    )
-                )
+        return [
+            Candidate(
+                h["_source"]["guid"],
+                h["_source"].get("story_id") or h["_source"]["guid"],
+                tuple(h["_source"]["minhash"]),
+            )
+            for h in resp["hits"]["hits"]
+            if h["_source"].get("minhash")
+        ]
+
+    # Three independent questions: asked at once, one round trip of latency.
+    got, owners, candidates = await asyncio.gather(
+        es.mget(index=settings.dispatch_alias, ids=guids, source_includes=_STATE_FIELDS),
+        by_hash(),
+        by_bands(),
+    )
+    known = {
+        doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")
+    }
     return known, owners, candidates
 
 
