@@ -93,16 +93,25 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--batch", type=int, default=None, help="WIRE_NLP_BATCH_SIZE for the workers")
+    ap.add_argument(
+        "--nlp-processes", type=int, default=None, help="WIRE_NLP_PROCESSES for the workers"
+    )
     args = ap.parse_args()
+    if args.nlp_processes:
+        os.environ["WIRE_NLP_PROCESSES"] = str(args.nlp_processes)
     if args.batch:
         os.environ["WIRE_NLP_BATCH_SIZE"] = str(args.batch)
-        get_settings.cache_clear()
+    get_settings.cache_clear()  # the workers inherit this environment; so does the bound
 
     cores = os.cpu_count() or 1
     print(machine())
     c = corpus(args.count, args.seed)
     print(describe(c))
-    print(f"nlp_batch_size: {get_settings().nlp_batch_size}, raw partitions: {args.partitions}\n")
+    s = get_settings()
+    print(
+        f"nlp_batch_size: {s.nlp_batch_size}, NLP processes per worker: {s.nlp_processes}, "
+        f"raw partitions: {args.partitions}\n"
+    )
 
     one = bare_bound(c, 1)
     print(f"(a) bare nlp.pipe, 1 process:        {one:7.1f} dispatches/s")

@@ -61,7 +61,7 @@ event_topics = {
 
 alerts_topic = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
 _matcher = AlertMatcher(settings)
-_nlp = NlpRunner(settings.nlp_in_process)
+_nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
 _es: Any = None
 
 

