@@ -122,7 +122,7 @@ def main() -> None:
             f"publish -> searchable: p50 {pct(latencies, 50):.2f} s, p95 {pct(latencies, 95):.2f} s, "
             f"p99 {pct(latencies, 99):.2f} s, max {max(latencies):.2f} s, mean {statistics.mean(latencies):.2f} s"
         )
-    print("worker peak RSS (worker + its NLP process): " + ", ".join(f"{r:.0f} MiB" for r in rss))
+    print("worker peak RSS (worker + its NLP processes): " + ", ".join(f"{r:.0f} MiB" for r in rss))
     for i, line in enumerate(stages):
         print(f"    worker {i}: {line}")
 
