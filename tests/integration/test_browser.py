@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.helpers import FIXTURES, ROOT
 
@@ -31,6 +33,23 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a screenshot under test-artifacts/. Headless Chromium on a loaded 2-core box
+    sometimes never delivers the frame a capture waits for; the page's behaviour is what
+    the test asserts, so a capture that times out twice leaves the page's HTML and a
+    warning in the summary instead of failing the test."""
+    for _ in range(2):
+        try:
+            page.screenshot(
+                path=str(ARTIFACTS / f"{name}.png"), animations="disabled", timeout=20_000
+            )
+            return
+        except PlaywrightTimeoutError:
+            continue
+    (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+    warnings.warn(f"screenshot {name}.png timed out twice; kept {name}.html", stacklevel=2)
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +96,14 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     expect(card.locator(".badge", has_text="personnel.hire")).to_be_visible()
     expect(card.locator(".chip.PER", has_text="Duncan Minto")).to_be_visible()
     expect(card.locator(".place")).to_have_text("BOULOGNE-BILLANCOURT")
-    page.screenshot(path=str(ARTIFACTS / "live-feed.png"))
+    shot(page, "live-feed")
 
     card.click()
     detail = page.locator("#detail")
     expect(detail.locator("h2")).to_have_text("Renault nomme Duncan Minto directeur financier")
     expect(detail).to_contain_text("personnel.departure")
     expect(detail).to_contain_text("Thierry Piéton")
-    page.screenshot(path=str(ARTIFACTS / "dispatch-detail.png"))
+    shot(page, "dispatch-detail")
     page.locator("#detail-close").click()
 
     page.locator("[data-view=search]").click()
@@ -99,8 +118,8 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     expect(page.locator(".active-filter")).to_have_text("person: Duncan Minto ×")
     expect(page.locator("#search-results .card")).to_have_count(1)
     expect(page.locator("#search-total")).to_have_text("1 dispatch(es)")
-    page.screenshot(path=str(ARTIFACTS / "search-facet.png"), full_page=True)
+    shot(page, "search-facet")
 
     page.locator("[data-view=health]").click()
     expect(page.locator("#lag-table tbody tr")).not_to_have_count(0, timeout=20_000)
-    page.screenshot(path=str(ARTIFACTS / "pipeline-health.png"))
+    shot(page, "pipeline-health")
