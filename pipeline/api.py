@@ -71,6 +71,14 @@ def _bad_request(exc: ValidationError | ValueError) -> HTTPException:
     return HTTPException(422, {"error": str(exc)})
 
 
+def _known_event_types(types: list[str]) -> None:
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise HTTPException(
+            422, {"error": f"unknown event type {unknown[0]!r}", "known": list(EVENT_TYPES)}
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     s = settings or get_settings()
     keys = parse_api_keys(s.api_keys.get_secret_value() if s.api_keys else None)
@@ -259,11 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         size: Annotated[int, Query(ge=0, le=200)] = 20,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        unknown = [t for t in type if t not in EVENT_TYPES]
-        if unknown:
-            raise HTTPException(
-                422, {"error": f"unknown event type {unknown[0]!r}", "known": list(EVENT_TYPES)}
-            )
+        _known_event_types(type)
         try:
             query = EventQuery(
                 types=type,
@@ -364,11 +368,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         last_event_id: LastEventId = None,
         start: Start = "latest",
     ) -> StreamingResponse:
-        unknown = [t for t in type if t not in EVENT_TYPES]
-        if unknown:
-            raise HTTPException(
-                422, {"error": f"unknown event type {unknown[0]!r}", "known": list(EVENT_TYPES)}
-            )
+        _known_event_types(type)
         topics = [s.event_topic(t) for t in (type or EVENT_TYPES)]
         sub = await open_stream(topics, request, last_event_id, start)
 

@@ -7,7 +7,11 @@ A key travels as `X-API-Key: KEY`, `Authorization: Bearer KEY`, or `?api_key=KEY
 
 from __future__ import annotations
 
+import logging
+import re
 from enum import StrEnum
+
+_KEY_IN_URL = re.compile(r"(?<=[?&]api_key=)[^&\s]+")
 
 
 class Scope(StrEnum):
@@ -59,3 +63,17 @@ def key_from(headers: dict[str, str], query: dict[str, str]) -> str | None:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return query.get("api_key") or None
+
+
+def redact(text: str) -> str:
+    """'/v1/stream/events?api_key=secret&type=x' -> '/v1/stream/events?api_key=***&type=x'."""
+    return _KEY_IN_URL.sub("***", text)
+
+
+class RedactKeys(logging.Filter):
+    """Keeps `?api_key=` values out of access logs (uvicorn logs the full path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True

@@ -302,11 +302,15 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Default WIRE_API_PORT")] = None,
 ) -> None:
     """Run the HTTP service: push endpoint, health, metrics, OpenAPI docs at /docs."""
+    import logging
+
     import uvicorn
 
     from pipeline.api import create_app
+    from pipeline.auth import RedactKeys
 
     s = get_settings()
+    logging.getLogger("uvicorn.access").addFilter(RedactKeys())
     uvicorn.run(create_app(s), host=host or s.api_host, port=port or s.api_port, log_level="info")
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.alerts import SavedSearch, alerts_from, build_alert_msearch, saved_search_id
 from pipeline.api import create_app
-from pipeline.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys
+from pipeline.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys, redact
 from pipeline.search import SearchQuery, decode_cursor, encode_cursor, parse_search
 from pipeline.settings import Settings
 from pipeline.streams import decode_position, encode_position, event_matches, sse
@@ -36,6 +36,10 @@ def test_api_keys_parse_and_scopes() -> None:
         parse_api_keys("justakey")
     assert key_from({"authorization": "Bearer abc"}, {}) == "abc"
     assert key_from({}, {"api_key": "q"}) == "q"
+    # EventSource puts the key in the URL: access logs must not keep it.
+    assert redact("GET /v1/stream/events?api_key=s3cret&type=acquisition") == (
+        "GET /v1/stream/events?api_key=***&type=acquisition"
+    )
 
 
 @pytest.fixture
