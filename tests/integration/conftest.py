@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,39 +92,59 @@ def run_wire(wire_env: dict[str, str]) -> Callable[..., subprocess.CompletedProc
     return run
 
 
+@contextmanager
+def wire_process(
+    args: list[str], env: dict[str, str], log: Path, ready: Callable[[], bool], what: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`wire ARGS` as its own process, logging to `log`; waits for `ready`, stops it after."""
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", *args],
+            cwd=ROOT,
+            env=os.environ | env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{what} did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.3)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture(scope="session")
 def worker(
     settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Path]:
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning"],
-            cwd=ROOT,
-            env=os.environ | wire_env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
     es = make_es(settings)
-    try:  # the worker creates templates and aliases before it consumes
-        while not es.indices.exists_alias(name=settings.dispatch_alias):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+
+    def aliases_exist() -> bool:  # the worker creates templates and aliases before it consumes
+        return bool(es.indices.exists_alias(name=settings.dispatch_alias))
+
+    try:
+        with wire_process(
+            ["worker", "--loglevel", "warning"], wire_env, log, aliases_exist, "worker"
+        ) as proc:
+            time.sleep(2)
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+                )
+            yield log
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker died during the session:\n{log.read_text()[-3000:]}")
     finally:
         es.close()
-    time.sleep(2)
-    if proc.poll() is not None:
-        raise RuntimeError(f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-    yield log
-    if proc.poll() is not None:
-        raise RuntimeError(f"worker died during the session:\n{log.read_text()[-3000:]}")
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -133,33 +154,17 @@ def api(
     """`wire serve` as its own process; yields its base URL."""
     import httpx
 
-    log = tmp_path_factory.mktemp("api") / "api.log"
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "serve"],
-            cwd=ROOT,
-            env=os.environ | wire_env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
     base = f"http://127.0.0.1:{settings.api_port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answers() -> bool:
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"API did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+            return False
+
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    with wire_process(["serve"], wire_env, log, answers, "API"):
+        yield base
 
 
 def wait_for(check: Callable[[], object], timeout: float = 90, what: str = "condition") -> object:
