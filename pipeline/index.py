@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch
 
 from pipeline.settings import Settings
 from pipeline.similarity import Candidate, bands
 from pipeline.versioning import Known, known_from_source
-from schemas import Dispatch, EntityType, Event, PubStatus
+from schemas import Dispatch, EntityType, Event
 
 LANG_ANALYZERS = {"fr": "french", "en": "english"}
 FACETS = {
@@ -400,15 +400,3 @@ async def lookup_state(
         doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")
     }
     return known, owners, candidates
-
-
-def get_dispatch(es: Elasticsearch, settings: Settings, guid: str) -> Dispatch | None:
-    try:
-        resp = es.get(index=settings.dispatch_alias, id=guid)
-    except NotFoundError:
-        return None
-    return Dispatch.model_validate(resp["_source"]["dispatch"])
-
-
-def live(status: PubStatus) -> bool:
-    return status == PubStatus.usable
