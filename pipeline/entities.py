@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.tokens import Doc
 
@@ -27,9 +28,9 @@ _LABELS: dict[str, EntityType] = {
     "GPE": EntityType.LOC,
     "FAC": EntityType.LOC,
     "MISC": EntityType.MISC,
-    "NORP": EntityType.MISC,
     "PRODUCT": EntityType.MISC,
     "EVENT": EntityType.MISC,
+    "NORP": EntityType.MISC,
     "WORK_OF_ART": EntityType.MISC,
     "LAW": EntityType.MISC,
 }
@@ -42,21 +43,44 @@ _ORG_NOUNS = (
     r"|retailer|unicorn|licorne|conglom[ée]rat|fund|fonds"
     r"|plateforme|[ée]diteur|fournisseur|h[ée]bergeur|distributeur|enseigne|studio"
     r"|platform|publisher|provider|supplier|planemaker|chipmaker|developer"
+    r"|sp[ée]cialiste|specialist|n[ée]obanque|neobank|fintech|biotech|medtech|maison"
+    r"|armateur|transporteur|motoriste|avionneur|industriel|p[ée]trolier|[ée]nerg[ée]ticien"
+    r"|chain|carrier|airline|broadcaster|regulator|r[ée]gulateur|gendarme|watchdog"
+)
+# ', a précisé le directeur': French 'a' is a verb there, not the English article
+_NOT_FRENCH_VERB = r"(?!a\s+(?:[\w-]*é|dit|écrit|fait)\b)"
+# Words that end a descriptive noun phrase ('le groupe a nommé X' is not 'le groupe X')
+_TAIL_STOP = (
+    r"(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for|in|on|at|to"
+    r"|dans|en|sur|à|au|aux|a|ont|est|sont|va|vont|has|have|had|is|was|were|will|would|said"
+    r"|the|la|le|les|un|une|an|its|son|sa|ses)"
 )
 ORG_BEFORE = re.compile(
-    rf"(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+)"
-    rf"(?:\w+\s+){{0,2}}(?:{_ORG_NOUNS})"
-    rf"(?:\s+(?:d['’]|de\s+)?(?!(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for)\b)[\w-]+){{0,4}}\s*,?\s*$",
+    rf"(?:(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+"
+    rf"|\b[A-Z][a-z]+(?:ish|an|ese|ch|ic|i)\s+)"
+    rf"(?:[\w-]+\s+){{0,3}}|\b(?:of|de|d'|d’|by|par)\s+)(?:{_ORG_NOUNS})"
+    rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|of\s+(?:the\s+)?)?(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*)"
+    rf"{{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(
-    rf"^\s*,?\s*(?:une|un|la|le|l'|l’|a|an|the)\s+(?:\w+\s+)?(?:{_ORG_NOUNS})\b", re.IGNORECASE
+    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:une|un|la|le|l'|l’|a|an|the)\s+(?:[\w-]+\s+){{0,3}}"
+    rf"(?:{_ORG_NOUNS})\b",
+    re.IGNORECASE,
+)
+# 'directeur financier de Capgemini', 'head of Boeing's unit', 'led by Silver Lake'
+ORG_OF_TITLE = re.compile(
+    r"(?:\b(?:directeur|directrice|président|présidente|PDG|patron|patronne|dirigeant|dirigeante"
+    r"|fondateur|fondatrice|chief|head|CEO|chairman|founder|executive|board member)"
+    r"(?:\s+[\w-]+){0,3}\s+(?:de|d'|d’|du|of|at|chez)"
+    r"|\b(?:led by|mené par|menée par|emmené par|auprès de|auprès du))\s*$",
+    re.IGNORECASE,
 )
 ORG_SUFFIX = re.compile(
     r"^\s*(?:Inc|Corp|Corporation|SA|SAS|Ltd|LLC|AG|GmbH|plc|NV|SE|Group|Holdings?)\b\.?"
 )
 PER_AFTER = re.compile(
-    r"^\s*,\s*(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former|ancien|ancienne|new|nouveau"
+    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former|ancien|ancienne|new|nouveau"
     r"|nouvelle|chief|top)\s+)?(?:\w+\s+){0,2}?(?:executive|chief|director|CEO|président|présidente"
     r"|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman|person)"
     r"|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron|patronne)\b",
@@ -67,6 +91,38 @@ PER_BEFORE = re.compile(
     r"(?:\b(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|PDG|CEO|directeur|directrice|ministre|minister"
     r"|président|présidente|president|chief executive|patron|patronne)\s*(?:de \w+\s*)?)$"
 )
+
+
+_ORG_TAIL = re.compile(
+    r"\b(?:Lake|Capital|Partners|Ventures|Group|Groupe|Bank|Banque|Society|Institute|Institut"
+    r"|Foundation|Fondation|Holdings?|Technologies|Motors|Airlines|Energy|Énergie|Systems"
+    r"|Industries|Studios?|Films|Records|Media|Médias|Pharma|Labs?|AI|Sachs|Stanley)$"
+)
+_NAME_TOKEN = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*$")
+_PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bin", "al", "el"}
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Given names, accent-folded and lower-cased (gender-guesser's list, ~48,000 names)."""
+    from gender_guesser.detector import Detector
+
+    return frozenset(_fold(n) for n in Detector(case_sensitive=False).names)
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def _looks_like_person(name: str) -> bool:
+    """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
+    tokens = _HONORIFIC.sub("", name).split()
+    if not 2 <= len(tokens) <= 4 or _ORG_TAIL.search(name):
+        return False
+    if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
+        return False
+    first = _fold(tokens[0])
+    return first in given_names() or first.split("-")[0] in given_names()
 
 
 @dataclass
@@ -97,18 +153,40 @@ def entity_id(type_: EntityType, name: str) -> str:
     return f"{type_.value.lower()}:{slug(name)}"
 
 
-def _clean(text: str) -> str:
+_LEADING_TITLE = re.compile(
+    r"^(?:PDG|CEO|président|présidente|directeur|directrice|ministre|minister|patron|patronne"
+    r"|chief executive|président-directeur général)\s+(?=[A-Z])",
+    re.IGNORECASE,
+)
+_LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|l'|l’)\s*(?=[A-Z])")
+# 'usine de Saragosse' -> 'Saragosse' (places only: 'ministère de l'Intérieur' is a name)
+_LEADING_LOWER = re.compile(r"^(?:[a-zàâçéèêëîïôûù-]+\s+)+(?:de\s+|d['’]|of\s+)(?=[A-Z])")
+
+
+def _clean(text: str, type_: EntityType | None = None) -> str:
     text = re.split(r"\.\s", text, maxsplit=1)[0]  # 'R1S. Elle' -> 'R1S'
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
+    text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
+    text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
+    if type_ == EntityType.LOC:
+        text = _LEADING_LOWER.sub("", text)
     return text.strip(" \t\n,;:()«»\"'’-")
 
 
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
-    if ORG_SUFFIX.match(after) or ORG_BEFORE.search(before) or ORG_AFTER.match(after):
+    if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
+        return EntityType.ORG
+    if ORG_BEFORE.search(before) and not (
+        before.rstrip().endswith(",") and _looks_like_person(text[start:end])
+    ):  # 'le président du groupe, Florent Menegaux' is a person
+        return EntityType.ORG
+    if ORG_OF_TITLE.search(before) and not _looks_like_person(text[start:end]):
         return EntityType.ORG
     if PER_BEFORE.search(before) or PER_AFTER.match(after):
         return EntityType.PER
+    if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
+        return EntityType.LOC  # 'assemblée en Slovénie'
     return None
 
 
@@ -137,21 +215,113 @@ def mentions_from_doc(doc: Doc) -> list[EntityMention]:
         type_ = _LABELS.get(ent.label_)
         if type_ is None:
             continue
-        cleaned = _clean(ent.text)
+        if (
+            ent.label_ == "NORP"
+            and re.search(r"(?:ish|ese|an|ch|ic|i|ais|aise|ain|aine|ois|oise|ien|ienne)$", ent.text)
+            and re.match(r"\s+[a-z]", text[ent.end_char : ent.end_char + 2])
+        ):
+            continue  # 'Danish wind group': an adjective, not a name
+        cleaned = _clean(ent.text, type_)
         if len(cleaned) < 2 or cleaned.islower() or cleaned.isdigit():
+            continue
+        if re.match(r"(?:de|du|des|of|d['’])\b", cleaned):  # 'de la Culture' after a title
             continue
         offset = ent.start_char + ent.text.find(cleaned)
         mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
+    mentions = _merge_institutions(text, mentions)
+    mentions = _add_pattern_mentions(text, mentions)
     return repair_types(text, mentions)
 
 
+_INSTITUTION = re.compile(
+    r"^(?:Cour|Tribunal|Conseil|Banque|Commission|Autorité|Chambre|Agence|Office|Institut"
+    r"|Université|Fondation|Musée|Ministère|Court|Bank|Council|University|Museum|Ministry)\b"
+)
+
+
+def _merge_institutions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'Cour de justice' + 'de l'Union européenne' is one name, not two."""
+    out: list[EntityMention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and _INSTITUTION.match(prev.text)
+            and prev.type in (EntityType.ORG, EntityType.MISC)
+            and re.fullmatch(
+                r"\s+(?:de la|de l['’]|du|des|de|of(?: the)?)\s*", text[prev.end : m.start]
+            )
+        ):
+            out[-1] = EntityMention(prev.start, m.end, text[prev.start : m.end], EntityType.ORG)
+            continue
+        out.append(m)
+    return out
+
+
+_CAPITALISED = r"[A-Z][\w&'’.-]*[\w&](?:\s+(?:[A-Z][\w&'’.-]*[\w&]|de|&))*"
+_NAME_THEN_APPOSITION = re.compile(
+    rf"(?:^|(?<=[.!?]\s)|(?<=\n))(?P<name>{_CAPITALISED})(?=\s*,\s*(?:une|un|la|le|l'|l’|a|an|the)"
+    rf"\s+(?:[\w-]+\s+){{0,3}}(?:{_ORG_NOUNS})\b)",
+    re.IGNORECASE,
+)
+
+
+def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """Names the model missed where the context says 'organisation':
+    'Pennylane, a Paris-based accounting software startup, ...' at a sentence start."""
+    taken = [(m.start, m.end) for m in mentions]
+    added: list[EntityMention] = []
+    for match in _NAME_THEN_APPOSITION.finditer(text):
+        start, end = match.span("name")
+        name = match.group("name")
+        if not name[0].isupper() or any(s < end and start < e for s, e in taken):
+            continue
+        if _looks_like_person(name):
+            continue
+        added.append(EntityMention(start, end, name, EntityType.ORG))
+    return sorted(mentions + added, key=lambda m: m.start)
+
+
+def _drop_adjectival(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'US private equity firm': a country used as an adjective is not a place mention."""
+    return [
+        m
+        for m in mentions
+        if not (
+            m.type == EntityType.LOC
+            and re.fullmatch(r"[A-Z]{2,3}", m.text)
+            and re.match(r"\s+[a-z]", text[m.end : m.end + 3])
+        )
+    ]
+
+
 def repair_types(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    mentions = _drop_adjectival(text, mentions)
     confident: dict[int, EntityType] = {}
+    likely: dict[int, EntityType] = {}  # weaker than a context cue, stronger than the model
+    full_people = [m.text.split() for m in mentions if _looks_like_person(m.text)]
+    full_people += [
+        _HONORIFIC.sub("", m.text).split() for m in mentions if m.type == EntityType.PER
+    ]
+    surnames = {p[-1] for p in full_people if len(p) >= 2}
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
         if cue is not None:
             confident[i] = cue
+        elif _looks_like_person(m.text):
+            likely[i] = EntityType.PER
+        elif " " not in m.text and m.text in surnames:
+            likely[i] = EntityType.PER  # 'Vallejo' after 'Camila Vallejo'
+        elif m.type == EntityType.PER and " " not in m.text and not _HONORIFIC.match(m.text):
+            # Wire copy names a person in full first; a lone word never so is a company.
+            likely[i] = EntityType.ORG
     for group in _coordinated_groups(text, mentions):
+        two_by_comma = (
+            len(group) == 2
+            and text[mentions[group[0]].end : mentions[group[1]].start].strip() == ","
+        )
+        if two_by_comma:  # 'le PDG de Verkor, Benoît Lemaignan' is an apposition, not a list
+            continue
         cued = {confident[i] for i in group if i in confident}
         labels = Counter(mentions[i].type for i in group)
         shared = next(iter(cued)) if len(cued) == 1 else None
@@ -159,13 +329,16 @@ def repair_types(text: str, mentions: list[EntityMention]) -> list[EntityMention
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
         if shared is not None:
             for i in group:
-                confident.setdefault(i, shared)
+                if likely.get(i) != EntityType.PER:
+                    confident.setdefault(i, shared)
     # One surface form, one type: cue-confirmed votes count triple.
     votes: dict[str, Counter[EntityType]] = defaultdict(Counter)
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
         if i in confident:
             votes[key][confident[i]] += 3
+        elif i in likely:
+            votes[key][likely[i]] += 2
         else:
             votes[key][m.type] += 1
     for m in mentions:
@@ -198,6 +371,11 @@ def resolve_entities(text: str, mentions: list[EntityMention]) -> list[Entity]:
                     return ci
                 if type_ == EntityType.ORG and (_acronym(n) == key_name or _acronym(key_name) == n):
                     return ci
+                if type_ == EntityType.ORG and re.match(
+                    rf"{re.escape(key_name)}\s+(?:de|du|des|d['’])\s", n
+                ):
+                    return ci  # 'l'Autorité' after 'Autorité de la concurrence'
+
         return None
 
     # Longest names first, so short forms attach to the full name.

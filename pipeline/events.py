@@ -119,9 +119,24 @@ _GENERIC_UNIT = re.compile(
 )
 
 
+_FORMER = re.compile(
+    r"(?:\b(?:ancien|ancienne|anciens|former|ex|previously|jusqu'ici|jusqu’ici|passée? par)\b"
+    r"|\bex-)[^,.;]*$",
+    re.IGNORECASE,
+)
+
+
+def _not_former(ctx: _Ctx, orgs: list[EntityMention]) -> list[EntityMention]:
+    """'a recruté X, ancien directeur de Capgemini': Capgemini is where X comes from."""
+    return [m for m in orgs if not _FORMER.search(ctx.text[ctx.trigger_end : m.start])]
+
+
+_NAMED = re.compile(r"nomm|appoint|named|intérim|interim|will run|succe", re.IGNORECASE)
+
+
 def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx)
-    org = ctx.after(EntityType.ORG, window=60)
+    org = _not_former(ctx, ctx.after(EntityType.ORG, window=60))
     if not org and re.search(
         r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I
     ):
@@ -131,9 +146,26 @@ def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
         org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
         if not org and ctx.main_org is not None:
             org = [ctx.main_org]
+    if not org and person and _NAMED.search(ctx.trigger.group(0)) and ctx.main_org is not None:
+        # 'X, who runs the group's beauty division, was named chief executive'
+        org, factor = [ctx.main_org], factor * 0.9
     if not person or not org:
         return None
     return {"person": person, "organization": [org[0]]}, 0.85 * factor
+
+
+def _replaced(ctx: _Ctx) -> tuple[Roles, float] | None:
+    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves."""
+    person = ctx.after(EntityType.PER, window=30)
+    if not person:
+        return None
+    org = [m for m in ctx.of_type(EntityType.ORG) if m.end <= ctx.trigger_start][:1]
+    if not org and ctx.main_org is not None:
+        org = [ctx.main_org]
+    roles: Roles = {"person": person[:1]}
+    if org:
+        roles["organization"] = org[:1]
+    return roles, 0.8
 
 
 # 'dans une nouvelle filiale d'Ubisoft', 'in a unit of Siemens': the target is the parent.
@@ -177,7 +209,11 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
     if _RAISE.match(ctx.trigger.group(0)):
         target = orgs_before[-1:]
         investors = lead + [
-            m for m in ctx.after(EntityType.ORG, r"auprès de|from|with|avec", 120) if m not in lead
+            m
+            for m in ctx.after(
+                EntityType.ORG, r"(?:auprès d[eu]s?|from|with|avec)\b[^,.;]{0,60}?", 120
+            )
+            if m not in lead
         ]
     else:
         target = [
@@ -202,8 +238,8 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
 def _acquisition(ctx: _Ctx) -> tuple[Roles, float] | None:
     acquirer = ctx.before(EntityType.ORG)
     target = ctx.after(EntityType.ORG, window=80)
-    passive = re.search(
-        r"\b(?:par|by)\s*$",
+    passive = re.match(
+        r"\s*(?:par|by)\b",
         ctx.text[ctx.trigger_end : (target[0].start if target else ctx.trigger_end)],
     )
     if passive and target and acquirer:
@@ -211,6 +247,78 @@ def _acquisition(ctx: _Ctx) -> tuple[Roles, float] | None:
     if not acquirer or not target:
         return None
     return {"acquirer": acquirer[:1], "target": target[:1]}, 0.85
+
+
+def _subject_org(ctx: _Ctx) -> list[EntityMention]:
+    """The company a sentence is about: the last organisation before the trigger, else the
+    story's main one."""
+    before = ctx.before(EntityType.ORG)
+    if before:
+        return before[-1:]
+    return [ctx.main_org] if ctx.main_org is not None else []
+
+
+def _company(role: str, confidence: float = 0.8) -> RoleRule:
+    def rule(ctx: _Ctx) -> tuple[Roles, float] | None:
+        org = _subject_org(ctx)
+        return ({role: org}, confidence) if org else None
+
+    return rule
+
+
+def _partnership(ctx: _Ctx) -> tuple[Roles, float] | None:
+    partners = ctx.before(EntityType.ORG)
+    partners += [m for m in ctx.after(EntityType.ORG, r"avec|with|and|et|entre|between", 80)]
+    unique = list({m.entity_id: m for m in partners}.values())
+    return ({"partner": unique}, 0.8) if len(unique) >= 2 else None
+
+
+def _fine(ctx: _Ctx) -> tuple[Roles, float] | None:
+    authority = ctx.before(EntityType.ORG)
+    defendant = ctx.after(EntityType.ORG, window=90)
+    passive = re.match(r"\s*(?:par|by)\b", ctx.text[ctx.trigger_end : ctx.trigger_end + 10])
+    if passive:
+        authority, defendant = defendant, authority
+    if not authority or not defendant:
+        return None
+    return {"authority": authority[-1:], "defendant": defendant[:1]}, 0.8
+
+
+def _lawsuit(ctx: _Ctx) -> tuple[Roles, float] | None:
+    plaintiff = ctx.before(EntityType.ORG)[-1:]
+    defendants = ctx.after(EntityType.ORG, window=60)
+    if defendants:  # 'sued OpenAI and Microsoft': the coordinated names all stand accused
+        group = [defendants[0]]
+        for m in defendants[1:]:
+            if re.fullmatch(r"\s*(?:,|et|and)\s*", ctx.text[group[-1].end : m.start]):
+                group.append(m)
+        defendants = group
+    if not plaintiff or not defendants:
+        return None
+    return {"plaintiff": plaintiff, "defendant": defendants}, 0.8
+
+
+def _places(ctx: _Ctx) -> tuple[Roles, float] | None:
+    places = list({m.entity_id: m for m in ctx.of_type(EntityType.LOC)}.values())
+    return ({"place": places}, 0.8) if places else None
+
+
+def _death(ctx: _Ctx) -> tuple[Roles, float] | None:
+    after = ctx.after(EntityType.PER, r"(?:décès|mort|death)\s+(?:de|du|d['’]|of)?", 40)
+    before = ctx.before(EntityType.PER)
+    person = after[:1] or before[:1]
+    return ({"person": person}, 0.8) if person else None
+
+
+def _election(ctx: _Ctx) -> tuple[Roles, float] | None:
+    winner = ctx.before(EntityType.PER)[-1:] or ctx.after(EntityType.PER, window=40)[:1]
+    if not winner:
+        return None
+    roles: Roles = {"winner": winner}
+    places = list({m.entity_id: m for m in ctx.of_type(EntityType.LOC)}.values())
+    if places:
+        roles["place"] = places
+    return roles, 0.8
 
 
 @dataclass(frozen=True)
@@ -248,7 +356,8 @@ RULES: tuple[EventRule, ...] = (
         "funding_round",
         _rx(
             r"(?:tour de table|levée de fonds|a levé|lève|série [A-F]\b|funding round"
-            r"|round of funding|rais(?:es|ed|ing)\b|series [A-F]\b|seed round)"
+            r"|round of funding|rais(?:es|ed|ing)\b|series [A-F]\b|seed round"
+            r"|\b(?:the|this|that|ce|cette|la) (?:round|tour de table|levée(?: de fonds)?)\b)"
         ),
         _funding_round,
         wants_amount=True,
@@ -266,21 +375,134 @@ RULES: tuple[EventRule, ...] = (
         "acquisition",
         _rx(
             r"\b(?:rach[eè]t\w*|rachat|acquiert|acquis\b|acquisition|met la main sur|s['’]empare"
-            r"|acquir(?:e|es|ed|ing)|buy(?:s|ing)?\b|bought|takeover|purchas(?:e|es|ed))"
+            r"|acquir(?:es|ed|ing|e)|buy(?:s|ing)?|bought|takeover|purchas(?:es|ed|e))\b"
         ),
         _acquisition,
         wants_amount=True,
     ),
+    EventRule(
+        "personnel.departure",
+        _rx(
+            r"\b(?:replac(?:ing|es|ed)|en remplacement de|remplace|remplacera|succ[eè]d(?:e|s|er)?\b)"
+        ),
+        _replaced,
+    ),
+    EventRule(
+        "personnel.hire",
+        _rx(
+            r"\b(?:assurera l['’]intérim|par intérim|interim|will run the|succeed(?:s)?\b|succédera)"
+        ),
+        _hire,
+    ),
+    EventRule(
+        "partnership",
+        _rx(
+            r"\b(?:partenariat|s['’]associ\w+|alliance|coentreprise|accord de coopération"
+            r"|partnership|team(?:s|ed)? up|joint venture|tie-up)"
+        ),
+        _partnership,
+    ),
+    EventRule(
+        "earnings",
+        _rx(
+            r"\b(?:bénéfice|résultat net|résultat opérationnel|perte nette|chiffre d['’]affaires"
+            r"|net profit|net loss|net income|profit|operating income|revenue|earnings)"
+        ),
+        _company("company"),
+        wants_amount=True,
+    ),
+    EventRule(
+        "layoffs",
+        _rx(
+            r"(?:supprim\w+ (?:[\d.,\s]+ )?(?:postes|emplois)|suppressions? (?:de )?(?:[\d.,\s]+ )?"
+            r"(?:postes|emplois)|plan social|plan de départs|licenciements?|licencier"
+            r"|lay(?:s|ing)? off|laid off|layoffs?|job cuts|cut(?:s|ting)? (?:about |some )?"
+            r"[\d,]+ (?:jobs|positions|workers|staff)|axe[sd]? [\d,]+)"
+        ),
+        _company("company"),
+    ),
+    EventRule(
+        "legal.fine",
+        _rx(r"\b(?:amende|inflig\w+|sanctionn\w+|fine[sd]?\b|fining|penalt(?:y|ies))"),
+        _fine,
+        wants_amount=True,
+    ),
+    EventRule(
+        "legal.lawsuit",
+        _rx(
+            r"\b(?:porte plainte|porté plainte|plainte contre|assign\w* en justice|poursui\w+ en"
+            r" justice|attaqu\w+ en justice|sue[sd]?\b|suing|lawsuit|filed a (?:suit|complaint))"
+        ),
+        _lawsuit,
+    ),
+    EventRule(
+        "product.launch",
+        # a launch of something new: 'a lancé mercredi la nouvelle Twingo', 'unveiled its first'
+        _rx(
+            r"\b(?:(?:a )?lanc[eé]\w*|lancement|dévoil\w+|launch(?:es|ed)?|unveil\w*|rolls? out"
+            r"|rolled out)\b(?=(?:\s+[\w'’]+){0,3}?\s+(?:nouvel(?:le)?s?|nouveaux?|new|first|premier"
+            r"|première|latest|dernier|dernière)\b)"
+        ),
+        _company("company"),
+    ),
+    EventRule(
+        "election.result",
+        _rx(
+            r"\b(?:remport\w+ (?:\w+ ){0,2}(?:élections?|présidentielle|législatives|scrutin|vote"
+            r"|second tour)|élue? (?:président|présidente|maire|premier)|wins? (?:[\w']+ ){0,3}"
+            r"(?:election|runoff|vote|presidency|ballot)|won (?:[\w']+ ){0,3}(?:election|runoff|vote"
+            r"|presidency|ballot)|elected (?:president|prime minister|mayor))"
+        ),
+        _election,
+    ),
+    EventRule(
+        "disaster",
+        _rx(
+            r"\b(?:séisme|tremblement de terre|inondations?|crues?|ouragan|cyclone|typhon|tempête"
+            r"|incendies?|glissement de terrain|tsunami|éruption|earthquake|quake|floods?|flooding"
+            r"|hurricane|typhoon|wildfires?|landslide|eruption|storm)\b"
+        ),
+        _places,
+    ),
+    EventRule(
+        "attack",
+        _rx(
+            r"\b(?:attentat|attaque(?! en justice)|kamikaze|fusillade|suicide bomb\w*|bombing"
+            r"|attack|shooting|gunmen|stabbing|car bomb)\b"
+        ),
+        _places,
+    ),
+    EventRule(
+        "death",
+        _rx(
+            r"(?:\best morte?\b|\best décédée?|\bdécès\b|\bmeurt\b|\bs['’]est éteinte?"
+            r"|\bdied\b|\bdies\b|\bpassed away|\bdeath of\b)"
+        ),
+        _death,
+    ),
 )
+
+# General-news events: one per dispatch and type (a story about one quake says 'quake' often).
+ONE_PER_DISPATCH = frozenset({"disaster", "attack"})
 
 NEGATION = _rx(
     r"\b(?:dément\w*|démenti|nie\b|n['’]\w+ (?:pas|jamais|plus)\b|ne \w+ (?:pas|jamais|plus)\b"
     r"|aucun\w*|not|never|denie[sd]|deny|ruled out|won['’]t|didn['’]t|did not|has no plans)"
 )
-HEARSAY = _rx(
-    r"(?:selon (?:une|des|plusieurs) sources?|source proche|rumeur|pourrai[te]|envisag\w*"
-    r"|reportedly|sources said|people familiar|could|may\b|considering|in talks|en discussions)"
+# Said to be happening: an event, sourced less firmly.
+ATTRIBUTION = _rx(
+    r"(?:selon (?:une|des|plusieurs) sources?|source proche|reportedly|sources said"
+    r"|people familiar|selon la presse|selon le quotidien|according to (?:a )?reports?)"
 )
+# Not happened yet: a rumour or a plan; kept with a low confidence, below the default floor.
+SPECULATION = _rx(
+    r"(?:rumeur|pourrai[te]nt?|envisag\w*|could|may\b|might\b|considering|in talks"
+    r"|en discussions?|en négociations?|in negotiations|would (?:be|make)|aurait l['’]intention)"
+)
+# 'qui avait levé 600 millions en juin 2024': recalled background, not news.
+# 'said Wednesday it had raised': reported speech, the pluperfect is today's news.
+REPORTED = _rx(r"\b(?:said|says|announced|told|reported|a annoncé|a indiqué|a précisé|a déclaré)\b")
+PLUPERFECT = _rx(r"\b(?:avait|avaient|had|previously|précédemment|déjà)\s+(?:\w+\s+){0,2}$")
 
 
 def _event_id(guid: str, type_: str, roles: Roles) -> str:
@@ -311,18 +533,20 @@ def extract_events(
     text = dispatch.text
     events: dict[str, Event] = {}
     last_person: EntityMention | None = None
-    org_counts = Counter(m.entity_id for m in mentions if m.type == EntityType.ORG)
-    main_org = next(
-        (m for m in mentions if org_counts and m.entity_id == org_counts.most_common(1)[0][0]), None
-    )
+    main_org = _main_org(mentions)
+    year = reference_date(dispatch).year
     for sent in sentences:
         in_sent = [m for m in mentions if sent.start <= m.start < sent.end]
         negated = NEGATION.search(sent.text) is not None
-        hearsay = 0.7 if HEARSAY.search(sent.text) else 1.0
+        hearsay = 0.5 if SPECULATION.search(sent.text) else 1.0
+        if hearsay == 1.0 and ATTRIBUTION.search(sent.text):
+            hearsay = 0.85
         for rule in RULES:
             if negated:
                 break
             for trig in rule.trigger.finditer(sent.text):
+                if _is_background(sent.text, trig, year):
+                    continue
                 ctx = _Ctx(text, sent, trig, in_sent, last_person, main_org)
                 found = rule.roles(ctx)
                 if found is None:
@@ -345,6 +569,8 @@ def extract_events(
                     )
                 when = [d for d in dates if sent.start <= d.start < sent.end]
                 eid = _event_id(dispatch.guid, rule.type, roles)
+                if rule.type in ONE_PER_DISPATCH:
+                    eid = next((k for k, e in events.items() if e.type == rule.type), eid)
                 if eid in events:
                     prev = events[eid]
                     known = {(d.text, d.start) for d in prev.dates}
@@ -373,7 +599,51 @@ def extract_events(
         people = [m for m in in_sent if m.type == EntityType.PER]
         if people:
             last_person = people[-1]
-    return list(events.values())
+    return _merge_partial(list(events.values()))
+
+
+def _main_org(mentions: Sequence[EntityMention]) -> EntityMention | None:
+    """The organisation the story is about: the most named, the lede's first breaking ties."""
+    orgs = [m for m in mentions if m.type == EntityType.ORG]
+    if not orgs:
+        return None
+    score: dict[str, float] = dict(Counter(m.entity_id for m in orgs))
+    score[orgs[0].entity_id] += 1.5
+    best = max(score, key=lambda k: score[k])
+    return next(m for m in orgs if m.entity_id == best)
+
+
+def _is_background(sentence: str, trigger: re.Match[str], year: int) -> bool:
+    """The trigger sits in a clause recalling the past: pluperfect, or an earlier year."""
+    clause_start = max(
+        sentence.rfind(",", 0, trigger.start()), sentence.rfind("(", 0, trigger.start())
+    )
+    reported = REPORTED.search(sentence[: trigger.start()])
+    if not reported and PLUPERFECT.search(sentence[max(0, clause_start + 1) : trigger.start()]):
+        return True
+    clause_end = sentence.find(",", trigger.end())
+    clause = sentence[clause_start + 1 : clause_end if clause_end >= 0 else len(sentence)]
+    years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", clause)]
+    return bool(years) and max(years) < year and clause_start >= 0
+
+
+def _role_ids(e: Event) -> set[tuple[str, str]]:
+    return {(r, f.entity_id) for r, fs in e.roles.items() for f in fs}
+
+
+def _merge_partial(events: list[Event]) -> list[Event]:
+    """'Son départ' without the company merges into the departure that names it."""
+    kept: list[Event] = []
+    for e in sorted(events, key=lambda e: -len(_role_ids(e))):
+        richer = next((k for k in kept if k.type == e.type and _role_ids(e) < _role_ids(k)), None)
+        if richer is None:
+            kept.append(e)
+            continue
+        known = {(d.text, d.start) for d in richer.dates}
+        richer.dates.extend(d for d in e.dates if (d.text, d.start) not in known)
+        richer.amount = richer.amount or e.amount
+    order = {e.id: i for i, e in enumerate(events)}
+    return sorted(kept, key=lambda e: order[e.id])
 
 
 def reference_date(dispatch: Dispatch) -> datetime:
