@@ -38,6 +38,7 @@ from pipeline.index import make_es
 from pipeline.publisher import Publisher
 from pipeline.search import (
     EventQuery,
+    Near,
     SearchQuery,
     build_event_search,
     decode_cursor,
@@ -188,11 +189,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         org: Many = [],  # noqa: B006 - FastAPI copies query defaults
         person: Many = [],  # noqa: B006
         place: Many = [],  # noqa: B006
+        country: Annotated[list[str], Query(description="ISO code of a place, e.g. FR")] = [],  # noqa: B006
         event_type: Many = [],  # noqa: B006
         topic: Annotated[list[str], Query(description="Subject code, e.g. medtop:04000000")] = [],  # noqa: B006
         lang: str | None = None,
         source: Annotated[str | None, Query(description="Provider, e.g. AFP")] = None,
         urgency_max: Annotated[int | None, Query(ge=1, le=9)] = None,
+        near: Annotated[
+            str | None, Query(description="lat,lon,km: a place named within the radius")
+        ] = None,
         since: datetime | None = None,
         until: datetime | None = None,
         include_killed: bool = False,
@@ -207,11 +212,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 orgs=org,
                 people=person,
                 places=place,
+                countries=[c.upper() for c in country],
                 event_types=event_type,
                 subjects=topic,
                 language=lang,
                 provider=source,
                 urgency_max=urgency_max,
+                near=Near.parse(near) if near else None,
                 since=since,
                 until=until,
                 include_killed=include_killed,

@@ -10,25 +10,29 @@ from pipeline.amounts import extract_amounts
 from pipeline.dates import extract_dates
 from pipeline.entities import mentions_from_doc, resolve_entities
 from pipeline.events import Sentence, extract_events, reference_date
+from pipeline.geo import geocode
 from pipeline.nlp import SUPPORTED, load_model
+from pipeline.topics import with_topics
 from schemas import Dispatch
 
 
 def enrich_with_doc(dispatch: Dispatch, doc: Doc | None) -> Dispatch:
-    """Entities, amounts, dates and events for one dispatch, given its spaCy doc."""
+    """Entities, amounts, dates, events, places and topics for one dispatch, given its doc."""
     text = dispatch.text
     amounts = extract_amounts(text, dispatch.language)
     dates = extract_dates(text, reference_date(dispatch).date())
     if doc is None:
-        return dispatch.model_copy(update={"amounts": amounts, "dates": dates})
-    mentions = mentions_from_doc(doc)
-    entities = resolve_entities(text, mentions)
-    sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
-    names = {e.id: e.name for e in entities}
-    events = extract_events(dispatch, sentences, mentions, amounts, dates, names)
-    return dispatch.model_copy(
-        update={"entities": entities, "amounts": amounts, "dates": dates, "events": events}
-    )
+        out = dispatch.model_copy(update={"amounts": amounts, "dates": dates})
+    else:
+        mentions = mentions_from_doc(doc)
+        entities = resolve_entities(text, mentions)
+        sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
+        names = {e.id: e.name for e in entities}
+        events = extract_events(dispatch, sentences, mentions, amounts, dates, names)
+        out = dispatch.model_copy(
+            update={"entities": entities, "amounts": amounts, "dates": dates, "events": events}
+        )
+    return out.model_copy(update={"places": geocode(out), "subjects": with_topics(out)})
 
 
 def extract_batch(dispatches: Sequence[Dispatch], batch_size: int = 16) -> list[Dispatch]:

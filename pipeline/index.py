@@ -29,6 +29,8 @@ FACETS = {
     "language": "language",
     "provider": "provider",
     "story_id": "story_id",
+    "countries": "countries",
+    "topics": "subjects",
 }
 
 _KW = {"type": "keyword"}
@@ -66,6 +68,8 @@ def dispatch_mappings() -> dict[str, Any]:
         "orgs": _KW,
         "people": _KW,
         "places": _KW,
+        "countries": _KW,
+        "geo": {"type": "geo_point"},
         "misc": _KW,
         "entity_ids": _KW,
         "event_types": _KW,
@@ -158,6 +162,12 @@ def dispatch_document(
         "orgs": by_type[EntityType.ORG],
         "people": by_type[EntityType.PER],
         "places": places,
+        "countries": sorted({p.country for p in d.places if p.country}),
+        "geo": [
+            {"lat": p.latitude, "lon": p.longitude}
+            for p in d.places
+            if p.latitude is not None and p.longitude is not None
+        ],
         "misc": by_type[EntityType.MISC],
         "entity_ids": [e.id for e in d.entities],
         "event_types": sorted({e.type for e in d.events}),

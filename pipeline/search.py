@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.index import FACETS, LANG_ANALYZERS
 from pipeline.settings import Settings
+from pipeline.topics import MEDIA_TOPICS
 
 TEXT_FIELDS = ["headline^3", "body"] + [
     f for lang in LANG_ANALYZERS for f in (f"headline_{lang}^3", f"body_{lang}")
@@ -21,11 +22,30 @@ HIGHLIGHT_FIELDS = ["headline", "body"] + [
 ]
 
 
+class Near(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    km: float = Field(gt=0, le=20000)
+
+    @classmethod
+    def parse(cls, text: str) -> Near:
+        """'48.85,2.35,50' (latitude, longitude, radius in km)."""
+        parts = text.split(",")
+        if len(parts) != 3:
+            raise ValueError("near must be 'lat,lon,km', e.g. 48.85,2.35,50")
+        try:
+            lat, lon, km = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError("near must be three numbers: lat,lon,km") from None
+        return cls(lat=lat, lon=lon, km=km)
+
+
 class SearchQuery(BaseModel):
     text: str = ""
     orgs: list[str] = Field(default_factory=list)
     people: list[str] = Field(default_factory=list)
     places: list[str] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list, description="ISO 3166-1 alpha-2 codes")
     event_types: list[str] = Field(default_factory=list)
     subjects: list[str] = Field(
         default_factory=list, description="Topic codes, e.g. medtop:04000000"
@@ -33,6 +53,7 @@ class SearchQuery(BaseModel):
     language: str | None = None
     provider: str | None = None
     urgency_max: int | None = Field(default=None, ge=1, le=9, description="1 = flash ... 9")
+    near: Near | None = Field(default=None, description="Dispatches with a place within a radius")
     since: datetime | None = None
     until: datetime | None = None
     include_killed: bool = False
@@ -65,6 +86,7 @@ class Hit(BaseModel):
 class FacetBucket(BaseModel):
     value: str
     count: int
+    label: str | None = Field(default=None, description="A topic code's name")
 
 
 class SearchResult(BaseModel):
@@ -96,6 +118,7 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         ("orgs", q.orgs),
         ("people", q.people),
         ("places", q.places),
+        ("countries", q.countries),
         ("event_types", q.event_types),
     ):
         for v in values:  # every value must match (AND), as a facet drill-down does
@@ -108,6 +131,15 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         filters.append({"term": {"provider": q.provider}})
     if q.urgency_max:
         filters.append({"range": {"urgency": {"lte": q.urgency_max}}})
+    if q.near:
+        filters.append(
+            {
+                "geo_distance": {
+                    "distance": f"{q.near.km}km",
+                    "geo": {"lat": q.near.lat, "lon": q.near.lon},
+                }
+            }
+        )
     if q.since or q.until:
         rng: dict[str, str] = {}
         if q.since:
@@ -222,7 +254,13 @@ def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
     ]
     facets = {
         name: [
-            FacetBucket(value=str(b["key"]), count=int(b["doc_count"]))
+            FacetBucket(
+                value=str(b["key"]),
+                count=int(b["doc_count"]),
+                label=MEDIA_TOPICS.get(str(b["key"]).removeprefix("medtop:"))
+                if name == "topics"
+                else None,
+            )
             for b in agg.get("buckets", [])
         ]
         for name, agg in aggs.items()

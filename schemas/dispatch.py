@@ -87,6 +87,20 @@ class DateMention(Model):
     end: int = Field(ge=0)
 
 
+class Place(Model):
+    """A place named in the dispatch, geocoded offline (pipeline.geo)."""
+
+    name: str = Field(description="As written, e.g. 'Saragosse'")
+    canonical: str = Field(description="Gazetteer name, e.g. 'Zaragoza'")
+    kind: Literal["continent", "country", "region", "city"]
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. 'ES'")
+    latitude: float | None = None
+    longitude: float | None = None
+    geonames_id: int | None = None
+    source: Literal["dateline", "text"]
+    entity_id: str | None = Field(default=None, description="The LOC entity it resolves")
+
+
 class EventRole(Model):
     entity_id: str
     name: str
@@ -149,6 +163,7 @@ class Dispatch(Model):
     amounts: list[Amount] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
 
     @property
     def text(self) -> str:

