@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from pipeline import metrics
 from pipeline.alerts import AlertMatcher
 from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
+from pipeline.memory import KnownEntity, learn, lessons, snapshot
 from pipeline.nlp_runner import NlpRunner
 from pipeline.process import assign_stories, mark_killed, validate_and_normalise
 from pipeline.settings import get_settings
@@ -60,6 +61,18 @@ event_topics = {
 }
 
 alerts_topic = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
+# Entity memory (pipeline.memory): global, so every worker recalls every name; one
+# partition and recovery_buffer_size=1 as Faust advises for a GlobalTable shared by
+# several workers; writes go through the partitioner (they happen in batch context).
+entity_memory = app.GlobalTable(
+    "entity-memory",
+    key_type=bytes,
+    value_type=bytes,
+    partitions=1,
+    recovery_buffer_size=1,
+    use_partitioner=True,
+    help="What earlier dispatches taught about names",
+)
 _matcher = AlertMatcher(settings)
 _nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
 _es: Any = None
@@ -88,7 +101,8 @@ async def handle_batch(values: list[bytes]) -> None:
     live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
     killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
     t_nlp = time.perf_counter()
-    enriched = await _nlp.run(live, settings.nlp_batch_size, settings.dlq_payload_bytes)
+    memory = snapshot((d.text for d in live), _recall)
+    enriched = await _nlp.run(live, settings.nlp_batch_size, settings.dlq_payload_bytes, memory)
     metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
     ready = assign_stories([*enriched.ok, *killed], signatures, candidates)
     dead = prepared.dead + enriched.dead
@@ -123,9 +137,26 @@ async def handle_batch(values: list[bytes]) -> None:
         await _publish(d)
         published.append(d)
     await _send_dead(dead)
+    _remember(d for d in published if d.pubstatus is PubStatus.usable)
     await _send_alerts([d for d in published if d.pubstatus is PubStatus.usable])
     metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - t0)
     metrics.BATCH_SIZE.observe(len(values))
+
+
+def _recall(key: str) -> KnownEntity | None:
+    raw = entity_memory.get(key.encode())
+    return KnownEntity.loads(raw) if raw else None
+
+
+def _remember(dispatches: Iterable[Dispatch]) -> None:
+    """Teach the memory what these dispatches typed confidently."""
+    for d in dispatches:
+        for key, lesson in lessons(d).items():
+            old = _recall(key)
+            if old is not None and old.type == lesson.type and sum(old.votes.values()) >= 20:
+                continue  # settled long ago: spare the changelog a write
+            entity_memory[key.encode()] = learn(old, lesson).dumps()
+            metrics.MEMORY_WRITES.inc()
 
 
 async def _send_alerts(dispatches: list[Dispatch]) -> None:

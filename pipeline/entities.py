@@ -18,6 +18,8 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from pipeline.geo import fold
+from pipeline.memory import Memory
 from schemas import Entity, EntityType
 
 _LABELS: dict[str, EntityType] = {
@@ -132,6 +134,7 @@ class EntityMention:
     text: str
     type: EntityType
     entity_id: str = ""
+    evidence: str = "model"  # context | name | memory | model: what settled the type
 
 
 @dataclass
@@ -208,7 +211,7 @@ def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[i
     return groups
 
 
-def mentions_from_doc(doc: Doc) -> list[EntityMention]:
+def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMention]:
     text = doc.text
     mentions: list[EntityMention] = []
     for ent in doc.ents:
@@ -230,7 +233,7 @@ def mentions_from_doc(doc: Doc) -> list[EntityMention]:
         mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
     mentions = _merge_institutions(text, mentions)
     mentions = _add_pattern_mentions(text, mentions)
-    return repair_types(text, mentions)
+    return repair_types(text, mentions, memory)
 
 
 _INSTITUTION = re.compile(
@@ -295,8 +298,11 @@ def _drop_adjectival(text: str, mentions: list[EntityMention]) -> list[EntityMen
     ]
 
 
-def repair_types(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+def repair_types(
+    text: str, mentions: list[EntityMention], memory: Memory | None = None
+) -> list[EntityMention]:
     mentions = _drop_adjectival(text, mentions)
+    memory = memory or {}
     confident: dict[int, EntityType] = {}
     likely: dict[int, EntityType] = {}  # weaker than a context cue, stronger than the model
     full_people = [m.text.split() for m in mentions if _looks_like_person(m.text)]
@@ -331,21 +337,33 @@ def repair_types(text: str, mentions: list[EntityMention]) -> list[EntityMention
             for i in group:
                 if likely.get(i) != EntityType.PER:
                     confident.setdefault(i, shared)
-    # One surface form, one type: cue-confirmed votes count triple.
-    votes: dict[str, Counter[EntityType]] = defaultdict(Counter)
+    # One surface form, one type: a context cue counts 3, what earlier dispatches settled
+    # 2.5, a given name 2, the model 1.
+    votes: dict[str, dict[EntityType, float]] = defaultdict(lambda: defaultdict(float))
+    evidence: dict[int, tuple[str, EntityType]] = {}
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
+        known = memory.get(fold(key))
         if i in confident:
             votes[key][confident[i]] += 3
+            evidence[i] = ("context", confident[i])
+        elif known is not None and known.settled:
+            votes[key][known.type] += 2.5
+            evidence[i] = ("memory", known.type)
         elif i in likely:
             votes[key][likely[i]] += 2
+            evidence[i] = ("name" if likely[i] == EntityType.PER else "model", likely[i])
         else:
             votes[key][m.type] += 1
-    for m in mentions:
+    for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
-        m.type = votes[key].most_common(1)[0][0]
+        tally = votes[key]
+        m.type = max(tally, key=lambda t: tally[t])
         if _HONORIFIC.match(m.text):
             m.type = EntityType.PER
+            evidence[i] = ("context", EntityType.PER)
+        why, typed = evidence.get(i, ("model", m.type))
+        m.evidence = why if typed == m.type else "model"
     return mentions
 
 
@@ -353,8 +371,15 @@ def _acronym(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper())
 
 
-def resolve_entities(text: str, mentions: list[EntityMention]) -> list[Entity]:
-    """Merge aliases within the document, give each cluster a canonical id."""
+_EVIDENCE_RANK = {"context": 0, "name": 1, "memory": 2, "model": 3}
+
+
+def resolve_entities(
+    text: str, mentions: list[EntityMention], memory: Memory | None = None
+) -> list[Entity]:
+    """Merge aliases within the document, give each cluster a canonical id (the one
+    memory holds for any of its names, else one made from its longest name)."""
+    memory = memory or {}
     clusters: list[_Cluster] = []
     index: dict[tuple[EntityType, str], int] = {}
 
@@ -398,18 +423,31 @@ def resolve_entities(text: str, mentions: list[EntityMention]) -> list[Entity]:
             if alias not in clusters[ci].names:
                 clusters[ci].names.append(alias)
 
+    identity: dict[int, tuple[str, str]] = {}  # cluster -> (id, canonical name)
+    for ci, c in enumerate(clusters):
+        known = next(
+            (k for n in c.names if (k := memory.get(fold(n))) is not None and k.type == c.type),
+            None,
+        )
+        identity[ci] = (
+            (known.id, known.name) if known else (entity_id(c.type, c.canonical), c.canonical)
+        )
     counts: Counter[int] = Counter()
+    typed_by: dict[int, str] = {}
     for m in mentions:
         ci = index[(m.type, _HONORIFIC.sub("", m.text))]
-        m.entity_id = entity_id(clusters[ci].type, clusters[ci].canonical)
+        m.entity_id = identity[ci][0]
         counts[ci] += 1
+        if _EVIDENCE_RANK[m.evidence] < _EVIDENCE_RANK[typed_by.get(ci, "model")]:
+            typed_by[ci] = m.evidence
     entities = [
         Entity(
-            id=entity_id(c.type, c.canonical),
-            name=c.canonical,
+            id=identity[ci][0],
+            name=identity[ci][1],
             type=c.type,
-            aliases=sorted(n for n in set(c.names) if n != c.canonical),
+            aliases=sorted(n for n in set(c.names) if n != identity[ci][1]),
             mentions=counts[ci],
+            typed_by=typed_by.get(ci, "model"),
         )
         for ci, c in enumerate(clusters)
         if counts[ci]

@@ -11,12 +11,13 @@ from pipeline.dates import extract_dates
 from pipeline.entities import mentions_from_doc, resolve_entities
 from pipeline.events import Sentence, extract_events, reference_date
 from pipeline.geo import geocode
+from pipeline.memory import Memory
 from pipeline.nlp import SUPPORTED, load_model
 from pipeline.topics import with_topics
 from schemas import Dispatch
 
 
-def enrich_with_doc(dispatch: Dispatch, doc: Doc | None) -> Dispatch:
+def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None = None) -> Dispatch:
     """Entities, amounts, dates, events, places and topics for one dispatch, given its doc."""
     text = dispatch.text
     amounts = extract_amounts(text, dispatch.language)
@@ -24,8 +25,8 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None) -> Dispatch:
     if doc is None:
         out = dispatch.model_copy(update={"amounts": amounts, "dates": dates})
     else:
-        mentions = mentions_from_doc(doc)
-        entities = resolve_entities(text, mentions)
+        mentions = mentions_from_doc(doc, memory)
+        entities = resolve_entities(text, mentions, memory)
         sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
         names = {e.id: e.name for e in entities}
         events = extract_events(dispatch, sentences, mentions, amounts, dates, names)
@@ -35,8 +36,12 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None) -> Dispatch:
     return out.model_copy(update={"places": geocode(out), "subjects": with_topics(out)})
 
 
-def extract_batch(dispatches: Sequence[Dispatch], batch_size: int = 16) -> list[Dispatch]:
-    """Run NLP with nlp.pipe per language (batched), then the rule stages per dispatch."""
+def extract_batch(
+    dispatches: Sequence[Dispatch], batch_size: int = 16, memory: Memory | None = None
+) -> list[Dispatch]:
+    """Run NLP with nlp.pipe per language (batched), then the rule stages per dispatch.
+
+    `memory`: what earlier dispatches taught about names (pipeline.memory); none offline."""
     docs: dict[int, Doc] = {}
     by_lang: dict[str, list[int]] = {}
     for i, d in enumerate(dispatches):
@@ -47,4 +52,4 @@ def extract_batch(dispatches: Sequence[Dispatch], batch_size: int = 16) -> list[
         texts: Iterable[str] = (dispatches[i].text for i in idx)
         for i, doc in zip(idx, nlp.pipe(texts, batch_size=batch_size), strict=True):
             docs[i] = doc
-    return [enrich_with_doc(d, docs.get(i)) for i, d in enumerate(dispatches)]
+    return [enrich_with_doc(d, docs.get(i), memory) for i, d in enumerate(dispatches)]

@@ -25,3 +25,4 @@ PUBLISH_TO_INDEXED = Histogram(
 )
 ALERTS = Counter("wire_alerts_total", "Saved-search matches published")
 ALERT_FAILURES = Counter("wire_alert_failures_total", "Batches whose saved-search matching failed")
+MEMORY_WRITES = Counter("wire_entity_memory_writes_total", "Entity memory entries taught")

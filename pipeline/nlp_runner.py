@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from pipeline.memory import Memory
 from pipeline.nlp import SUPPORTED, load_model
 from pipeline.process import Stage, enrich
 from schemas import Dispatch
@@ -57,24 +58,32 @@ class NlpRunner:
             for f in [pool.submit(_warm) for _ in range(self._processes)]:
                 f.result()
 
-    async def run(self, dispatches: Sequence[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
+    async def run(
+        self,
+        dispatches: Sequence[Dispatch],
+        batch_size: int,
+        keep_bytes: int,
+        memory: Memory | None = None,
+    ) -> Stage:
         if not dispatches:
             return Stage()
         try:
-            return await self._run(list(dispatches), batch_size, keep_bytes)
+            return await self._run(list(dispatches), batch_size, keep_bytes, memory)
         except BrokenProcessPool:
             # A child died (killed, out of memory): start new ones and try once more.
             log.error("an NLP process died; restarting the pool and retrying the batch")
             self.close()
-            return await self._run(list(dispatches), batch_size, keep_bytes)
+            return await self._run(list(dispatches), batch_size, keep_bytes, memory)
 
-    async def _run(self, batch: list[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
+    async def _run(
+        self, batch: list[Dispatch], batch_size: int, keep_bytes: int, memory: Memory | None
+    ) -> Stage:
         loop = asyncio.get_running_loop()
         pool = self._executor()
         size = -(-len(batch) // self._processes)  # ceil: one chunk per process
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
         parts = await asyncio.gather(
-            *(loop.run_in_executor(pool, enrich, c, batch_size, keep_bytes) for c in chunks)
+            *(loop.run_in_executor(pool, enrich, c, batch_size, keep_bytes, memory) for c in chunks)
         )
         return Stage(ok=[d for p in parts for d in p.ok], dead=[x for p in parts for x in p.dead])
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from pipeline.extract import extract_batch
 from pipeline.kafka_io import dead_letter
+from pipeline.memory import Memory
 from pipeline.normalise import normalise
 from pipeline.similarity import Candidate, story_for
 from schemas import DeadLetter, Dispatch, Event
@@ -67,16 +68,21 @@ def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
     return out
 
 
-def enrich(dispatches: Sequence[Dispatch], batch_size: int, keep_bytes: int) -> Stage:
+def enrich(
+    dispatches: Sequence[Dispatch],
+    batch_size: int,
+    keep_bytes: int,
+    memory: Memory | None = None,
+) -> Stage:
     """Extract in one nlp.pipe batch; if the batch fails, retry one by one to isolate it."""
     try:
-        return Stage(ok=extract_batch(dispatches, batch_size))
+        return Stage(ok=extract_batch(dispatches, batch_size, memory))
     except Exception:
         log.exception("batch extraction failed; isolating")
     out = Stage()
     for d in dispatches:
         try:
-            out.ok.extend(extract_batch([d], batch_size))
+            out.ok.extend(extract_batch([d], batch_size, memory))
         except Exception as exc:
             out.dead.append(
                 dead_letter(

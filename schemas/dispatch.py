@@ -69,6 +69,11 @@ class Entity(Model):
     type: EntityType
     aliases: list[str] = Field(default_factory=list)
     mentions: int = Field(default=1, ge=1)
+    typed_by: Literal["context", "name", "memory", "model"] = Field(
+        default="model",
+        description="What settled the type: a context cue ('la start-up X'), a given name, "
+        "the entity memory of earlier dispatches, or the model alone",
+    )
 
 
 class Amount(Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ from connectors.plaintext import stable_guid
 from pipeline.kafka_io import client_kwargs
 from pipeline.search import SearchQuery, search
 from pipeline.settings import Settings
-from schemas import DeadLetter, Event
+from schemas import DeadLetter, Dispatch, Event
 from tests.helpers import FIXTURES, SAMPLES, SEED, parse_file
 from tests.integration.conftest import metric, wait_for
 
@@ -236,3 +237,47 @@ def test_worker_dead_letters_invalid_records_and_keeps_newer_versions(
     )
     dl = next(DeadLetter.model_validate_json(r) for r in letters if b'"validate"' in r)
     assert "received_at" in dl.error and "format" in dl.error
+
+
+def test_entity_memory_carries_a_type_to_later_dispatches(
+    worker: Path, settings: Settings, es: Elasticsearch
+) -> None:
+    """Two dispatches type 'Leapmotor' by context; a third, with no cue, recalls it."""
+    tag = settings.topic_prefix
+
+    def dispatch(n: int, text: str) -> Dispatch:
+        return Dispatch(
+            guid=f"urn:test:memory:{tag}:{n}",
+            received_at=datetime.now(UTC),
+            language="fr",
+            format="plaintext",
+            source="test",
+            headline=f"Leapmotor {n}",
+            body=[text],
+        )
+
+    teaching = [
+        dispatch(1, "Le constructeur chinois Leapmotor a signé jeudi un accord avec Stellantis."),
+        dispatch(2, "Le constructeur chinois Leapmotor ouvrira une usine en Espagne en 2027."),
+    ]
+    later = dispatch(3, "Leapmotor vendra ses voitures en Europe dès 2027.")
+    producer = KafkaProducer(acks="all", **client_kwargs(settings))
+
+    def send(d: Dispatch) -> None:
+        producer.send(
+            settings.raw_topic, key=d.guid.encode(), value=orjson.dumps(d.model_dump(mode="json"))
+        )
+        producer.flush()
+
+    for d in teaching:
+        send(d)
+    for d in teaching:
+        wait_for(lambda d=d: es.exists(index=settings.dispatch_alias, id=d.guid), what=d.guid)
+    send(later)
+    producer.close()
+    wait_for(lambda: es.exists(index=settings.dispatch_alias, id=later.guid), what="the third")
+    stored = Dispatch.model_validate(
+        es.get(index=settings.dispatch_alias, id=later.guid)["_source"]["dispatch"]
+    )
+    leap = next(e for e in stored.entities if e.name == "Leapmotor")
+    assert (leap.id, leap.type.value, leap.typed_by) == ("org:leapmotor", "ORG", "memory")
