@@ -48,6 +48,13 @@ _ORG_NOUNS = (
     r"|sp[ée]cialiste|specialist|n[ée]obanque|neobank|fintech|biotech|medtech|maison"
     r"|armateur|transporteur|motoriste|avionneur|industriel|p[ée]trolier|[ée]nerg[ée]ticien"
     r"|chain|carrier|airline|broadcaster|regulator|r[ée]gulateur|gendarme|watchdog"
+    r"|banque en ligne|online bank|quotidien|journal|newspaper|daily|magazine|hebdomadaire"
+)
+# 'présidente du conseil régional de Bretagne': the name after is a place
+_BODY_OF_PLACE = re.compile(
+    r"\b(?:conseil|région|ville|mairie|département|province|state|city|county|region)"
+    r"(?:\s+[\w-]+)?\s+(?:de|d['’]|du|of)\s*$",
+    re.IGNORECASE,
 )
 # ', a précisé le directeur': French 'a' is a verb there, not the English article
 _NOT_FRENCH_VERB = r"(?!a\s+(?:[\w-]*é|dit|écrit|fait)\b)"
@@ -58,7 +65,7 @@ _TAIL_STOP = (
     r"|the|la|le|les|un|une|an|its|son|sa|ses)"
 )
 ORG_BEFORE = re.compile(
-    rf"(?:(?:\b(?:la|le|l'|l’|une|un|du|de la|the|a|an|rival|US|French|American)\s+"
+    rf"(?:(?:\b(?:la|le|les|l'|l’|une|un|du|des|de la|the|a|an|rival|US|French|American)\s+"
     rf"|\b[A-Z][a-z]+(?:ish|an|ese|ch|ic|i)\s+)"
     rf"(?:[\w-]+\s+){{0,3}}|\b(?:of|de|d'|d’|by|par)\s+)(?:{_ORG_NOUNS})"
     rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|of\s+(?:the\s+)?)?(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*)"
@@ -161,7 +168,7 @@ _LEADING_TITLE = re.compile(
     r"|chief executive|président-directeur général)\s+(?=[A-Z])",
     re.IGNORECASE,
 )
-_LEADING_ARTICLE = re.compile(r"^(?:the|la|le|les|l'|l’)\s*(?=[A-Z])")
+_LEADING_ARTICLE = re.compile(r"^(?:the|The(?=\s+\w+\s+\w)|la|le|les|l'|l’)\s*(?=[A-Z])")
 # 'usine de Saragosse' -> 'Saragosse' (places only: 'ministère de l'Intérieur' is a name)
 _LEADING_LOWER = re.compile(r"^(?:[a-zàâçéèêëîïôûù-]+\s+)+(?:de\s+|d['’]|of\s+)(?=[A-Z])")
 
@@ -173,6 +180,7 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
     if type_ == EntityType.LOC:
         text = _LEADING_LOWER.sub("", text)
+    text = re.sub(r"^(?:(?!de\b|du\b|des\b|d['’])[a-zàâçéèêëîïôûù-]+\s+)+(?=[A-Z])", "", text)
     return text.strip(" \t\n,;:()«»\"'’-")
 
 
@@ -184,7 +192,11 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         before.rstrip().endswith(",") and _looks_like_person(text[start:end])
     ):  # 'le président du groupe, Florent Menegaux' is a person
         return EntityType.ORG
-    if ORG_OF_TITLE.search(before) and not _looks_like_person(text[start:end]):
+    if (
+        ORG_OF_TITLE.search(before)
+        and not _looks_like_person(text[start:end])
+        and not _BODY_OF_PLACE.search(before)
+    ):
         return EntityType.ORG
     if PER_BEFORE.search(before) or PER_AFTER.match(after):
         return EntityType.PER
@@ -269,12 +281,20 @@ _NAME_THEN_APPOSITION = re.compile(
 )
 
 
+_NOUN_THEN_NAME = re.compile(
+    rf"\b(?:{_ORG_NOUNS})s?\s+(?-i:(?P<name>[A-Z][\w&'’.-]*[\w&](?:\s+[A-Z][\w&'’.-]*[\w&])*))",
+    re.IGNORECASE,
+)
+
+
 def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model missed where the context says 'organisation':
-    'Pennylane, a Paris-based accounting software startup, ...' at a sentence start."""
+    'Pennylane, a Paris-based accounting software startup, ...' at a sentence start;
+    'auprès des fonds Accel et Creandum'."""
     taken = [(m.start, m.end) for m in mentions]
     added: list[EntityMention] = []
-    for match in _NAME_THEN_APPOSITION.finditer(text):
+    matches = [*_NAME_THEN_APPOSITION.finditer(text), *_NOUN_THEN_NAME.finditer(text)]
+    for match in matches:
         start, end = match.span("name")
         name = match.group("name")
         if not name[0].isupper() or any(s < end and start < e for s, e in taken):
@@ -282,6 +302,7 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
         if _looks_like_person(name):
             continue
         added.append(EntityMention(start, end, name, EntityType.ORG))
+        taken.append((start, end))
     return sorted(mentions + added, key=lambda m: m.start)
 
 

@@ -251,6 +251,11 @@ def match_events(
                 and abs(a.value - g.amount) <= 0.005 * g.amount
             ):
                 score.amounts_right += 1
+            else:
+                got = f"{a.value:,.0f} {a.currency}" if a else "none"
+                errors.spurious.append(
+                    f"amount of {g.type}: {got}, not {g.amount:,.0f} {g.currency}"
+                )
     for i, p in enumerate(preds):
         if i not in used:
             bucket(score.strict, p.type).fp += 1

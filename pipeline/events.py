@@ -134,11 +134,18 @@ def _not_former(ctx: _Ctx, orgs: list[EntityMention]) -> list[EntityMention]:
 _NAMED = re.compile(r"nomm|appoint|named|intérim|interim|will run|succe", re.IGNORECASE)
 
 
+_UNNAMED_SUCCESSOR = re.compile(
+    r"\b(?:successor|successeur|remplaçant|replacement)\b[^,.;]{0,25}$", re.IGNORECASE
+)
+
+
 def _hire(ctx: _Ctx) -> tuple[Roles, float] | None:
+    if _UNNAMED_SUCCESSOR.search(ctx.text[max(0, ctx.trigger_start - 60) : ctx.trigger_start]):
+        return None  # 'a successor would be named in the coming weeks'
     person, factor = _person(ctx)
     org = _not_former(ctx, ctx.after(EntityType.ORG, window=60))
     if not org and re.search(
-        r"recrut|hire|poach|embauch|nomm|appoint|named", ctx.trigger.group(0), re.I
+        r"recrut|hire|poach|embauch|nomm|appoint|named|tap", ctx.trigger.group(0), re.I
     ):
         org = [m for m in ctx.before(EntityType.ORG) if not person or m.end <= person[0].start][:1]
     if not org and _GENERIC_UNIT.match(ctx.text[ctx.trigger_end : ctx.trigger_end + 60]):
@@ -162,10 +169,9 @@ def _replaced(ctx: _Ctx) -> tuple[Roles, float] | None:
     org = [m for m in ctx.of_type(EntityType.ORG) if m.end <= ctx.trigger_start][:1]
     if not org and ctx.main_org is not None:
         org = [ctx.main_org]
-    roles: Roles = {"person": person[:1]}
-    if org:
-        roles["organization"] = org[:1]
-    return roles, 0.8
+    if not org:  # a political office, say: not a personnel event
+        return None
+    return {"person": person[:1], "organization": org[:1]}, 0.8
 
 
 # 'dans une nouvelle filiale d'Ubisoft', 'in a unit of Siemens': the target is the parent.
@@ -181,7 +187,9 @@ _LEAD = re.compile(
 
 def _investment(ctx: _Ctx) -> tuple[Roles, float] | None:
     investors = ctx.before(EntityType.ORG)
-    target = ctx.after(EntityType.ORG, rf"(?:\bdans|\bin|\binto|\bau capital de|\ben){_UNIT_OF}?")
+    target = ctx.after(
+        EntityType.ORG, rf"(?:\bdans|\bin|\binto|\bau capital de|\ben){_UNIT_OF}?[^,.;]{{0,60}}?"
+    )
     if not investors or not target:
         return None
     roles: Roles = {"investor": investors[:1], "target": target[:1]}
@@ -190,7 +198,11 @@ def _investment(ctx: _Ctx) -> tuple[Roles, float] | None:
     return roles, 0.85
 
 
-_RAISE = re.compile(r"^(?:a levé|lève|rais(?:es|ed|ing))$", re.IGNORECASE)
+_RAISE = re.compile(
+    r"^(?:a levé|lève|rais(?:es|ed|ing)|secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle"
+    r"|clos(?:es|ed|ing))$",
+    re.IGNORECASE,
+)
 _PARTICIPATE = re.compile(r"particip|took part|take part|joined|se joint|également investi", re.I)
 
 
@@ -268,7 +280,7 @@ def _company(role: str, confidence: float = 0.8) -> RoleRule:
 
 def _partnership(ctx: _Ctx) -> tuple[Roles, float] | None:
     partners = ctx.before(EntityType.ORG)
-    partners += [m for m in ctx.after(EntityType.ORG, r"avec|with|and|et|entre|between", 80)]
+    partners += ctx.after(EntityType.ORG, r"(?:avec|with|and|et|entre|between)\b[^,.;]{0,40}?", 80)
     unique = list({m.entity_id: m for m in partners}.values())
     return ({"partner": unique}, 0.8) if len(unique) >= 2 else None
 
@@ -339,7 +351,8 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"\b(?:quitt(?:e|er|era|é|ait)|départ|démission\w*|s['’]en va|cède sa place|limogé\w*"
             r"|évincé\w*|leav(?:es|ing)|left\b|quits?\b|depart(?:s|ure)?|resign\w*"
-            r"|step(?:s|ped|ping)? down|ousted|was fired)"
+            r"|step(?:s|ped|ping)? down|ousted|was fired|retir(?:e|es|ed|ing)\b"
+            r"|(?:prend(?:ra)?|part(?:ira)?) (?:sa|à la) retraite)"
         ),
         _departure,
     ),
@@ -348,7 +361,7 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"\b(?:rejoin(?:t|dra|dre)|recrut\w*|nommée?s?\b|embauch\w*|arrive(?:ra)? chez"
             r"|prend(?:ra)? la (?:tête|direction)|join(?:s|ed|ing)?\b|hire[sd]?\b|hiring"
-            r"|appoint(?:s|ed|ment)|named\b|poach(?:es|ed)?|recruit(?:s|ed)?)"
+            r"|appoint(?:s|ed|ment)|named\b|poach(?:es|ed)?|recruit(?:s|ed)?|tap(?:s|ped)\b)"
         ),
         _hire,
     ),
@@ -357,6 +370,8 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"(?:tour de table|levée de fonds|a levé|lève|série [A-F]\b|funding round"
             r"|round of funding|rais(?:es|ed|ing)\b|series [A-F]\b|seed round"
+            r"|\b(?:secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle|clos(?:es|ed|ing))\b"
+            r"(?=[^.]{0,40}?\d)"
             r"|\b(?:the|this|that|ce|cette|la) (?:round|tour de table|levée(?: de fonds)?)\b)"
         ),
         _funding_round,
@@ -366,7 +381,8 @@ RULES: tuple[EventRule, ...] = (
         "investment",
         _rx(
             r"\b(?:investi[rt]?\b|investissement|investira|injecte\w*|prise de participation"
-            r"|entre au capital|invest(?:s|ed|ing|ment)?\b|stake in)"
+            r"|entre au capital|invest(?:s|ed|ing|ment)?\b|stake in|prend(?:re)? une participation"
+            r"|takes? a stake|pour(?:s|ed|ing)? (?=[^.]{0,30}\binto\b))"
         ),
         _investment,
         wants_amount=True,
@@ -375,7 +391,8 @@ RULES: tuple[EventRule, ...] = (
         "acquisition",
         _rx(
             r"\b(?:rach[eè]t\w*|rachat|acquiert|acquis\b|acquisition|met la main sur|s['’]empare"
-            r"|acquir(?:es|ed|ing|e)|buy(?:s|ing)?|bought|takeover|purchas(?:es|ed|e))\b"
+            r"|acquir(?:es|ed|ing|e)|buy(?:s|ing)?|bought|takeover|purchas(?:es|ed|e)|s['’]offr\w*"
+            r"|snap(?:s|ped|ping)? up)\b"
         ),
         _acquisition,
         wants_amount=True,
@@ -398,7 +415,8 @@ RULES: tuple[EventRule, ...] = (
         "partnership",
         _rx(
             r"\b(?:partenariat|s['’]associ\w+|alliance|coentreprise|accord de coopération"
-            r"|partnership|team(?:s|ed)? up|joint venture|tie-up)"
+            r"|partnership|team(?:s|ed)? up|joint venture|tie-up|accord (?:stratégique|de partenariat)"
+            r"|strategic (?:agreement|alliance))"
         ),
         _partnership,
     ),
@@ -406,7 +424,8 @@ RULES: tuple[EventRule, ...] = (
         "earnings",
         _rx(
             r"\b(?:bénéfice|résultat net|résultat opérationnel|perte nette|chiffre d['’]affaires"
-            r"|net profit|net loss|net income|profit|operating income|revenue|earnings)"
+            r"|net profit|net loss|net income|profit|operating income|revenue|earnings"
+            r"|(?:operating|quarterly|annual|pre-tax) loss|perte (?:opérationnelle|d['’]exploitation))"
         ),
         _company("company"),
         wants_amount=True,
@@ -416,6 +435,7 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"(?:supprim\w+ (?:[\d.,\s]+ )?(?:postes|emplois)|suppressions? (?:de )?(?:[\d.,\s]+ )?"
             r"(?:postes|emplois)|plan social|plan de départs|licenciements?|licencier"
+            r"|se s[ée]parer? d(?:e|u|['’])[^.]{0,30}?(?:salariés|employés|collaborateurs|postes)"
             r"|lay(?:s|ing)? off|laid off|layoffs?|job cuts|cut(?:s|ting)? (?:about |some )?"
             r"[\d,]+ (?:jobs|positions|workers|staff)|axe[sd]? [\d,]+)"
         ),
@@ -449,7 +469,7 @@ RULES: tuple[EventRule, ...] = (
         "election.result",
         _rx(
             r"\b(?:remport\w+ (?:\w+ ){0,2}(?:élections?|présidentielle|législatives|scrutin|vote"
-            r"|second tour)|élue? (?:président|présidente|maire|premier)|wins? (?:[\w']+ ){0,3}"
+            r"|second tour)|élue?s? (?:\w+ )?(?:président|présidente|maire|premier)|wins? (?:[\w']+ ){0,3}"
             r"(?:election|runoff|vote|presidency|ballot)|won (?:[\w']+ ){0,3}(?:election|runoff|vote"
             r"|presidency|ballot)|elected (?:president|prime minister|mayor))"
         ),
@@ -496,8 +516,9 @@ ATTRIBUTION = _rx(
 )
 # Not happened yet: a rumour or a plan; kept with a low confidence, below the default floor.
 SPECULATION = _rx(
-    r"(?:rumeur|pourrai[te]nt?|envisag\w*|could|may\b|might\b|considering|in talks"
-    r"|en discussions?|en négociations?|in negotiations|would (?:be|make)|aurait l['’]intention)"
+    r"(?:rumeur|pourrai[te]nt?|serai[te]nt?|aurai[te]nt?|envisag\w*|could|may\b|might\b"
+    r"|considering|in (?:\w+ )?talks|en (?:\w+ )?discussions?|en (?:\w+ )?négociations?"
+    r"|in (?:\w+ )?negotiations|would make an? (?:offer|bid))"
 )
 # 'qui avait levé 600 millions en juin 2024': recalled background, not news.
 # 'said Wednesday it had raised': reported speech, the pluperfect is today's news.
@@ -624,7 +645,7 @@ def _is_background(sentence: str, trigger: re.Match[str], year: int) -> bool:
     clause_end = sentence.find(",", trigger.end())
     clause = sentence[clause_start + 1 : clause_end if clause_end >= 0 else len(sentence)]
     years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", clause)]
-    return bool(years) and max(years) < year and clause_start >= 0
+    return bool(years) and max(years) < year
 
 
 def _role_ids(e: Event) -> set[tuple[str, str]]:

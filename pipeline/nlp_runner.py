@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from pipeline.entities import given_names
+from pipeline.geo import gazetteer
 from pipeline.memory import Memory
 from pipeline.nlp import SUPPORTED, load_model
 from pipeline.process import Stage, enrich
@@ -24,9 +26,11 @@ log = logging.getLogger(__name__)
 
 
 def _warm() -> None:
-    """Load the models when the child starts, not on the first batch."""
+    """Load the models and gazetteers when the child starts, not on the first batch."""
     for lang in SUPPORTED:
         load_model(lang)
+    gazetteer()
+    given_names()
 
 
 class NlpRunner:
