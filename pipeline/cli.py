@@ -136,7 +136,17 @@ def extract(
             out.rule(f"[bold]{escape(d.headline or d.guid)}")
             out.print(f"{d.guid} v{d.version} · {d.language} · {d.dateline.place or '-'}")
             for e in d.entities:
-                out.print(f"  [cyan]{e.type.value:4}[/] {escape(e.name)}  [dim]{e.id}[/]")
+                out.print(
+                    f"  [cyan]{e.type.value:4}[/] {escape(e.name)}  [dim]{e.id} · {e.typed_by}[/]"
+                )
+            for p in d.places:
+                where = f" {p.latitude:.2f},{p.longitude:.2f}" if p.latitude is not None else ""
+                out.print(
+                    f"  [magenta]place[/] {escape(p.name)} → {escape(p.canonical)}"
+                    f" ({p.kind}, {p.country or '-'}){where}"
+                )
+            for t in d.subjects:
+                out.print(f"  [blue]topic[/] {escape(t.code)} {escape(t.name or '')}")
             for ev in d.events:
                 roles = ", ".join(f"{k}={'/'.join(r.name for r in v)}" for k, v in ev.roles.items())
                 amount = f" {ev.amount.value:,.0f} {ev.amount.currency}" if ev.amount else ""

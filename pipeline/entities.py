@@ -114,6 +114,14 @@ _PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bi
 @lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
     """Given names, accent-folded and lower-cased (gender-guesser's list, ~48,000 names)."""
+    from pipeline.cache import load_or_build
+
+    names = load_or_build("given-names", "pipeline.entities:build_given_names", ("gender-guesser",))
+    assert isinstance(names, frozenset)
+    return names
+
+
+def build_given_names() -> frozenset[str]:
     from gender_guesser.detector import Detector
 
     return frozenset(_fold(n) for n in Detector(case_sensitive=False).names)

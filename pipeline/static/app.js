@@ -77,10 +77,16 @@ async function showDetail(guid) {
     const history = (d.history || []).map((h) => `<tr><td>v${esc(h.version)}</td><td>${esc(h.kind)}</td><td>${esc(when(h.versioncreated || h.received_at))}</td><td>${esc(h.note || "")}</td></tr>`).join("");
     const events = r.events.map((e) => `<tr><td><span class="badge">${esc(e.type)}</span></td><td style="text-align:left">${Object.entries(e.roles || {}).map(([role, xs]) => `${esc(role)}: ${xs.map((x) => esc(x.name)).join(", ")}`).join("<br>")}</td><td>${e.amount ? esc(e.amount.value + " " + (e.amount.currency || "")) : ""}</td><td>${esc((e.confidence ?? "").toString())}</td></tr>`).join("");
     const story = r.story.map((x) => `<li>${esc(x.provider || "")}: ${esc(x.headline || x.guid)}</li>`).join("");
+    const places = (d.places || []).map((p) => `<span class="chip LOC" title="${esc(p.kind)}${p.latitude != null ? ` ${esc(p.latitude.toFixed(2))}, ${esc(p.longitude.toFixed(2))}` : ""}">${esc(p.canonical)}${p.country ? ` (${esc(p.country)})` : ""}</span>`).join("");
+    const topics = (d.subjects || []).map((t) => `<span class="chip">${esc(t.name || t.code)}</span>`).join("");
+    const entities = (d.entities || []).map((e) => `<span class="chip ${esc(e.type)}" title="${esc(e.id)} · typed by ${esc(e.typed_by || "model")}">${esc(e.name)}</span>`).join("");
     box.innerHTML = `
       <p class="meta">${esc(d.provider || "")} · ${esc((d.dateline || {}).place || "")} · ${esc(when(d.versioncreated))} · ${esc(d.language || "")} · v${esc(d.version)} · ${esc(r.pubstatus)}</p>
       <h2>${esc(d.headline || d.guid)}</h2>
       <div class="body">${(d.body || []).map((p) => `<p>${esc(p)}</p>`).join("")}</div>
+      ${entities ? `<h3>Entities</h3><div class="chips">${entities}</div>` : ""}
+      ${places ? `<h3>Places</h3><div class="chips places">${places}</div>` : ""}
+      ${topics ? `<h3>Topics</h3><div class="chips topics">${topics}</div>` : ""}
       ${history ? `<h3>Versions</h3><table>${history}</table>` : ""}
       ${events ? `<h3>Events</h3><table><tr><th>type</th><th>roles</th><th>amount</th><th>confidence</th></tr>${events}</table>` : ""}
       ${story ? `<h3>Same story</h3><ul>${story}</ul>` : ""}

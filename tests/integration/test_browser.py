@@ -103,6 +103,9 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     expect(detail.locator("h2")).to_have_text("Renault nomme Duncan Minto directeur financier")
     expect(detail).to_contain_text("personnel.departure")
     expect(detail).to_contain_text("Thierry Piéton")
+    # geocoded offline from the dateline; topics from the events
+    expect(detail.locator(".places")).to_contain_text("Boulogne-Billancourt (FR)")
+    expect(detail.locator(".topics")).to_contain_text("business information")
     shot(page, "dispatch-detail")
     page.locator("#detail-close").click()
 
@@ -118,6 +121,9 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     expect(page.locator(".active-filter")).to_have_text("person: Duncan Minto ×")
     expect(page.locator("#search-results .card")).to_have_count(1)
     expect(page.locator("#search-total")).to_have_text("1 dispatch(es)")
+    topics = page.locator("#facets .facet[data-facet=topics]")
+    expect(topics.filter(has_text="economy, business and finance")).to_have_count(1)  # a label
+    expect(page.locator("#facets .facet[data-facet=countries][data-value=FR]")).to_be_visible()
     shot(page, "search-facet")
 
     page.locator("[data-view=health]").click()

@@ -1,0 +1,44 @@
+"""`wire extract` and `wire eval` run every stage in process: no Kafka, no Elasticsearch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from schemas import Dispatch
+from tests.helpers import FIXTURES
+
+RENAULT = FIXTURES / "live" / "afp-fr-renault-nomination.txt"
+GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"
+
+
+def test_extract_json_prints_one_enriched_dispatch_per_line() -> None:
+    result = CliRunner().invoke(app, ["extract", "--json", str(RENAULT)])
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.splitlines()
+    d = Dispatch.model_validate(orjson.loads(line))
+    assert d.language == "fr"
+    assert {"per:duncan-minto", "org:renault"} <= {e.id for e in d.entities}
+    assert {e.type for e in d.events} >= {"personnel.hire", "personnel.departure"}
+    assert [(p.canonical, p.source) for p in d.places][:1] == [("Boulogne-Billancourt", "dateline")]
+    assert "medtop:20000170" in {s.code for s in d.subjects}
+
+
+def test_extract_readable_lists_places_and_topics() -> None:
+    result = CliRunner().invoke(app, ["extract", str(RENAULT)])
+    assert result.exit_code == 0, result.output
+    assert "place BOULOGNE-BILLANCOURT → Boulogne-Billancourt (city, FR)" in result.stdout
+    assert "topic medtop:20000170 business information" in result.stdout
+
+
+def test_eval_json_scores_a_split_and_refuses_a_missing_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", "--split", "heldout", "--json"])
+    assert result.exit_code == 0, result.output
+    [report] = orjson.loads(result.stdout)
+    assert report["split"] == "heldout" and report["dispatches"] == 32
+    assert 0 < report["events"]["all"]["f1"] <= 1
+    missing = CliRunner().invoke(app, ["eval", "--gold", str(tmp_path)])
+    assert missing.exit_code == 2 and "no gold split" in missing.output
