@@ -21,15 +21,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings import get_settings
+
 log = logging.getLogger(__name__)
 FORMAT = 1
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("WIRE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "wirestream"
-    )
-    return Path(base)
 
 
 def _call(target: str) -> Any:
@@ -37,10 +32,14 @@ def _call(target: str) -> Any:
     return getattr(importlib.import_module(module), func)()
 
 
-def load_or_build(name: str, target: str, packages: tuple[str, ...]) -> Any:
-    """The object `target` ('module:function') builds, from the disk cache when it is there."""
+def load_or_build(
+    name: str, target: str, packages: tuple[str, ...], folder: Path | None = None
+) -> Any:
+    """The object `target` ('module:function') builds, from the disk cache when it is there
+    (in `folder`, by default the WIRE_CACHE_DIR setting)."""
     stamp = "-".join(f"{p}{version(p)}" for p in packages)
-    path = cache_dir() / f"{name}-{stamp}-f{FORMAT}.pickle"
+    folder = folder or get_settings().cache_dir.expanduser()
+    path = folder / f"{name}-{stamp}-f{FORMAT}.pickle"
     if not path.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

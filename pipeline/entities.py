@@ -49,6 +49,7 @@ _ORG_NOUNS = (
     r"|armateur|transporteur|motoriste|avionneur|industriel|p[ée]trolier|[ée]nerg[ée]ticien"
     r"|chain|carrier|airline|broadcaster|regulator|r[ée]gulateur|gendarme|watchdog"
     r"|banque en ligne|online bank|quotidien|journal|newspaper|daily|magazine|hebdomadaire"
+    r"|association|ONG|NGO|syndicat|chausseur|sidérurgiste|chimiste|drugmaker"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
 _BODY_OF_PLACE = re.compile(
@@ -95,7 +96,7 @@ PER_AFTER = re.compile(
     r"|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron|patronne)\b",
     re.IGNORECASE,
 )
-ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=[A-Z])", re.IGNORECASE)
+ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=(?-i:[A-Z]))", re.IGNORECASE)
 PER_BEFORE = re.compile(
     r"(?:\b(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|PDG|CEO|directeur|directrice|ministre|minister"
     r"|président|présidente|president|chief executive|patron|patronne)\s*(?:de \w+\s*)?)$"
@@ -178,7 +179,9 @@ _LEADING_TITLE = re.compile(
 )
 _LEADING_ARTICLE = re.compile(r"^(?:the|The(?=\s+\w+\s+\w)|la|le|les|l'|l’)\s*(?=[A-Z])")
 # 'usine de Saragosse' -> 'Saragosse' (places only: 'ministère de l'Intérieur' is a name)
-_LEADING_LOWER = re.compile(r"^(?:[a-zàâçéèêëîïôûù-]+\s+)+(?:de\s+|d['’]|of\s+)(?=[A-Z])")
+_LEADING_LOWER = re.compile(
+    r"^(?:[a-zàâçéèêëîïôûù-]+\s+)+(?:de\s+(?:la\s+|l['’])?|d['’]|du\s+|of\s+(?:the\s+)?)(?=[A-Z])"
+)
 
 
 def _clean(text: str, type_: EntityType | None = None) -> str:
@@ -252,7 +255,12 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
         offset = ent.start_char + ent.text.find(cleaned)
         mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
     mentions = _merge_institutions(text, mentions)
+    mentions = _merge_particles(text, mentions)
+    mentions = [_extend_place(text, m) for m in mentions]
+    if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
+        mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
+    mentions = _add_country_mentions(text, mentions)
     return repair_types(text, mentions, memory)
 
 
@@ -281,6 +289,69 @@ def _merge_institutions(text: str, mentions: list[EntityMention]) -> list[Entity
     return out
 
 
+_PARTICLES = r"(?:van|von|de|der|den|da|di|du|del|della|le|la|bin|al|el)"
+
+
+def _merge_particles(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'Dolf van' + 'Brink' around 'den': one person, 'Dolf van den Brink'."""
+    out: list[EntityMention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        gap = text[prev.end : m.start] if prev else ""
+        if (
+            prev is not None
+            and prev.type == EntityType.PER
+            and re.fullmatch(rf"(?:\s+{_PARTICLES})*\s+", gap)
+            and (gap.strip() or re.search(rf"\s{_PARTICLES}$", prev.text))
+            and " " not in m.text
+        ):
+            out[-1] = EntityMention(prev.start, m.end, text[prev.start : m.end], EntityType.PER)
+            continue
+        out.append(m)
+    return out
+
+
+_PLACE_QUALIFIER = re.compile(
+    r"^\s+(?:latine|centrale|du Nord|du Sud|de l['’]Est|de l['’]Ouest|du Sud-Est|du Nord-Est)\b"
+)
+
+
+def _extend_place(text: str, m: EntityMention) -> EntityMention:
+    """'Amérique' + ' latine', 'Europe' + ' du Sud': the qualifier is part of the place."""
+    q = _PLACE_QUALIFIER.match(text[m.end : m.end + 16]) if m.type == EntityType.LOC else None
+    if q is None:
+        return m
+    return EntityMention(m.start, m.end + q.end(), text[m.start : m.end + q.end()], m.type)
+
+
+def _extend_apostrophe_s(text: str, m: EntityMention) -> EntityMention:
+    if re.match(r"['’]s\b", text[m.end : m.end + 3]):
+        return EntityMention(m.start, m.end + 2, text[m.start : m.end + 2], m.type)
+    return m
+
+
+def _add_country_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """Countries and continents the model missed ('du nord de la France'), from the
+    gazetteer; a name inside a longer one ('Air France') is never split out."""
+    from pipeline.geo import gazetteer
+
+    gaz = gazetteer()
+    taken = [(m.start, m.end) for m in mentions]
+    added: list[EntityMention] = []
+    for match in re.finditer(r"(?<![\w-])[A-ZÀ-Ý][\w-]+(?:\s+[A-ZÀ-Ý][\w-]+)*(?![\w-])", text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        record = gaz.resolve(match.group(0))
+        if (
+            record is not None
+            and record.kind in ("country", "continent")
+            and len(match.group(0)) > 3
+        ):
+            added.append(EntityMention(start, end, match.group(0), EntityType.LOC))
+    return sorted(mentions + added, key=lambda m: m.start)
+
+
 _CAPITALISED = r"[A-Z][\w&'’.-]*[\w&](?:\s+(?:[A-Z][\w&'’.-]*[\w&]|de|&))*"
 _NAME_THEN_APPOSITION = re.compile(
     rf"(?:^|(?<=[.!?]\s)|(?<=\n))(?P<name>{_CAPITALISED})(?=\s*,\s*(?:une|un|la|le|l'|l’|a|an|the)"
@@ -290,7 +361,7 @@ _NAME_THEN_APPOSITION = re.compile(
 
 
 _NOUN_THEN_NAME = re.compile(
-    rf"\b(?:{_ORG_NOUNS})s?\s+(?-i:(?P<name>[A-Z][\w&'’.-]*[\w&](?:\s+[A-Z][\w&'’.-]*[\w&])*))",
+    rf"\b(?:{_ORG_NOUNS})s?(?:\s+(?:de|d['’]|des)\s*[a-zà-ÿ-]+)?\s+(?-i:(?P<name>[A-Z][\w&'’.-]*[\w&](?:\s+[A-Z][\w&'’.-]*[\w&])*))",
     re.IGNORECASE,
 )
 

@@ -131,7 +131,9 @@ def _not_former(ctx: _Ctx, orgs: list[EntityMention]) -> list[EntityMention]:
     return [m for m in orgs if not _FORMER.search(ctx.text[ctx.trigger_end : m.start])]
 
 
-_NAMED = re.compile(r"nomm|appoint|named|intérim|interim|will run|succe", re.IGNORECASE)
+_NAMED = re.compile(
+    r"nomm|appoint|named|intérim|interim|will run|will lead|succ[eé]", re.IGNORECASE
+)
 
 
 _UNNAMED_SUCCESSOR = re.compile(
@@ -237,6 +239,10 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
     if _PARTICIPATE.search(ctx.sentence.text) and not target:
         # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
         return ({"investor": investors}, 0.8) if investors else None
+    if not target and orgs_before:
+        # 'Exotec ... a réalisé une levée de fonds ... menée par Goldman Sachs'
+        target = orgs_before[-1:]
+        investors = [m for m in investors if m not in target]
     if not target:
         return None
     roles: Roles = {"target": target}
@@ -288,7 +294,10 @@ def _partnership(ctx: _Ctx) -> tuple[Roles, float] | None:
 def _fine(ctx: _Ctx) -> tuple[Roles, float] | None:
     authority = ctx.before(EntityType.ORG)
     defendant = ctx.after(EntityType.ORG, window=90)
-    passive = re.match(r"\s*(?:par|by)\b", ctx.text[ctx.trigger_end : ctx.trigger_end + 10])
+    before_trigger = ctx.text[max(ctx.sentence.start, ctx.trigger_start - 20) : ctx.trigger_start]
+    passive = re.match(
+        r"\s*(?:par|by)\b", ctx.text[ctx.trigger_end : ctx.trigger_end + 10]
+    ) or re.search(r"\b(?:was|were|been|été)\s+$", before_trigger)
     if passive:
         authority, defendant = defendant, authority
     if not authority or not defendant:
@@ -298,7 +307,12 @@ def _fine(ctx: _Ctx) -> tuple[Roles, float] | None:
 
 def _lawsuit(ctx: _Ctx) -> tuple[Roles, float] | None:
     plaintiff = ctx.before(EntityType.ORG)[-1:]
-    defendants = ctx.after(EntityType.ORG, window=60)
+    # 'attaque Shein en justice': the defendant may sit inside the trigger
+    defendants = [
+        m
+        for m in ctx.of_type(EntityType.ORG)
+        if m.start > ctx.trigger_start and m.start - ctx.trigger_end <= 60
+    ]
     if defendants:  # 'sued OpenAI and Microsoft': the coordinated names all stand accused
         group = [defendants[0]]
         for m in defendants[1:]:
@@ -339,6 +353,7 @@ class EventRule:
     trigger: re.Pattern[str]
     roles: RoleRule
     wants_amount: bool = False
+    needs_amount: bool = False  # 'a profit warning' without a figure is not a result
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -352,6 +367,7 @@ RULES: tuple[EventRule, ...] = (
             r"\b(?:quitt(?:e|er|era|é|ait)|départ|démission\w*|s['’]en va|cède sa place|limogé\w*"
             r"|évincé\w*|leav(?:es|ing)|left\b|quits?\b|depart(?:s|ure)?|resign\w*"
             r"|step(?:s|ped|ping)? down|ousted|was fired|retir(?:e|es|ed|ing)\b"
+            r"|démise? de ses fonctions|remerciée?\b|congédiée?\b"
             r"|(?:prend(?:ra)?|part(?:ira)?) (?:sa|à la) retraite)"
         ),
         _departure,
@@ -400,14 +416,16 @@ RULES: tuple[EventRule, ...] = (
     EventRule(
         "personnel.departure",
         _rx(
-            r"\b(?:replac(?:ing|es|ed)|en remplacement de|remplace|remplacera|succ[eè]d(?:e|s|er)?\b)"
+            r"\b(?:replac(?:ing|es|ed)|en remplacement de|remplace|remplacera"
+            r"|succ[eèé]d(?:e|s|er|ing|era)?\b)"
         ),
         _replaced,
     ),
     EventRule(
         "personnel.hire",
         _rx(
-            r"\b(?:assurera l['’]intérim|par intérim|interim|will run the|succeed(?:s)?\b|succédera)"
+            r"\b(?:assurera l['’]intérim|par intérim|interim|will (?:run|lead) the"
+            r"|succeed(?:s|ing)?\b|succédera|succéder|succède)"
         ),
         _hire,
     ),
@@ -416,7 +434,7 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"\b(?:partenariat|s['’]associ\w+|alliance|coentreprise|accord de coopération"
             r"|partnership|team(?:s|ed)? up|joint venture|tie-up|accord (?:stratégique|de partenariat)"
-            r"|strategic (?:agreement|alliance))"
+            r"|strategic (?:agreement|alliance)|s['’]allient|s['’]allie)"
         ),
         _partnership,
     ),
@@ -429,6 +447,7 @@ RULES: tuple[EventRule, ...] = (
         ),
         _company("company"),
         wants_amount=True,
+        needs_amount=True,
     ),
     EventRule(
         "layoffs",
@@ -451,7 +470,8 @@ RULES: tuple[EventRule, ...] = (
         "legal.lawsuit",
         _rx(
             r"\b(?:porte plainte|porté plainte|plainte contre|assign\w* en justice|poursui\w+ en"
-            r" justice|attaqu\w+ en justice|sue[sd]?\b|suing|lawsuit|filed a (?:suit|complaint))"
+            r" justice|attaqu\w+ (?:[\w'’-]+ ){0,3}en justice|sue[sd]?\b|suing|lawsuit"
+            r"|filed a (?:suit|complaint))"
         ),
         _lawsuit,
     ),
@@ -487,7 +507,7 @@ RULES: tuple[EventRule, ...] = (
     EventRule(
         "attack",
         _rx(
-            r"\b(?:attentat|attaque(?! en justice)|kamikaze|fusillade|suicide bomb\w*|bombing"
+            r"\b(?:attentat|attaque(?![^.]{0,40}en justice)|kamikaze|fusillade|suicide bomb\w*|bombing"
             r"|attack|shooting|gunmen|stabbing|car bomb)\b"
         ),
         _places,
@@ -517,7 +537,7 @@ ATTRIBUTION = _rx(
 # Not happened yet: a rumour or a plan; kept with a low confidence, below the default floor.
 SPECULATION = _rx(
     r"(?:rumeur|pourrai[te]nt?|serai[te]nt?|aurai[te]nt?|envisag\w*|could|may\b|might\b"
-    r"|considering|in (?:\w+ )?talks|en (?:\w+ )?discussions?|en (?:\w+ )?négociations?"
+    r"|considering|weighing|explor(?:es|ing)|étudie|in (?:\w+ )?talks|en (?:\w+ )?discussions?|en (?:\w+ )?négociations?"
     r"|in (?:\w+ )?negotiations|would make an? (?:offer|bid))"
 )
 # 'qui avait levé 600 millions en juin 2024': recalled background, not news.
@@ -588,6 +608,8 @@ def extract_events(
                     amount = min(
                         in_amounts, key=lambda a: abs(a.start - ctx.trigger_start), default=None
                     )
+                    if amount is None and rule.needs_amount:
+                        continue
                 when = [d for d in dates if sent.start <= d.start < sent.end]
                 eid = _event_id(dispatch.guid, rule.type, roles)
                 if rule.type in ONE_PER_DISPATCH:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         description="'KEY:read+subscribe,KEY2:admin'. Unset = no keys (local default); "
         "set = every /v1 route needs a key with its scope",
     )
+    cache_dir: Path = Field(
+        default=Path("~/.cache/wirestream"),
+        description="Lookup tables (gazetteer, given names) built once and kept here",
+    )
     saved_search_refresh_s: float = Field(
         default=2.0, gt=0, description="How often the worker reloads saved searches"
     )
