@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import metrics
 from pipeline.alerts import AlertMatcher
+from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
 from pipeline.memory import KnownEntity, learn, lessons, snapshot
@@ -31,7 +32,7 @@ from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
 from pipeline.similarity import signature
 from pipeline.versioning import gate
-from schemas import DeadLetter, Dispatch, PubStatus
+from schemas import DeadLetter, Dispatch, Event, PubStatus
 
 log = logging.getLogger("wirestream.worker")
 settings = get_settings()
@@ -94,7 +95,7 @@ async def handle_batch(values: list[bytes]) -> None:
     signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
     known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
     metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
-    gated = gate(prepared.ok, known, owners)
+    gated = gate(prepared.ok, known, owners, EXTRACTOR_VERSION)
     for d, verdict in gated.dropped:
         metrics.DISPATCHES.labels(verdict.value).inc()
         log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
@@ -129,6 +130,13 @@ async def handle_batch(values: list[bytes]) -> None:
             continue
         if d.guid in stale:  # lost a race with a newer version written meanwhile
             metrics.DISPATCHES.labels("stale_version").inc()
+            continue
+        if d.guid in gated.reextracted:
+            # A backfill: only the events the new rules found go out; no live-feed entry,
+            # no alert (the dispatch itself is old news).
+            metrics.DISPATCHES.labels("reextracted").inc()
+            known_ids = set(gated.obsolete_events.get(d.guid, []))
+            await _publish_events([e for e in d.events if e.id not in known_ids], d.guid)
             continue
         metrics.DISPATCHES.labels(
             "killed" if d.pubstatus is not PubStatus.usable else "indexed"
@@ -172,11 +180,17 @@ async def _send_alerts(dispatches: list[Dispatch]) -> None:
         await alerts_topic.send(key=a.saved_search_id.encode(), value=a.model_dump_json().encode())
 
 
+async def _publish_events(events: list[Event], guid: str) -> None:
+    for e in events:
+        metrics.EVENTS.labels(e.type).inc()
+        await event_topics[e.type].send(
+            key=guid.encode(), value=orjson.dumps(e.model_dump(mode="json"))
+        )
+
+
 async def _publish(d: Dispatch) -> None:
     key = d.guid.encode()
-    for e in d.events:
-        metrics.EVENTS.labels(e.type).inc()
-        await event_topics[e.type].send(key=key, value=orjson.dumps(e.model_dump(mode="json")))
+    await _publish_events(d.events, d.guid)
     summary = d.model_dump(mode="json", exclude={"body", "history"})
     await dispatches_topic.send(key=key, value=orjson.dumps(summary))
 

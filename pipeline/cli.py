@@ -259,6 +259,52 @@ def _print_report(r: Report, show_errors: bool) -> None:
                 out.print(f"  [yellow]spurious[/] {escape(sp)}")
 
 
+@app.command()
+def reextract(
+    limit: Annotated[int | None, typer.Option(help="Resend at most this many")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count them")] = False,
+) -> None:
+    """Resend dispatches extracted by older rules, so the workers extract them again."""
+    from elastic_transport import ConnectionError as ESConnectionError
+
+    from pipeline.backfill import count_stale, iter_stale
+    from pipeline.extract import EXTRACTOR_VERSION
+    from pipeline.index import make_es
+
+    s = get_settings()
+    es = make_es(s)
+    try:
+        total = count_stale(es, s, EXTRACTOR_VERSION)
+        out.print(f"{total} dispatch(es) extracted by rules older than {EXTRACTOR_VERSION}")
+        if dry_run or not total:
+            return
+        todo = min(total, limit) if limit is not None else total
+        sent = 0
+        with _publisher("reextract") as pub, Progress(console=err, transient=True) as progress:
+            task = progress.add_task("resending", total=todo)
+            batch: list[Dispatch] = []
+            for d in iter_stale(es, s, EXTRACTOR_VERSION):
+                if sent + len(batch) >= todo:
+                    break
+                batch.append(d)
+                if len(batch) == 100:
+                    pub.publish_dispatches(batch)
+                    sent += len(batch)
+                    progress.advance(task, len(batch))
+                    batch = []
+            if batch:
+                pub.publish_dispatches(batch)
+                sent += len(batch)
+        out.print(f"resent {sent} to {s.raw_topic}; the workers re-extract them")
+    except ESConnectionError:
+        raise _fail(
+            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
+            EXIT_UNAVAILABLE,
+        ) from None
+    finally:
+        es.close()
+
+
 # ------------------------------------------------------------------ ingest
 
 

@@ -16,6 +16,10 @@ from pipeline.nlp import SUPPORTED, load_model
 from pipeline.topics import with_topics
 from schemas import Dispatch
 
+# Bump when entity/event/place/topic rules change: a dispatch extracted by an older version
+# is re-extracted when it is replayed (pipeline.versioning) or `wire reextract` resends it.
+EXTRACTOR_VERSION = "2026.11.24"
+
 
 def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None = None) -> Dispatch:
     """Entities, amounts, dates, events, places and topics for one dispatch, given its doc."""
@@ -33,7 +37,13 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
         out = dispatch.model_copy(
             update={"entities": entities, "amounts": amounts, "dates": dates, "events": events}
         )
-    return out.model_copy(update={"places": geocode(out), "subjects": with_topics(out)})
+    return out.model_copy(
+        update={
+            "places": geocode(out),
+            "subjects": with_topics(out),
+            "extracted_by": EXTRACTOR_VERSION,
+        }
+    )
 
 
 def extract_batch(

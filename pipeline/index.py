@@ -79,6 +79,7 @@ def dispatch_mappings() -> dict[str, Any]:
         "lsh_bands": _KW,
         "minhash": {"type": "long", "index": False},
         "edit_kinds": _KW,
+        "extracted_by": _KW,
         "dispatch": _OFF,
     }
     for lang, analyzer in LANG_ANALYZERS.items():
@@ -175,6 +176,7 @@ def dispatch_document(
         "currencies": sorted({a.currency for a in d.amounts if a.currency}),
         "story_id": d.story_id or d.guid,
         "edit_kinds": sorted({r.kind.value for r in d.history}),
+        "extracted_by": d.extracted_by,
         "dispatch": d.model_dump(mode="json"),
     }
     if sig:
@@ -343,6 +345,7 @@ _STATE_FIELDS = [
     "story_id",
     "dispatch.history",
     "dispatch.events.id",
+    "dispatch.extracted_by",
 ]
 
 

@@ -6,6 +6,7 @@ For each incoming dispatch, given the indexed state of its guid:
               under the same number)          -> process, history extended
   stale       lower version than indexed      -> drop, count (never overwrite newer)
   duplicate   same guid, version and content  -> drop, count
+  reextract   a duplicate extracted by older rules than the running ones -> process again
   copy        same content as another live guid (a re-send under a new id) -> drop, count
 The index write itself stays guarded by external versioning, so two workers racing on
 one guid cannot let an older version win even if both passed this gate.
@@ -26,6 +27,7 @@ class Verdict(StrEnum):
     stale = "stale_version"
     duplicate = "duplicate"
     copy = "content_duplicate"
+    reextract = "reextract"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Known:
     history: tuple[VersionRecord, ...] = ()
     event_ids: tuple[str, ...] = ()
     story_id: str | None = None
+    extracted_by: str | None = None
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Gated:
     accepted: list[Dispatch] = field(default_factory=list)
     dropped: list[tuple[Dispatch, Verdict]] = field(default_factory=list)
     obsolete_events: dict[str, list[str]] = field(default_factory=dict)  # guid -> event ids
+    reextracted: set[str] = field(default_factory=set)  # guids accepted only to re-extract
 
 
 def merge_history(
@@ -55,7 +59,9 @@ def merge_history(
     return [by_version[v] for v in sorted(by_version)]
 
 
-def decide(d: Dispatch, known: Known | None, hash_owner: str | None) -> Verdict:
+def decide(
+    d: Dispatch, known: Known | None, hash_owner: str | None, extractor: str | None = None
+) -> Verdict:
     if known is None:
         if hash_owner is not None and hash_owner != d.guid and d.pubstatus is PubStatus.usable:
             return Verdict.copy
@@ -67,20 +73,30 @@ def decide(d: Dispatch, known: Known | None, hash_owner: str | None) -> Verdict:
         and d.content_hash == known.content_hash
         and d.pubstatus == known.pubstatus
     ):
+        if (
+            extractor is not None
+            and known.pubstatus is PubStatus.usable
+            and (known.extracted_by is None or known.extracted_by < extractor)
+        ):
+            return Verdict.reextract
         return Verdict.duplicate
     return Verdict.newer
 
 
 def gate(
-    dispatches: Sequence[Dispatch], known: dict[str, Known], hash_owners: dict[str, str]
+    dispatches: Sequence[Dispatch],
+    known: dict[str, Known],
+    hash_owners: dict[str, str],
+    extractor: str | None = None,
 ) -> Gated:
-    """Decide a whole batch in order; later items see the effect of earlier ones."""
+    """Decide a whole batch in order; later items see the effect of earlier ones.
+    `extractor`: the running extraction version (re-extract what older rules produced)."""
     state = dict(known)
     owners = dict(hash_owners)
     out = Gated()
     for d in dispatches:
         k = state.get(d.guid)
-        verdict = decide(d, k, owners.get(d.content_hash or ""))
+        verdict = decide(d, k, owners.get(d.content_hash or ""), extractor)
         if verdict in (Verdict.stale, Verdict.duplicate, Verdict.copy):
             out.dropped.append((d, verdict))
             continue
@@ -90,10 +106,14 @@ def gate(
         )
         # A batch may carry two versions of one guid: keep only the newest for processing.
         out.accepted = [a for a in out.accepted if a.guid != d.guid] + [accepted]
+        if verdict is Verdict.reextract:
+            out.reextracted.add(d.guid)
+        else:
+            out.reextracted.discard(d.guid)
         if k and k.event_ids:
             out.obsolete_events[d.guid] = list(k.event_ids)
         state[d.guid] = Known(
-            d.version, d.content_hash, d.pubstatus, tuple(history), (), accepted.story_id
+            d.version, d.content_hash, d.pubstatus, tuple(history), (), accepted.story_id, extractor
         )
         if d.content_hash and d.pubstatus is PubStatus.usable:
             owners.setdefault(d.content_hash, d.guid)
@@ -115,4 +135,5 @@ def known_from_source(source: dict[str, object]) -> Known:
         history=history,
         event_ids=events,
         story_id=str(source["story_id"]) if source.get("story_id") else None,
+        extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
     )

@@ -169,6 +169,11 @@ class Dispatch(Model):
     dates: list[DateMention] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     places: list[Place] = Field(default_factory=list)
+    extracted_by: str | None = Field(
+        default=None,
+        description="Version of the extraction rules that produced entities and events; a "
+        "copy extracted by an older version is re-extracted when it comes again",
+    )
 
     @property
     def text(self) -> str:

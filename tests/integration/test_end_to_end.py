@@ -281,3 +281,56 @@ def test_entity_memory_carries_a_type_to_later_dispatches(
     )
     leap = next(e for e in stored.entities if e.name == "Leapmotor")
     assert (leap.id, leap.type.value, leap.typed_by) == ("org:leapmotor", "ORG", "memory")
+
+
+def test_reextract_resends_what_older_rules_extracted(
+    run_wire: Wire, worker: Path, settings: Settings, es: Elasticsearch
+) -> None:
+    """A dispatch indexed by older rules (simulated: its stored extraction is rewritten as
+    version 2000.01.01, without events) is found by `wire reextract`, resent, and extracted
+    again by the running worker; a second run finds nothing left to do."""
+    from pipeline.extract import EXTRACTOR_VERSION
+
+    [base] = parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
+    d = base.model_copy(update={"guid": f"urn:test:reextract:{settings.topic_prefix}"})
+    producer = KafkaProducer(acks="all", **client_kwargs(settings))
+    producer.send(
+        settings.raw_topic, key=d.guid.encode(), value=orjson.dumps(d.model_dump(mode="json"))
+    )
+    producer.close()
+    wait_for(lambda: es.exists(index=settings.dispatch_alias, id=d.guid), what="first extraction")
+    src = es.get(index=settings.dispatch_alias, id=d.guid)["_source"]
+    assert src["extracted_by"] == EXTRACTOR_VERSION and src["event_types"] == ["acquisition"]
+    old = src | {
+        "extracted_by": "2000.01.01",
+        "event_types": [],
+        "dispatch": src["dispatch"] | {"extracted_by": "2000.01.01", "events": []},
+    }
+    es.index(
+        index=settings.dispatch_alias,
+        id=d.guid,
+        document=old,
+        version=src["version"],
+        version_type="external_gte",
+        refresh=True,
+    )
+
+    dry = run_wire("reextract", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "1 dispatch(es) extracted by rules older than" in dry.stdout
+
+    done = run_wire("reextract")
+    assert done.returncode == 0, done.stderr
+    assert "resent 1" in done.stdout
+
+    def extracted_again() -> bool:
+        now = es.get(index=settings.dispatch_alias, id=d.guid)["_source"]
+        return now["extracted_by"] == EXTRACTOR_VERSION and now["event_types"] == ["acquisition"]
+
+    wait_for(extracted_again, what="the dispatch extracted again")
+    es.indices.refresh(index=settings.event_alias)
+    events = es.search(index=settings.event_alias, query={"term": {"dispatch_guid": d.guid}})[
+        "hits"
+    ]["hits"]
+    assert [e["_source"]["type"] for e in events] == ["acquisition"]
+    assert "0 dispatch(es)" in run_wire("reextract", "--dry-run").stdout

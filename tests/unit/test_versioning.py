@@ -58,6 +58,26 @@ def test_older_version_is_stale_and_exact_resend_is_duplicate() -> None:
     assert g.accepted == []
 
 
+def test_a_resend_extracted_by_older_rules_is_extracted_again() -> None:
+    v1 = story("ubisoft.newsmlg2.xml")
+    older = known(v1, extracted_by="2026.01.01")
+    g = gate([v1], {v1.guid: older}, {}, extractor="2026.11.24")
+    assert [d.guid for d in g.accepted] == [v1.guid] and g.reextracted == {v1.guid}
+    assert g.obsolete_events == {v1.guid: ["e-old"]}  # events the new rules drop go away
+    never = known(v1)  # indexed before extraction had a version
+    assert gate([v1], {v1.guid: never}, {}, extractor="2026.11.24").reextracted == {v1.guid}
+    same = known(v1, extracted_by="2026.11.24")
+    g = gate([v1, v1], {v1.guid: same}, {}, extractor="2026.11.24")
+    assert [v for _, v in g.dropped] == [Verdict.duplicate, Verdict.duplicate]
+    killed = known(v1, extracted_by=None, pubstatus=PubStatus.canceled)
+    resent = v1.model_copy(update={"pubstatus": PubStatus.canceled})
+    g = gate([resent], {v1.guid: killed}, {}, extractor="2026.11.24")
+    assert [v for _, v in g.dropped] == [Verdict.duplicate]  # a kill stays killed
+    # replaying the same copy twice in one batch: the second is a plain duplicate
+    g = gate([v1, v1], {v1.guid: older}, {}, extractor="2026.11.24")
+    assert len(g.accepted) == 1 and [v for _, v in g.dropped] == [Verdict.duplicate]
+
+
 def test_same_number_with_new_content_is_processed() -> None:
     v2 = story("ubisoft-v2-update.newsmlg2.xml")
     fixed = normalise(
