@@ -292,7 +292,12 @@ def test_reextract_resends_what_older_rules_extracted(
     from pipeline.extract import EXTRACTOR_VERSION
 
     [base] = parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
-    d = base.model_copy(update={"guid": f"urn:test:reextract:{settings.topic_prefix}"})
+    d = base.model_copy(  # its own headline: another test may have sent the same copy
+        update={
+            "guid": f"urn:test:reextract:{settings.topic_prefix}",
+            "headline": f"{base.headline} ({settings.topic_prefix})",
+        }
+    )
     producer = KafkaProducer(acks="all", **client_kwargs(settings))
     producer.send(
         settings.raw_topic, key=d.guid.encode(), value=orjson.dumps(d.model_dump(mode="json"))
