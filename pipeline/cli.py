@@ -165,16 +165,25 @@ def evaluate(
         float, typer.Option(help="Events below this confidence are not asserted")
     ] = 0.5,
     errors: Annotated[bool, typer.Option("--errors", help="List misses (dev split only)")] = False,
+    memory_from: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-from",
+            help="Teach the entity memory this split first, one dispatch at a time as a "
+            "running worker would, then score with it",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Scores as one JSON object")] = False,
 ) -> None:
     """Precision / recall / F1 of entities and events on the gold set (in process)."""
     from pipeline import evaluate as ev
     from pipeline.extract import extract_batch
+    from pipeline.memory import KnownEntity, snapshot, teach
     from pipeline.normalise import normalise
 
     s = get_settings()
-    reports: list[ev.Report] = []
-    for name in split or ["dev", "heldout"]:
+
+    def load(name: str) -> tuple[list[ev.GoldDispatch], list[Dispatch]]:
         path = gold_dir / f"{name}.toml"
         if not path.is_file():
             raise _fail(f"no gold split {path}", EXIT_REFUSED)
@@ -188,7 +197,18 @@ def evaluate(
             if r.error or len(r.dispatches) != 1:
                 raise _fail(f"{g.file}: not one dispatch ({r.error})", EXIT_REFUSED)
             parsed.append(normalise(r.dispatches[0]))
-        reports.append(ev.score(name, gold, extract_batch(parsed), min_confidence))
+        return gold, parsed
+
+    memory: dict[str, KnownEntity] = {}
+    if memory_from:
+        for d in load(memory_from)[1]:
+            teach(memory, extract_batch([d], memory=snapshot([d.text], memory.get)))
+        err.print(f"entity memory: {len(memory)} forms learned from {memory_from}")
+    reports: list[ev.Report] = []
+    for name in split or ["dev", "heldout"]:
+        gold, parsed = load(name)
+        extracted = extract_batch(parsed, memory=memory or None)
+        reports.append(ev.score(name, gold, extracted, min_confidence))
     if as_json:
         sys.stdout.write(orjson.dumps([_report_json(rep) for rep in reports]).decode() + "\n")
         return

@@ -78,6 +78,17 @@ def learn(old: KnownEntity | None, lesson: KnownEntity) -> KnownEntity:
     return KnownEntity(id=lesson.id, name=lesson.name, type=EntityType(winner), votes=votes)
 
 
+def teach(store: dict[str, KnownEntity], dispatches: Iterable[Dispatch]) -> int:
+    """Learn from enriched dispatches into a plain dict (offline runs, evaluation); the
+    worker does the same into its GlobalTable. Returns the number of entries written."""
+    written = 0
+    for d in dispatches:
+        for key, lesson in lessons(d).items():
+            store[key] = learn(store.get(key), lesson)
+            written += 1
+    return written
+
+
 def candidate_keys(text: str) -> set[str]:
     """Folded forms a text could name: capitalised runs and their word prefixes/suffixes."""
     keys: set[str] = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipeline.extract import extract_batch
-from pipeline.memory import KnownEntity, candidate_keys, learn, lessons, snapshot
+from pipeline.memory import KnownEntity, candidate_keys, learn, lessons, snapshot, teach
 from pipeline.normalise import normalise
 from schemas import Dispatch, EntityType
 
@@ -47,6 +47,17 @@ def test_only_confident_typings_teach() -> None:
     assert taught["antonio filosa"].type is EntityType.PER  # a given name
     model_only = [e for e in d.entities if e.typed_by == "model"]
     assert all(k not in taught for e in model_only for k in (e.name.lower(),))
+
+
+def test_two_dispatches_settle_a_name_a_third_recalls_it() -> None:
+    store: dict[str, KnownEntity] = {}
+    for n in (1, 2):
+        teaching = _dispatch(f"t{n}", f"Le constructeur chinois Leapmotor a signé l'accord {n}.")
+        teach(store, extract_batch([teaching]))
+    assert store["leapmotor"].settled and store["leapmotor"].votes == {"ORG": 2}
+    later = _dispatch("t3", "Leapmotor vendra ses voitures en Europe dès 2027.")
+    [d] = extract_batch([later], memory=snapshot([later.text], store.get))
+    assert _entity(d, "Leapmotor") == ("org:leapmotor", "ORG", "memory")
 
 
 def test_votes_add_up_and_the_first_id_stays() -> None:
