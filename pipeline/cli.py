@@ -26,6 +26,8 @@ from pipeline.settings import get_settings
 from schemas import DeadLetter, Dispatch
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
+    from elasticsearch import Elasticsearch
+
     from pipeline.evaluate import Counts, Report
 
 app = typer.Typer(
@@ -285,15 +287,11 @@ def reextract(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count them")] = False,
 ) -> None:
     """Resend dispatches extracted by older rules, so the workers extract them again."""
-    from elastic_transport import ConnectionError as ESConnectionError
-
     from pipeline.backfill import count_stale, iter_stale
     from pipeline.extract import EXTRACTOR_VERSION
-    from pipeline.index import make_es
 
     s = get_settings()
-    es = make_es(s)
-    try:
+    with _elasticsearch() as es:
         total = count_stale(es, s, EXTRACTOR_VERSION)
         out.print(f"{total} dispatch(es) extracted by rules older than {EXTRACTOR_VERSION}")
         if dry_run or not total:
@@ -316,13 +314,6 @@ def reextract(
                 pub.publish_dispatches(batch)
                 sent += len(batch)
         out.print(f"resent {sent} to {s.raw_topic}; the workers re-extract them")
-    except ESConnectionError:
-        raise _fail(
-            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
-            EXIT_UNAVAILABLE,
-        ) from None
-    finally:
-        es.close()
 
 
 # ------------------------------------------------------------------ ingest
@@ -368,6 +359,26 @@ def ingest(
     )
     if refused:
         raise typer.Exit(EXIT_REFUSED)
+
+
+@contextmanager
+def _elasticsearch() -> Iterator[Elasticsearch]:
+    """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached."""
+    from elastic_transport import ConnectionError as ESConnectionError
+
+    from pipeline.index import make_es
+
+    s = get_settings()
+    es = make_es(s)
+    try:
+        yield es
+    except ESConnectionError:
+        raise _fail(
+            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
+            EXIT_UNAVAILABLE,
+        ) from None
+    finally:
+        es.close()
 
 
 @contextmanager
@@ -672,9 +683,6 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (pipe to jq)")] = False,
 ) -> None:
     """Search indexed dispatches: highlighted hits and facet counts."""
-    from elastic_transport import ConnectionError as ESConnectionError
-
-    from pipeline.index import make_es
     from pipeline.search import SearchQuery
     from pipeline.search import search as run_search
 
@@ -694,21 +702,13 @@ def search(
         sort=sort,
         include_killed=include_killed,
     )
-    es = make_es(s)
-    try:
+    with _elasticsearch() as es:
         if not es.indices.exists_alias(name=s.dispatch_alias):
             raise _fail(
                 f"no index {s.dispatch_alias} yet: start a worker (`wire worker`) or run `wire demo`",
                 1,
             )
         result = run_search(es, s, q)
-    except ESConnectionError:
-        raise _fail(
-            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
-            EXIT_UNAVAILABLE,
-        ) from None
-    finally:
-        es.close()
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
     else:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.settings import get_settings
 from schemas import Dispatch
 from tests.helpers import FIXTURES
 
@@ -42,3 +44,17 @@ def test_eval_json_scores_a_split_and_refuses_a_missing_one(tmp_path: Path) -> N
     assert 0 < report["events"]["all"]["f1"] <= 1
     missing = CliRunner().invoke(app, ["eval", "--gold", str(tmp_path)])
     assert missing.exit_code == 2 and "no gold split" in missing.output
+
+
+def test_commands_that_need_elasticsearch_say_so_when_it_is_not_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WIRE_ES_URL", "http://127.0.0.1:9")  # nothing listens on port 9
+    get_settings.cache_clear()
+    try:
+        for args in (["search", "Renault"], ["reextract", "--dry-run"]):
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code == 3, (args, result.output)
+            assert "cannot reach Elasticsearch at http://127.0.0.1:9" in result.output
+    finally:
+        get_settings.cache_clear()
