@@ -662,7 +662,9 @@ def _render_search(result: object, query: str) -> None:
     table.add_column("values (count)")
     for name, buckets in result.facets.items():
         if buckets:
-            table.add_row(name, ", ".join(f"{escape(b.value)} ({b.count})" for b in buckets))
+            table.add_row(
+                name, ", ".join(f"{escape(b.label or b.value)} ({b.count})" for b in buckets)
+            )
     out.print()
     out.print(table)
 
