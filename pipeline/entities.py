@@ -195,8 +195,19 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
     return text.strip(" \t\n,;:()«»\"'’-")
 
 
+# 'le fabricant de la liseuse Kindle': the name is the maker's product, not the maker
+# (whereas 'le fabricant de batteries Verkor' names the maker)
+PRODUCT_OF = re.compile(
+    r"\b(?:fabricant|maker|constructeur|éditeur|producteur|créateur|inventeur|developer)"
+    r"\s+(?:de la|du|de l['’]|of the)\s+[\w-]+\s*$",
+    re.IGNORECASE,
+)
+
+
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
+    if PRODUCT_OF.search(before):
+        return EntityType.MISC
     if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
         return EntityType.ORG
     if ORG_BEFORE.search(before) and not (
@@ -385,17 +396,35 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
     return sorted(mentions + added, key=lambda m: m.start)
 
 
+_COMMON_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})$", re.IGNORECASE)
+
+
 def _drop_adjectival(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
-    """'US private equity firm': a country used as an adjective is not a place mention."""
-    return [
-        m
+    """Not names: 'US private equity firm' (a country as an adjective), 'un SUV' (a
+    category after an indefinite article), 'Géant tentaculaire…' (a common noun that
+    starts a sentence)."""
+    out = []
+    categories = {  # 'un SUV' anywhere makes 'pickups et SUV' a category too
+        m.text
         for m in mentions
-        if not (
+        if re.fullmatch(r"[A-Z]{2,5}", m.text)
+        and re.search(r"\b(?:un|une|a|an)\s+$", text[max(0, m.start - 5) : m.start])
+    }
+    for m in mentions:
+        if (
             m.type == EntityType.LOC
             and re.fullmatch(r"[A-Z]{2,3}", m.text)
             and re.match(r"\s+[a-z]", text[m.end : m.end + 3])
-        )
-    ]
+        ):
+            continue
+        if m.text in categories:
+            continue
+        if _COMMON_NOUN.match(m.text):
+            continue
+        if m.type == EntityType.LOC and re.search(r"\d", m.text):
+            m.type = EntityType.MISC  # 'le R1S': a model, not a place
+        out.append(m)
+    return out
 
 
 def repair_types(

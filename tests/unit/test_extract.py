@@ -44,6 +44,11 @@ def test_seed_entities_are_typed_and_merged(seed: Dispatch) -> None:
     assert by_id["org:uber"].type is EntityType.ORG
     assert by_id["per:jeff-bezos"].type is EntityType.PER
     assert not any(e.name.lower() in ("afp", "awp") for e in seed.entities)
+    # Not companies or places: a category ('un SUV'), a common noun opening a sentence
+    # ('Géant tentaculaire…'), a product ('le fabricant de la liseuse Kindle'), a model.
+    names = {e.name: e.type for e in seed.entities}
+    assert "SUV" not in names and "Géant" not in names
+    assert names["Kindle"] is EntityType.MISC and names["R1S"] is EntityType.MISC
 
 
 def test_seed_events(seed: Dispatch) -> None:
