@@ -135,16 +135,19 @@ function searchParams() {
   for (const [k, v] of filters) p.append(k, v);
   return p;
 }
+let searchSeq = 0; // only the latest search may render: responses can come back out of order
 async function runSearch(more) {
+  const mine = ++searchSeq;
   const p = searchParams();
   if (more && cursor) p.set("cursor", cursor);
   let page;
   try {
     page = await api("/v1/search?" + p.toString());
   } catch (err) {
-    $("#search-total").textContent = err.message;
+    if (mine === searchSeq) $("#search-total").textContent = err.message;
     return;
   }
+  if (mine !== searchSeq) return;
   cursor = page.next;
   $("#more").hidden = !cursor;
   const list = $("#search-results");
