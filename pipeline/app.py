@@ -25,7 +25,7 @@ from pipeline.alerts import AlertMatcher
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.index import lookup_state, make_async_es, write_batch
 from pipeline.kafka_io import dead_letter, encode
-from pipeline.memory import KnownEntity, learn, lessons, snapshot
+from pipeline.memory import KnownEntity, snapshot, teach
 from pipeline.nlp_runner import NlpRunner
 from pipeline.process import assign_stories, mark_killed, validate_and_normalise
 from pipeline.settings import get_settings
@@ -102,7 +102,7 @@ async def handle_batch(values: list[bytes]) -> None:
     live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
     killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
     t_nlp = time.perf_counter()
-    memory = snapshot((d.text for d in live), _recall)
+    memory = snapshot((d.text for d in live), _memory.get)
     enriched = await _nlp.run(live, settings.nlp_batch_size, settings.dlq_payload_bytes, memory)
     metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
     ready = assign_stories([*enriched.ok, *killed], signatures, candidates)
@@ -151,20 +151,23 @@ async def handle_batch(values: list[bytes]) -> None:
     metrics.BATCH_SIZE.observe(len(values))
 
 
-def _recall(key: str) -> KnownEntity | None:
-    raw = entity_memory.get(key.encode())
-    return KnownEntity.loads(raw) if raw else None
+class _TableStore:
+    """The GlobalTable (bytes in, bytes out) as a pipeline.memory Store."""
+
+    def get(self, key: str) -> KnownEntity | None:
+        raw = entity_memory.get(key.encode())
+        return KnownEntity.loads(raw) if raw else None
+
+    def __setitem__(self, key: str, value: KnownEntity) -> None:
+        entity_memory[key.encode()] = value.dumps()
+
+
+_memory = _TableStore()
 
 
 def _remember(dispatches: Iterable[Dispatch]) -> None:
     """Teach the memory what these dispatches typed confidently."""
-    for d in dispatches:
-        for key, lesson in lessons(d).items():
-            old = _recall(key)
-            if old is not None and old.type == lesson.type and sum(old.votes.values()) >= 20:
-                continue  # settled long ago: spare the changelog a write
-            entity_memory[key.encode()] = learn(old, lesson).dumps()
-            metrics.MEMORY_WRITES.inc()
+    metrics.MEMORY_WRITES.inc(teach(_memory, dispatches))
 
 
 async def _send_alerts(dispatches: list[Dispatch]) -> None:

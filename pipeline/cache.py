@@ -24,7 +24,7 @@ from typing import Any
 from pipeline.settings import get_settings
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
 
 
 def _call(target: str) -> Any:

@@ -125,11 +125,7 @@ def given_names() -> frozenset[str]:
 def build_given_names() -> frozenset[str]:
     from gender_guesser.detector import Detector
 
-    return frozenset(_fold(n) for n in Detector(case_sensitive=False).names)
-
-
-def _fold(name: str) -> str:
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return frozenset(fold(n) for n in Detector(case_sensitive=False).names)
 
 
 def _looks_like_person(name: str) -> bool:
@@ -139,7 +135,7 @@ def _looks_like_person(name: str) -> bool:
         return False
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
-    first = _fold(tokens[0])
+    first = fold(tokens[0])
     return first in given_names() or first.split("-")[0] in given_names()
 
 

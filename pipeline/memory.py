@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 import orjson
 from pydantic import BaseModel, Field
@@ -78,13 +79,31 @@ def learn(old: KnownEntity | None, lesson: KnownEntity) -> KnownEntity:
     return KnownEntity(id=lesson.id, name=lesson.name, type=EntityType(winner), votes=votes)
 
 
-def teach(store: dict[str, KnownEntity], dispatches: Iterable[Dispatch]) -> int:
-    """Learn from enriched dispatches into a plain dict (offline runs, evaluation); the
-    worker does the same into its GlobalTable. Returns the number of entries written."""
+class Store(Protocol):
+    """Where entries live: a dict offline, the worker's GlobalTable behind an adapter."""
+
+    def get(self, key: str) -> KnownEntity | None: ...
+
+    def __setitem__(self, key: str, value: KnownEntity) -> None: ...
+
+
+# Past this many agreeing votes an entry is settled for good: no more changelog writes.
+SETTLED_FOR_GOOD = 20
+
+
+def teach(store: Store, dispatches: Iterable[Dispatch]) -> int:
+    """Learn what enriched dispatches teach; returns the number of entries written."""
     written = 0
     for d in dispatches:
         for key, lesson in lessons(d).items():
-            store[key] = learn(store.get(key), lesson)
+            old = store.get(key)
+            if (
+                old is not None
+                and old.type == lesson.type
+                and sum(old.votes.values()) >= SETTLED_FOR_GOOD
+            ):
+                continue
+            store[key] = learn(old, lesson)
             written += 1
     return written
 

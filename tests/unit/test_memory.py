@@ -55,6 +55,9 @@ def test_two_dispatches_settle_a_name_a_third_recalls_it() -> None:
         teaching = _dispatch(f"t{n}", f"Le constructeur chinois Leapmotor a signé l'accord {n}.")
         teach(store, extract_batch([teaching]))
     assert store["leapmotor"].settled and store["leapmotor"].votes == {"ORG": 2}
+    store["leapmotor"] = store["leapmotor"].model_copy(update={"votes": {"ORG": 20}})
+    assert teach(store, extract_batch([teaching])) == 0  # settled for good: no rewrite
+    assert store["leapmotor"].votes == {"ORG": 20}
     later = _dispatch("t3", "Leapmotor vendra ses voitures en Europe dès 2027.")
     [d] = extract_batch([later], memory=snapshot([later.text], store.get))
     assert _entity(d, "Leapmotor") == ("org:leapmotor", "ORG", "memory")
