@@ -182,6 +182,12 @@ _LEADING_LOWER = re.compile(
 
 def _clean(text: str, type_: EntityType | None = None) -> str:
     text = re.split(r"\.\s", text, maxsplit=1)[0]  # 'R1S. Elle' -> 'R1S'
+    # 'Ryanair 256 million': the amount that follows is not part of the name
+    text = re.sub(
+        r"\s+[\d.,]+\s*(?:million|billion|milliards?|millions?|bn|m|euros?|dollars?|%).*$",
+        "",
+        text,
+    )
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
     text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'

@@ -201,19 +201,46 @@ def _investment(ctx: _Ctx) -> tuple[Roles, float] | None:
 
 
 _RAISE = re.compile(
-    r"^(?:a levé|lève|rais(?:es|ed|ing)|secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle"
+    r"^(?:(?:a |avoir |ont )?levé|lève|rais(?:es|ed|ing)|secur(?:es|ed|ing)|a obtenu|obtient"
+    r"|a bouclé|boucle"
     r"|clos(?:es|ed|ing))$",
     re.IGNORECASE,
 )
 _PARTICIPATE = re.compile(r"particip|took part|take part|joined|se joint|également investi", re.I)
 
 
+_COORDINATION = re.compile(
+    r"^\s*,\s*$"  # 'SoftBank, Accel'
+    r"|^\s*,?\s*(?:and|et|&|ainsi que|as well as)\s+(?:d[eu]s?\s+|d['’])?"
+    r"(?:(?:la|le|les|l['’]|the)\s+)?(?:[a-zà-ÿ-]+\s+){0,4}$"  # 'et de la banque publique X'
+)
+
+
+def _with_coordinated(ctx: _Ctx, first: EntityMention) -> list[EntityMention]:
+    """'SoftBank, Accel and Benchmark', 'Belfius et du fonds Temasek': the whole list."""
+    group = [first]
+    for m in ctx.of_type(first.type):
+        if m.start >= group[-1].end and _COORDINATION.match(ctx.text[group[-1].end : m.start]):
+            group.append(m)
+    return group
+
+
+_LED_AFTER = re.compile(
+    r",?\s*(?:qui (?:mène|a mené|pilote)|which (?:led|leads|is leading))\b", re.IGNORECASE
+)
+
+
 def _lead_investors(ctx: _Ctx) -> list[EntityMention]:
     lead = _LEAD.search(ctx.sentence.text)
-    if lead is None:
-        return []
-    start = ctx.sentence.start + lead.end()
-    return [m for m in ctx.of_type(EntityType.ORG) if 0 <= m.start - start <= 50][:1]
+    if lead is not None:
+        start = ctx.sentence.start + lead.end()
+        first = [m for m in ctx.of_type(EntityType.ORG) if 0 <= m.start - start <= 50][:1]
+        return _with_coordinated(ctx, first[0]) if first else []
+    after = _LED_AFTER.search(ctx.sentence.text)  # 'du fonds Temasek, qui mène l'opération'
+    if after is not None:
+        end = ctx.sentence.start + after.start()
+        return [m for m in ctx.of_type(EntityType.ORG) if m.end <= end][-1:]
+    return []
 
 
 def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
@@ -222,13 +249,9 @@ def _funding_round(ctx: _Ctx) -> tuple[Roles, float] | None:
     orgs_before = [m for m in ctx.before(EntityType.ORG) if m not in lead]
     if _RAISE.match(ctx.trigger.group(0)):
         target = orgs_before[-1:]
-        investors = lead + [
-            m
-            for m in ctx.after(
-                EntityType.ORG, r"(?:auprès d[eu]s?|from|with|avec)\b[^,.;]{0,60}?", 120
-            )
-            if m not in lead
-        ]
+        found = ctx.after(EntityType.ORG, r"(?:auprès d[eu]s?|from|with|avec)\b[^,.;]{0,60}?", 120)
+        listed = _with_coordinated(ctx, found[0]) if found else []
+        investors = lead + [m for m in listed if m not in lead]
     else:
         target = [
             m
@@ -384,7 +407,9 @@ RULES: tuple[EventRule, ...] = (
     EventRule(
         "funding_round",
         _rx(
-            r"(?:tour de table|levée de fonds|a levé|lève|série [A-F]\b|funding round"
+            r"(?:tour de table|levée de fonds|(?:a |avoir |ont )?levé\b|lève|série [A-F]\b"
+            r"|funding round|(?:a également |ont également |also )?(?:participé|took part|participated)"
+            r"(?=[^.]{0,40}\b(?:opération|round|levée|tour))"
             r"|round of funding|rais(?:es|ed|ing)\b|series [A-F]\b|seed round"
             r"|\b(?:secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle|clos(?:es|ed|ing))\b"
             r"(?=[^.]{0,40}?\d)"
@@ -455,6 +480,8 @@ RULES: tuple[EventRule, ...] = (
             r"(?:supprim\w+ (?:[\d.,\s]+ )?(?:postes|emplois)|suppressions? (?:de )?(?:[\d.,\s]+ )?"
             r"(?:postes|emplois)|plan social|plan de départs|licenciements?|licencier"
             r"|se s[ée]parer? d(?:e|u|['’])[^.]{0,30}?(?:salariés|employés|collaborateurs|postes)"
+            r"|(?:slash|shed|eliminat|axe)\w*\s+(?:about |some |nearly |around |up to )?[\d,.]+\s+"
+            r"(?:jobs|positions|workers|staff)"
             r"|lay(?:s|ing)? off|laid off|layoffs?|job cuts|cut(?:s|ting)? (?:about |some )?"
             r"[\d,]+ (?:jobs|positions|workers|staff)|axe[sd]? [\d,]+)"
         ),
@@ -471,6 +498,7 @@ RULES: tuple[EventRule, ...] = (
         _rx(
             r"\b(?:porte plainte|porté plainte|plainte contre|assign\w* en justice|poursui\w+ en"
             r" justice|attaqu\w+ (?:[\w'’-]+ ){0,3}en justice|sue[sd]?\b|suing|lawsuit"
+            r"|assign\w*(?=[^.]{0,60}\b(?:devant|au tribunal|en justice))"
             r"|filed a (?:suit|complaint))"
         ),
         _lawsuit,
