@@ -11,8 +11,8 @@ Aliases merge within the document ('General Motors (GM)', 'Mme Boler Davis').
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -160,8 +160,7 @@ class _Cluster:
 
 
 def slug(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
 
 
 def entity_id(type_: EntityType, name: str) -> str:
@@ -267,8 +266,8 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             continue
         offset = ent.start_char + ent.text.find(cleaned)
         mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
-    mentions = _merge_institutions(text, mentions)
-    mentions = _merge_particles(text, mentions)
+    mentions = _merge_adjacent(text, mentions, _institution_of)
+    mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
@@ -283,45 +282,48 @@ _INSTITUTION = re.compile(
 )
 
 
-def _merge_institutions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
-    """'Cour de justice' + 'de l'Union européenne' is one name, not two."""
+def _merge_adjacent(
+    text: str,
+    mentions: list[EntityMention],
+    joins: Callable[[EntityMention, EntityMention, str], EntityType | None],
+) -> list[EntityMention]:
+    """Fold each mention into the one before it when `joins(prev, m, gap)` gives the
+    merged mention's type."""
     out: list[EntityMention] = []
     for m in mentions:
         prev = out[-1] if out else None
-        if (
-            prev is not None
-            and _INSTITUTION.match(prev.text)
-            and prev.type in (EntityType.ORG, EntityType.MISC)
-            and re.fullmatch(
-                r"\s+(?:de la|de l['’]|du|des|de|of(?: the)?)\s*", text[prev.end : m.start]
-            )
-        ):
-            out[-1] = EntityMention(prev.start, m.end, text[prev.start : m.end], EntityType.ORG)
+        type_ = joins(prev, m, text[prev.end : m.start]) if prev is not None else None
+        if prev is not None and type_ is not None:
+            out[-1] = EntityMention(prev.start, m.end, text[prev.start : m.end], type_)
             continue
         out.append(m)
     return out
+
+
+def _institution_of(prev: EntityMention, m: EntityMention, gap: str) -> EntityType | None:
+    """'Cour de justice' + 'de l'Union européenne' is one name, not two."""
+    if (
+        _INSTITUTION.match(prev.text)
+        and prev.type in (EntityType.ORG, EntityType.MISC)
+        and re.fullmatch(r"\s+(?:de la|de l['’]|du|des|de|of(?: the)?)\s*", gap)
+    ):
+        return EntityType.ORG
+    return None
 
 
 _PARTICLES = r"(?:van|von|de|der|den|da|di|du|del|della|le|la|bin|al|el)"
 
 
-def _merge_particles(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+def _name_with_particles(prev: EntityMention, m: EntityMention, gap: str) -> EntityType | None:
     """'Dolf van' + 'Brink' around 'den': one person, 'Dolf van den Brink'."""
-    out: list[EntityMention] = []
-    for m in mentions:
-        prev = out[-1] if out else None
-        gap = text[prev.end : m.start] if prev else ""
-        if (
-            prev is not None
-            and prev.type == EntityType.PER
-            and re.fullmatch(rf"(?:\s+{_PARTICLES})*\s+", gap)
-            and (gap.strip() or re.search(rf"\s{_PARTICLES}$", prev.text))
-            and " " not in m.text
-        ):
-            out[-1] = EntityMention(prev.start, m.end, text[prev.start : m.end], EntityType.PER)
-            continue
-        out.append(m)
-    return out
+    if (
+        prev.type == EntityType.PER
+        and re.fullmatch(rf"(?:\s+{_PARTICLES})*\s+", gap)
+        and (gap.strip() or re.search(rf"\s{_PARTICLES}$", prev.text))
+        and " " not in m.text
+    ):
+        return EntityType.PER
+    return None
 
 
 _PLACE_QUALIFIER = re.compile(
@@ -401,7 +403,7 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
 _COMMON_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})$", re.IGNORECASE)
 
 
-def _drop_adjectival(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Not names: 'US private equity firm' (a country as an adjective), 'un SUV' (a
     category after an indefinite article), 'Géant tentaculaire…' (a common noun that
     starts a sentence)."""
@@ -432,7 +434,7 @@ def _drop_adjectival(text: str, mentions: list[EntityMention]) -> list[EntityMen
 def repair_types(
     text: str, mentions: list[EntityMention], memory: Memory | None = None
 ) -> list[EntityMention]:
-    mentions = _drop_adjectival(text, mentions)
+    mentions = _drop_non_names(text, mentions)
     memory = memory or {}
     confident: dict[int, EntityType] = {}
     likely: dict[int, EntityType] = {}  # weaker than a context cue, stronger than the model
