@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.caseblind import CaseBlind
 from pipeline.entities import EntityMention
 from schemas import Amount, DateMention, Dispatch, EntityType, Event, EventRole
 
@@ -373,14 +374,14 @@ def _election(ctx: _Ctx) -> tuple[Roles, float] | None:
 @dataclass(frozen=True)
 class EventRule:
     type: str
-    trigger: re.Pattern[str]
+    trigger: CaseBlind
     roles: RoleRule
     wants_amount: bool = False
     needs_amount: bool = False  # 'a profit warning' without a figure is not a result
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _rx(pattern: str) -> CaseBlind:
+    return CaseBlind(pattern)
 
 
 RULES: tuple[EventRule, ...] = (
@@ -606,14 +607,15 @@ def extract_events(
     year = reference_date(dispatch).year
     for sent in sentences:
         in_sent = [m for m in mentions if sent.start <= m.start < sent.end]
-        negated = NEGATION.search(sent.text) is not None
-        hearsay = 0.5 if SPECULATION.search(sent.text) else 1.0
-        if hearsay == 1.0 and ATTRIBUTION.search(sent.text):
+        lowered = sent.text.lower()  # read by every case-blind cue below
+        negated = NEGATION.search(sent.text, lowered) is not None
+        hearsay = 0.5 if SPECULATION.search(sent.text, lowered) else 1.0
+        if hearsay == 1.0 and ATTRIBUTION.search(sent.text, lowered):
             hearsay = 0.85
         for rule in RULES:
             if negated:
                 break
-            for trig in rule.trigger.finditer(sent.text):
+            for trig in rule.trigger.finditer(sent.text, lowered):
                 if _is_background(sent.text, trig, year):
                     continue
                 ctx = _Ctx(text, sent, trig, in_sent, last_person, main_org)

@@ -10,7 +10,9 @@ The provider's own subjects (NewsML-G2, NITF, IPTC 7901) are kept beside them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from pipeline.caseblind import CaseBlind
 from schemas import Dispatch, Subject
 
 MEDIA_TOPICS: dict[str, str] = {
@@ -59,11 +61,32 @@ EVENT_TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _family(*words: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class Family:
+    """Keywords (regex fragments) of one topic. Most match in any case (pipeline.caseblind);
+    those written `(?-i:AI)` only as written ('ai' is French for 'have')."""
+
+    any_case: CaseBlind
+    exact: re.Pattern[str] | None
+
+    def found(self, text: str, lowered: str) -> set[str]:
+        """The distinct keywords present (lower-cased); `lowered` is text.lower()."""
+        hits = {m.group(0).lower() for m in self.any_case.finditer(text, lowered)}
+        if self.exact is not None:
+            hits |= {m.group(0).lower() for m in self.exact.finditer(text)}
+        return hits
 
 
-KEYWORDS: dict[str, re.Pattern[str]] = {
+def _family(*words: str) -> Family:
+    exact = [w[len("(?-i:") : -1] for w in words if w.startswith("(?-i:")]
+    any_case = [w for w in words if not w.startswith("(?-i:")]
+    return Family(
+        CaseBlind(r"\b(?:" + "|".join(any_case) + r")\b"),
+        re.compile(r"\b(?:" + "|".join(exact) + r")\b") if exact else None,
+    )
+
+
+KEYWORDS: dict[str, Family] = {
     "01000000": _family(
         "cinéma",
         "cinéaste",
@@ -322,11 +345,11 @@ def classify(dispatch: Dispatch) -> list[Subject]:
         for code in EVENT_TOPICS.get(event.type, ()):
             codes[code] = None
     text = " ".join([dispatch.headline or "", dispatch.text])
+    lowered = text.lower()
     for code, family in KEYWORDS.items():
-        distinct = {m.group(0).lower() for m in family.finditer(text)}
-        if len(distinct) >= 2:
+        if len(family.found(text, lowered)) >= 2:
             codes[code] = None
-    if "04000000" in codes and _MARKETS.search(text):
+    if "04000000" in codes and _MARKETS.found(text, lowered):
         codes["20000385"] = None
     return [_subject(c) for c in codes]
 

@@ -1,0 +1,36 @@
+"""CaseBlind finds what re.IGNORECASE finds, at the same offsets."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.caseblind import CaseBlind, lower_literals
+from pipeline.events import RULES
+
+TEXTS = [
+    "PARIS, 20 nov 2026 (AFP) - La start-up Pasqal a LEVÉ 200 millions d'euros en Série B.",
+    "Ford will SLASH 4,000 jobs in Europe, the carmaker said on Wednesday.",
+    # 'İ' lowers to two characters: offsets must still be those of the original text.
+    "İSTANBUL (AFP) - Le groupe turc a racheté la société pour 1,2 milliard de dollars.",
+]
+
+
+def test_escapes_keep_their_case_and_literals_are_lowered() -> None:
+    assert lower_literals(r"\bSérie [A-F]\S+\D") == r"\bsérie [a-f]\S+\D"
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_same_spans_as_ignorecase_for_every_event_trigger(text: str) -> None:
+    for rule in RULES:
+        expected = [m.span() for m in re.finditer(rule.trigger.pattern, text, re.IGNORECASE)]
+        assert [m.span() for m in rule.trigger.finditer(text)] == expected, rule.type
+
+
+def test_lengthening_text_falls_back_to_the_original() -> None:
+    text = TEXTS[2]
+    rx = CaseBlind(r"\brachet[ée]\b")
+    match = rx.search(text)
+    assert match is not None and text[match.start() : match.end()] == "racheté"
+    assert rx.search("Rien à signaler.") is None
