@@ -10,9 +10,11 @@ external versioning in Elasticsearch), so a replay after a crash changes nothing
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,22 +22,24 @@ import faust
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pipeline import metrics
+from pipeline import fetch_pacing, metrics
 from pipeline.alerts import AlertMatcher
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.index import lookup_state, make_async_es, write_batch
+from pipeline.inflight import InFlight, Turns
 from pipeline.kafka_io import dead_letter, encode
 from pipeline.memory import KnownEntity, snapshot, teach
 from pipeline.nlp_runner import NlpRunner
-from pipeline.process import assign_stories, mark_killed, validate_and_normalise
+from pipeline.process import Stage, assign_stories, mark_killed, validate_and_normalise
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
-from pipeline.similarity import signature
-from pipeline.versioning import gate
+from pipeline.similarity import Candidate, signature
+from pipeline.versioning import Gated, gate
 from schemas import DeadLetter, Dispatch, Event, PubStatus
 
 log = logging.getLogger("wirestream.worker")
 settings = get_settings()
+fetch_pacing.install(settings.kafka_empty_fetch_pause_ms / 1000)
 
 app = faust.App(
     settings.consumer_group,
@@ -77,6 +81,11 @@ entity_memory = app.GlobalTable(
 _matcher = AlertMatcher(settings)
 _nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
 _es: Any = None
+# Batches in flight (pipeline.inflight): gated one at a time, extracted side by side,
+# written in the order they were gated.
+_gate_lock = asyncio.Lock()
+_turns = Turns()
+_inflight = InFlight(keep=2 * settings.batches_in_flight + 2)
 
 
 async def _send_dead(letters: list[DeadLetter]) -> None:
@@ -86,33 +95,77 @@ async def _send_dead(letters: list[DeadLetter]) -> None:
         await dlq_topic.send(key=dl.id.encode(), value=encode(dl))
 
 
-async def handle_batch(values: list[bytes]) -> None:
+@dataclass
+class _Admitted:
+    """A batch past the gate, waiting for extraction and its turn to be written."""
+
+    ticket: int
+    since: int  # the first batch not yet written when this one's lookup began
+    prepared: Stage
+    gated: Gated
+    signatures: dict[str, list[int]]
+    candidates: list[Candidate]
+    started: float
+
+
+async def _admit(values: list[bytes]) -> _Admitted:
+    """Validate, look up and gate one batch; gates run one at a time, in order."""
     global _es
     if _es is None:
         _es = make_async_es(settings)
-    t0 = time.perf_counter()
-    prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
-    signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-    known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
-    metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
-    gated = gate(prepared.ok, known, owners, EXTRACTOR_VERSION)
+    async with _gate_lock:
+        t0 = time.perf_counter()
+        since = _turns.next
+        prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
+        signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
+        known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
+        pending_known, pending_owners = _inflight.gate_view(since, EXTRACTOR_VERSION)
+        gated = gate(
+            prepared.ok,
+            {**known, **pending_known},
+            {**pending_owners, **owners},
+            EXTRACTOR_VERSION,
+        )
+        ticket = _turns.issue()
+        _inflight.opened(ticket, gated.accepted)
+        metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
     for d, verdict in gated.dropped:
         metrics.DISPATCHES.labels(verdict.value).inc()
         log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
+    return _Admitted(ticket, since, prepared, gated, signatures, candidates, t0)
+
+
+async def handle_batch(values: list[bytes]) -> None:
+    batch = await _admit(values)
+    try:
+        await _extract_and_write(batch, len(values))
+    finally:
+        _turns.finish(batch.ticket)  # later batches may write now, even if this one failed
+
+
+async def _extract_and_write(batch: _Admitted, size: int) -> None:
+    gated, signatures = batch.gated, batch.signatures
     live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
     killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
     t_nlp = time.perf_counter()
     memory = snapshot((d.text for d in live), _memory.get)
     enriched = await _nlp.run(live, settings.nlp_batch_size, settings.dlq_payload_bytes, memory)
     metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
-    ready = assign_stories([*enriched.ok, *killed], signatures, candidates)
-    dead = prepared.dead + enriched.dead
+    await _turns.wait(batch.ticket)
+    # What the batches written since this one's lookup add: look-alikes and replaced events.
+    recent, written_events = _inflight.commit_view(batch.since, batch.ticket)
+    for d in gated.accepted:
+        if d.guid in written_events:
+            gated.obsolete_events.setdefault(d.guid, []).extend(written_events[d.guid])
+    ready = assign_stories([*enriched.ok, *killed], signatures, [*batch.candidates, *recent])
+    dead = batch.prepared.dead + enriched.dead
     t1 = time.perf_counter()
     outcome = await write_batch(
         _es, settings, ready, signatures=signatures, obsolete_events=gated.obsolete_events
     )
     metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
     stale = set(outcome.stale)
+    _inflight.written(batch.ticket, [d for d in ready if d.guid not in outcome.failed], signatures)
     now = datetime.now(UTC)
     published: list[Dispatch] = []
     for d in ready:
@@ -147,8 +200,8 @@ async def handle_batch(values: list[bytes]) -> None:
     await _send_dead(dead)
     _remember(d for d in published if d.pubstatus is PubStatus.usable)
     await _send_alerts([d for d in published if d.pubstatus is PubStatus.usable])
-    metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - t0)
-    metrics.BATCH_SIZE.observe(len(values))
+    metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - batch.started)
+    metrics.BATCH_SIZE.observe(size)
 
 
 class _TableStore:
@@ -198,7 +251,7 @@ async def _publish(d: Dispatch) -> None:
     await dispatches_topic.send(key=key, value=orjson.dumps(summary))
 
 
-@app.agent(raw_topic)
+@app.agent(raw_topic, concurrency=settings.batches_in_flight)
 async def process(stream: AsyncIterable[bytes]) -> None:
     async for values in stream.take(settings.nlp_batch_size, within=0.2):  # type: ignore[attr-defined]
         await handle_batch(list(values))

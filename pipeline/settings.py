@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     raw_partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1, description="3 on a real cluster")
     consumer_group: str = "wirestream-pipeline"
+    kafka_empty_fetch_pause_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Pause after a fetch that brought nothing (pipeline.fetch_pacing); "
+        "a broker that long-polls makes this moot, one that does not makes it matter",
+    )
 
     # Elasticsearch
     es_url: str = "http://localhost:9200"
@@ -38,6 +44,12 @@ class Settings(BaseSettings):
     nlp_batch_size: int = Field(default=64, ge=1, description="Most dispatches per batch")
     nlp_processes: int = Field(
         default=1, ge=1, description="spaCy child processes per worker; each batch is split"
+    )
+    batches_in_flight: int = Field(
+        default=2,
+        ge=1,
+        description="Batches a worker extracts side by side (pipeline.inflight); "
+        "1 = one after the other",
     )
     nlp_in_process: bool = Field(
         default=False, description="Run spaCy in a worker thread instead of a child process"
