@@ -13,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
+from faust.streams import Stream
+from faust.types import EventT, StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import fetch_pacing, metrics
@@ -83,7 +85,6 @@ _nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
 _es: Any = None
 # Batches in flight (pipeline.inflight): gated one at a time, extracted side by side,
 # written in the order they were gated.
-_gate_lock = asyncio.Lock()
 _turns = Turns()
 _inflight = InFlight(keep=2 * settings.batches_in_flight + 2)
 
@@ -109,38 +110,41 @@ class _Admitted:
 
 
 async def _admit(values: list[bytes]) -> _Admitted:
-    """Validate, look up and gate one batch; gates run one at a time, in order."""
+    """Validate, look up and gate one batch. Called in offset order, one batch at a time,
+    so that versions of one guid are decided in the order they were published."""
     global _es
     if _es is None:
         _es = make_async_es(settings)
-    async with _gate_lock:
-        t0 = time.perf_counter()
-        since = _turns.next
-        prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
-        signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
-        pending_known, pending_owners = _inflight.gate_view(since, EXTRACTOR_VERSION)
-        gated = gate(
-            prepared.ok,
-            {**known, **pending_known},
-            {**pending_owners, **owners},
-            EXTRACTOR_VERSION,
-        )
-        ticket = _turns.issue()
-        _inflight.opened(ticket, gated.accepted)
-        metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    since = _turns.next
+    prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
+    signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
+    known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
+    pending_known, pending_owners = _inflight.gate_view(since, EXTRACTOR_VERSION)
+    gated = gate(
+        prepared.ok,
+        {**known, **pending_known},
+        {**pending_owners, **owners},
+        EXTRACTOR_VERSION,
+    )
+    ticket = _turns.issue()
+    _inflight.opened(ticket, gated.accepted)
+    metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
     for d, verdict in gated.dropped:
         metrics.DISPATCHES.labels(verdict.value).inc()
         log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
     return _Admitted(ticket, since, prepared, gated, signatures, candidates, t0)
 
 
-async def handle_batch(values: list[bytes]) -> None:
-    batch = await _admit(values)
+async def _finish(batch: _Admitted, events: Sequence[EventT[bytes]], stream: Stream[bytes]) -> None:
+    """Extract and write an admitted batch, then acknowledge its records (only then:
+    at-least-once; a batch that fails is not acknowledged and comes back on restart)."""
     try:
-        await _extract_and_write(batch, len(values))
+        await _extract_and_write(batch, len(events))
     finally:
         _turns.finish(batch.ticket)  # later batches may write now, even if this one failed
+    for event in events:
+        await stream.ack(event)
 
 
 async def _extract_and_write(batch: _Admitted, size: int) -> None:
@@ -251,10 +255,24 @@ async def _publish(d: Dispatch) -> None:
     await dispatches_topic.send(key=key, value=orjson.dumps(summary))
 
 
-@app.agent(raw_topic, concurrency=settings.batches_in_flight)
-async def process(stream: AsyncIterable[bytes]) -> None:
-    async for values in stream.take(settings.nlp_batch_size, within=0.2):  # type: ignore[attr-defined]
-        await handle_batch(list(values))
+@app.agent(raw_topic)
+async def process(records: StreamT[bytes]) -> None:
+    """Batches are admitted in offset order; up to `batches_in_flight` of them are then
+    extracted side by side and written in the order they were admitted."""
+    stream = cast(Stream[bytes], records)
+    running: set[asyncio.Task[None]] = set()
+    try:
+        async for taken in stream.noack_take(settings.nlp_batch_size, within=0.2):
+            events = cast(list[EventT[bytes]], taken)  # noack_take yields events, not values
+            batch = await _admit([e.value for e in events])
+            running.add(asyncio.create_task(_finish(batch, events, stream)))
+            while len(running) >= settings.batches_in_flight:
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a failed batch stops the agent, as it would unpipelined
+    finally:
+        for task in running:
+            task.cancel()
 
 
 @app.page("/metrics")

@@ -28,25 +28,29 @@ _WRAPPED = "_wirestream_paced"
 _pause_s = 0.0
 
 
-def install(seconds: float) -> None:
-    """Pause `seconds` after every empty fetch, in every aiokafka consumer of this
-    process; 0 switches pacing off. Idempotent."""
-    global _pause_s
-    _pause_s = max(0.0, seconds)
-    if getattr(Fetcher._proc_fetch_request, _WRAPPED, False):
-        return
-    original: Callable[..., Awaitable[bool]] = Fetcher._proc_fetch_request
+def paced(original: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[bool]]:
+    """`original` (a fetch that returns whether it brought records), then the pause
+    when it brought none."""
 
     @functools.wraps(original)
-    async def paced(self: Fetcher, *args: Any, **kwargs: Any) -> bool:
-        got_records = await original(self, *args, **kwargs)
+    async def fetch(*args: Any, **kwargs: Any) -> bool:
+        got_records = await original(*args, **kwargs)
         if not got_records and _pause_s > 0:
             # The broker stays marked 'in flight' while we sleep: no new fetch to it.
             await asyncio.sleep(_pause_s)
         return got_records
 
-    setattr(paced, _WRAPPED, True)
-    Fetcher._proc_fetch_request = paced
+    setattr(fetch, _WRAPPED, True)
+    return fetch
+
+
+def install(seconds: float) -> None:
+    """Pause `seconds` after every empty fetch, in every aiokafka consumer of this
+    process; 0 switches pacing off. Idempotent."""
+    global _pause_s
+    _pause_s = max(0.0, seconds)
+    if not getattr(Fetcher._proc_fetch_request, _WRAPPED, False):
+        Fetcher._proc_fetch_request = paced(Fetcher._proc_fetch_request)
 
 
 def pause_seconds() -> float:

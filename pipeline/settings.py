@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1, description="3 on a real cluster")
     consumer_group: str = "wirestream-pipeline"
     kafka_empty_fetch_pause_ms: int = Field(
-        default=0,
+        default=20,
         ge=0,
         description="Pause after a fetch that brought nothing (pipeline.fetch_pacing); "
         "a broker that long-polls makes this moot, one that does not makes it matter",

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from pipeline import fetch_pacing
 from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
 
@@ -96,6 +97,7 @@ async def subscribe(
     settings: Settings, topics: Sequence[str], position: Position, *, from_start: bool = False
 ) -> Subscription:
     """Assign every partition of `topics`; resume at `position`, else start or end."""
+    fetch_pacing.install(settings.kafka_empty_fetch_pause_ms / 1000)
     consumer = AIOKafkaConsumer(**_consumer_kwargs(settings))
     await consumer.start()
     try:

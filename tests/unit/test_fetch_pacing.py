@@ -1,0 +1,52 @@
+"""Fetch pacing: a pause after an empty fetch only, installed once on aiokafka's Fetcher."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+
+from aiokafka.consumer.fetcher import Fetcher
+
+from pipeline import fetch_pacing
+
+
+def test_installs_once_on_the_aiokafka_method_it_expects() -> None:
+    before = Fetcher._proc_fetch_request
+    try:
+        fetch_pacing.install(0.01)
+        fetch_pacing.install(0.02)
+        wrapped = Fetcher._proc_fetch_request
+        inner = wrapped.__wrapped__
+        # Exactly one layer, around aiokafka's own coroutine (self, assignment, node_id, request).
+        assert not hasattr(inner, "__wrapped__")
+        assert inspect.iscoroutinefunction(inner)
+        assert list(inspect.signature(inner).parameters) == [
+            "self",
+            "assignment",
+            "node_id",
+            "request",
+        ]
+        assert fetch_pacing.pause_seconds() == 0.02
+    finally:
+        fetch_pacing.install(0)
+        Fetcher._proc_fetch_request = before
+
+
+def test_pauses_after_an_empty_fetch_and_not_after_records() -> None:
+    async def fetch(got: bool) -> bool:
+        return got
+
+    async def elapsed(got: bool) -> tuple[bool, float]:
+        t0 = time.perf_counter()
+        result = await fetch_pacing.paced(fetch)(got)
+        return result, time.perf_counter() - t0
+
+    try:
+        fetch_pacing.install(0.2)
+        empty, empty_s = asyncio.run(elapsed(False))
+        full, full_s = asyncio.run(elapsed(True))
+    finally:
+        fetch_pacing.install(0)
+    assert (empty, full) == (False, True)
+    assert empty_s >= 0.2 > full_s  # asyncio.sleep never returns early
