@@ -174,8 +174,73 @@ class Worker:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the worker process itself (not its NLP child)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
+
+    def nlp_cpu_seconds(self) -> float:
+        """User + system CPU of the worker's NLP child processes."""
+        return sum(cpu_seconds(pid) for pid in _children(self.proc.pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a live process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stack_pids(settings: Settings) -> list[int]:
+    """The local broker/search node serving this private stack (found by its data dir)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with suppress(OSError):
+            args = cmdline.read_bytes().split(b"\0")
+            if any(b"noida" in a for a in args[:2]) and str(
+                settings.stack_dir
+            ).encode() in b" ".join(args):
+                found.append(int(cmdline.parent.name))
+    return found
+
+
+@dataclass
+class CpuShares:
+    """CPU seconds used by each part of the system over one timed run."""
+
+    wall: float = 0.0
+    worker: float = 0.0
+    nlp: float = 0.0
+    stack: float = 0.0
+    bench: float = 0.0
+
+    def line(self) -> str:
+        cores = os.cpu_count() or 1
+        parts = [
+            ("worker event loops", self.worker),
+            ("NLP processes", self.nlp),
+            ("broker + search node", self.stack),
+            ("benchmark driver", self.bench),
+        ]
+        used = ", ".join(
+            f"{name} {s:.0f} s ({100 * s / (cores * self.wall):.0f}%)" for name, s in parts
+        )
+        return f"CPU over {self.wall:.0f} s x {cores} cores: {used}"
+
+
+def cpu_snapshot(procs: list[Worker], settings: Settings) -> CpuShares:
+    return CpuShares(
+        wall=time.perf_counter(),
+        worker=sum(w.cpu_seconds() for w in procs),
+        nlp=sum(w.nlp_cpu_seconds() for w in procs),
+        stack=sum(cpu_seconds(p) for p in stack_pids(settings)),
+        bench=cpu_seconds(os.getpid()),
+    )
+
+
+def cpu_between(a: CpuShares, b: CpuShares) -> CpuShares:
+    return CpuShares(
+        b.wall - a.wall, b.worker - a.worker, b.nlp - a.nlp, b.stack - a.stack, b.bench - a.bench
+    )
 
 
 def _children(pid: int) -> list[int]:

@@ -22,6 +22,8 @@ from bench.harness import (
     Corpus,
     Worker,
     corpus,
+    cpu_between,
+    cpu_snapshot,
     describe,
     es_client,
     machine,
@@ -56,12 +58,14 @@ def end_to_end(
         try:
             warmed = warm_up(es, settings, producer, procs)
             idle = idle_cpu(procs)
+            before = cpu_snapshot(procs, settings)
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
             producer.flush()
             wait_count(es, settings, warmed + len(c.records), 3600, procs)
             elapsed = time.perf_counter() - t0
+            shares = cpu_between(before, cpu_snapshot(procs, settings))
             stages = [w.stages() for w in procs]
         finally:
             producer.close()
@@ -70,8 +74,11 @@ def end_to_end(
             len(c.records) / elapsed,
             [w.peak_rss_mib() for w in procs],
             [
-                f"idle (before the corpus) {100 * cpu:.0f}% of a core; {line}"
-                for cpu, line in zip(idle, stages, strict=True)
+                *(
+                    f"worker {i}: idle (before the corpus) {100 * cpu:.0f}% of a core; {line}"
+                    for i, (cpu, line) in enumerate(zip(idle, stages, strict=True))
+                ),
+                shares.line(),
             ],
         )
 
@@ -126,8 +133,8 @@ def main() -> None:
                 f"ratio to bound {rate / bound:.2f}, to 1-process bare {rate / one:.2f}; "
                 f"worker peak RSS {peak} MiB"
             )
-            for i, line in enumerate(stages):
-                print(f"    worker {i}: {line}")
+            for line in stages:
+                print(f"    {line}")
 
 
 if __name__ == "__main__":
