@@ -17,14 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-# A backslash escape (\b, \w, \S, \d ...) keeps its case; everything else is lowered.
-_ESCAPE_OR_CHAR = re.compile(r"\\.|.", re.DOTALL)
+# Backslash escapes (\b, \w, \S, \d ...) and group syntax ('(?P<name>', '(?P=name)')
+# keep their case; every other character is lowered.
+_SYNTAX_OR_CHAR = re.compile(r"\\.|\(\?P<\w+>|\(\?P=\w+\)|.", re.DOTALL)
 
 
 def lower_literals(pattern: str) -> str:
-    """`pattern` with every character lower-cased except backslash escapes."""
-    return _ESCAPE_OR_CHAR.sub(
-        lambda m: m.group(0) if m.group(0).startswith("\\") else m.group(0).lower(), pattern
+    """`pattern` with its literals lower-cased, its syntax untouched."""
+    return _SYNTAX_OR_CHAR.sub(
+        lambda m: m.group(0) if len(m.group(0)) > 1 else m.group(0).lower(), pattern
     )
 
 

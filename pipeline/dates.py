@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from connectors.months import MONTHS, WEEKDAYS, month_number
+from pipeline.caseblind import CaseBlind
 from schemas import DateMention
 
 _MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
@@ -113,56 +114,50 @@ def _relative(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
     return ref + timedelta(days=365 * sign), "approx"
 
 
-_PATTERNS: list[tuple[re.Pattern[str], Resolver]] = [
+_PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
     (
-        re.compile(
+        CaseBlind(
             rf"\b(?:(?P<approx>début|debut|mi|fin)[- ](?:de\s+|d')?|"
             rf"(?P<approx_en>early|mid|late|end of)[- ])"
-            rf"(?P<month>{_MONTH})\.?(?:\s+(?P<year>\d{{4}}))?\b",
-            re.IGNORECASE,
+            rf"(?P<month>{_MONTH})\.?(?:\s+(?P<year>\d{{4}}))?\b"
         ),
         lambda m, ref: _approx_month(_fold_approx(m), ref),
     ),
     (
-        re.compile(
+        CaseBlind(
             rf"\b(?P<day>\d{{1,2}})(?:er|st|nd|rd|th)?\s+(?P<month>{_MONTH})\.?"
-            rf"(?:\s+(?P<year>\d{{4}}))?\b",
-            re.IGNORECASE,
+            rf"(?:\s+(?P<year>\d{{4}}))?\b"
         ),
         _day_month,
     ),
     (
-        re.compile(
+        CaseBlind(
             rf"\b(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
-            rf"(?:,?\s+(?P<year>\d{{4}}))?",
-            re.IGNORECASE,
+            rf"(?:,?\s+(?P<year>\d{{4}}))?"
         ),
         _day_month,
     ),
     (
-        re.compile(
+        CaseBlind(
             r"\b(?:en|in|last|next)\s+(?P<month>janvier|février|fevrier|mars|avril|mai|juin|"
             r"juillet|août|aout|septembre|octobre|novembre|décembre|decembre|January|February|"
             r"March|April|May|June|July|August|September|October|November|December)"
-            r"(?:\s+(?P<year>\d{4}))?(?:\s+(?P<rel>dernier|prochain))?\b",
-            re.IGNORECASE,
+            r"(?:\s+(?P<year>\d{4}))?(?:\s+(?P<rel>dernier|prochain))?\b"
         ),
         lambda m, ref: _month(_fold_rel(m), ref),
     ),
     (
-        re.compile(
+        CaseBlind(
             rf"\b(?:(?P<rel_en>last|next|on)\s+)?(?P<weekday>{_WEEKDAY})\b"
-            rf"(?:\s+(?P<rel>prochain|dernier))?",
-            re.IGNORECASE,
+            rf"(?:\s+(?P<rel>prochain|dernier))?"
         ),
         lambda m, ref: _weekday(_fold_rel(m), ref),
     ),
     (
-        re.compile(
+        CaseBlind(
             r"\b(?:aujourd['’]hui|avant-hier|après-demain|hier|(?<!de )demain|today|yesterday|tomorrow"
             r"|(?:next|last)\s+(?:week|month|year)|(?:la\s+)?semaine\s+(?:prochaine|dernière)"
-            r"|(?:le\s+)?mois\s+(?:prochain|dernier)|(?:l['’])?année\s+(?:prochaine|dernière))\b",
-            re.IGNORECASE,
+            r"|(?:le\s+)?mois\s+(?:prochain|dernier)|(?:l['’])?année\s+(?:prochaine|dernière))\b"
         ),
         _relative,
     ),
@@ -197,8 +192,10 @@ def _fold_approx(m: re.Match[str]) -> re.Match[str]:
 def extract_dates(text: str, reference: date) -> list[DateMention]:
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
+    lowered = text.lower()  # read by every case-blind pattern
     for rx, resolve in _PATTERNS:
-        for m in rx.finditer(text):
+        matches = rx.finditer(text, lowered) if isinstance(rx, CaseBlind) else rx.finditer(text)
+        for m in matches:
             start, end = m.span()
             if any(s < end and start < e for s, e in taken):
                 continue
@@ -208,7 +205,7 @@ def extract_dates(text: str, reference: date) -> list[DateMention]:
             taken.append((start, end))
             found.append(
                 DateMention(
-                    text=m.group(0),
+                    text=text[start:end],  # a case-blind match reads lower-cased text
                     value=value,
                     granularity=granularity,
                     start=start,

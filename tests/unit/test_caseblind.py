@@ -18,7 +18,9 @@ TEXTS = [
 
 
 def test_escapes_keep_their_case_and_literals_are_lowered() -> None:
-    assert lower_literals(r"\bSérie [A-F]\S+\D") == r"\bsérie [a-f]\S+\D"
+    assert lower_literals(r"\bSérie (?P<Day>[A-F])\S+\D(?P=Day)") == (
+        r"\bsérie (?P<Day>[a-f])\S+\D(?P=Day)"
+    )
 
 
 @pytest.mark.parametrize("text", TEXTS)
