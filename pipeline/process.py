@@ -18,7 +18,7 @@ from pipeline.extract import extract_batch
 from pipeline.kafka_io import dead_letter
 from pipeline.memory import Memory
 from pipeline.normalise import normalise
-from pipeline.similarity import Candidate, story_for
+from pipeline.similarity import Candidate, StoryFinder
 from schemas import DeadLetter, Dispatch, Event
 
 log = logging.getLogger(__name__)
@@ -128,12 +128,12 @@ def assign_stories(
     candidates: Sequence[Candidate],
 ) -> list[Dispatch]:
     """Give each dispatch the story id of its nearest earlier look-alike (index or batch)."""
-    seen = list(candidates)
+    seen = StoryFinder(candidates)
     out = []
     for d in dispatches:
         sig = signatures.get(d.guid)
-        story = d.story_id or (story_for(d.guid, sig, seen) if sig else d.guid)
+        story = d.story_id or (seen.story_for(d.guid, sig) if sig else d.guid)
         out.append(d.model_copy(update={"story_id": story}))
         if sig:
-            seen.append(Candidate(d.guid, story, tuple(sig)))
+            seen.add(Candidate(d.guid, story, tuple(sig)))
     return out
