@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,12 +20,13 @@ from pathlib import Path
 
 import orjson
 from elasticsearch import Elasticsearch
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 
 from bench.corpus import Generated, generate
 from connectors.registry import parse_document
 from pipeline import stack
 from pipeline.index import make_es
+from pipeline.kafka_io import client_kwargs
 from pipeline.normalise import normalise
 from pipeline.settings import Settings
 from schemas import Dispatch
@@ -304,6 +306,53 @@ def wait_count(
                 raise RuntimeError(f"worker died:\n{w.log.read_text()[-2000:]}")
         time.sleep(0.25)
     raise TimeoutError(f"fewer than {n} dispatches searchable after {timeout:.0f}s")
+
+
+class Arrivals(threading.Thread):
+    """Reads the dispatches topic from its end and stamps each guid on arrival."""
+
+    def __init__(self, settings: Settings, idle_pause: float = 0.01) -> None:
+        super().__init__(daemon=True)
+        self.idle_pause = idle_pause  # stamps are this late at most
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.consumer = KafkaConsumer(
+            settings.dispatches_topic,
+            group_id=None,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+            **client_kwargs(settings),
+        )
+
+    def run(self) -> None:
+        while not self.consumer.assignment():
+            self.consumer.poll(timeout_ms=100)
+        self.consumer.seek_to_end()
+        self.ready.set()
+        while not self.stop.is_set():
+            got = self.consumer.poll(timeout_ms=0)
+            now = time.time()
+            for records in got.values():
+                for r in records:
+                    self.seen.setdefault(orjson.loads(r.value)["guid"], now)
+            if not got:
+                # The local broker answers empty fetches at once: a blocking poll would spin
+                # a core the pipeline needs. Arrivals are stamped within idle_pause instead.
+                self.stop.wait(self.idle_pause)
+        self.consumer.close()
+
+    def wait_for(self, guids: set[str], timeout: float, procs: list[Worker]) -> None:
+        """Until every guid was announced (indexed with refresh=wait_for, so searchable)."""
+        deadline = time.monotonic() + timeout
+        while not guids <= self.seen.keys():
+            if time.monotonic() > deadline:
+                missing = len(guids - self.seen.keys())
+                raise TimeoutError(f"{missing} dispatches not announced after {timeout:.0f}s")
+            for w in procs:
+                if w.proc.poll() is not None:
+                    raise RuntimeError(f"worker died:\n{w.log.read_text()[-2000:]}")
+            time.sleep(0.05)
 
 
 def es_client(settings: Settings) -> Elasticsearch:

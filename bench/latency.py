@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import orjson
-from kafka import KafkaConsumer
-
 from bench.harness import (
+    Arrivals,
     corpus,
     cpu_between,
     cpu_snapshot,
@@ -32,42 +29,7 @@ from bench.harness import (
     warm_up,
     workers,
 )
-from pipeline.kafka_io import client_kwargs, make_producer
-from pipeline.settings import Settings
-
-
-class Arrivals(threading.Thread):
-    """Reads the dispatches topic from its end and stamps each guid on arrival."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(daemon=True)
-        self.seen: dict[str, float] = {}
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.consumer = KafkaConsumer(
-            settings.dispatches_topic,
-            group_id=None,
-            auto_offset_reset="latest",
-            enable_auto_commit=False,
-            **client_kwargs(settings),
-        )
-
-    def run(self) -> None:
-        while not self.consumer.assignment():
-            self.consumer.poll(timeout_ms=100)
-        self.consumer.seek_to_end()
-        self.ready.set()
-        while not self.stop.is_set():
-            got = self.consumer.poll(timeout_ms=0)
-            now = time.time()
-            for records in got.values():
-                for r in records:
-                    self.seen.setdefault(orjson.loads(r.value)["guid"], now)
-            if not got:
-                # The local broker answers empty fetches at once: a blocking poll would spin
-                # a core the pipeline needs. Arrivals are stamped within ~10 ms instead.
-                self.stop.wait(0.01)
-        self.consumer.close()
+from pipeline.kafka_io import make_producer
 
 
 def pct(values: list[float], p: float) -> float:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench.harness import (
+    Arrivals,
     Corpus,
     Worker,
     corpus,
@@ -58,14 +59,21 @@ def end_to_end(
         try:
             warmed = warm_up(es, settings, producer, procs)
             idle = idle_cpu(procs)
+            arrivals = Arrivals(settings, idle_pause=0.1)  # a 0.1 s error on a minute
+            arrivals.start()
+            arrivals.ready.wait(30)
             before = cpu_snapshot(procs, settings)
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
             producer.flush()
-            wait_count(es, settings, warmed + len(c.records), 3600, procs)
+            # Searchable = announced by the worker after its refresh=wait_for write; polling
+            # a count instead would cost the local search node a scan of the index each time.
+            arrivals.wait_for({key.decode() for key, _ in c.records}, 3600, procs)
             elapsed = time.perf_counter() - t0
             shares = cpu_between(before, cpu_snapshot(procs, settings))
+            arrivals.stop.set()
+            wait_count(es, settings, warmed + len(c.records), 60, procs)  # the index agrees
             stages = [w.stages() for w in procs]
         finally:
             producer.close()
