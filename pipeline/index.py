@@ -363,51 +363,44 @@ async def lookup_state(
     hashes = sorted({d.content_hash for d in dispatches if d.content_hash})
     band_keys = sorted({b for sig in signatures.values() for b in bands(sig)})
 
-    async def by_hash() -> dict[str, str]:
-        if not hashes:
-            return {}
+    async def alike() -> tuple[dict[str, str], list[Candidate]]:
+        """One query for both: live owners of these content hashes (boosted, so they
+        come first) and dispatches sharing a MinHash band (story look-alikes)."""
+        should: list[dict[str, Any]] = []
+        if hashes:
+            owned = [{"terms": {"content_hash": hashes}}, {"term": {"pubstatus": "usable"}}]
+            should.append(
+                {"constant_score": {"filter": {"bool": {"filter": owned}}, "boost": 1000}}
+            )
+        if band_keys:
+            should.append({"constant_score": {"filter": {"terms": {"lsh_bands": band_keys}}}})
+        if not should:
+            return {}, []
         resp = await es.search(
             index=settings.dispatch_alias,
-            query={
-                "bool": {
-                    "filter": [
-                        {"terms": {"content_hash": hashes}},
-                        {"term": {"pubstatus": "usable"}},
-                    ]
-                }
-            },
-            source_includes=["guid", "content_hash"],
-            size=len(hashes) * 2,
+            query={"bool": {"should": should, "minimum_should_match": 1}},
+            source_includes=["guid", "content_hash", "pubstatus", "story_id", "minhash"],
+            size=len(hashes) * 2 + 100,
         )
         owners: dict[str, str] = {}
+        candidates: list[Candidate] = []
+        wanted = set(hashes)
         for h in resp["hits"]["hits"]:
-            owners.setdefault(h["_source"]["content_hash"], h["_source"]["guid"])
-        return owners
+            src = h["_source"]
+            if src.get("content_hash") in wanted and src.get("pubstatus", "usable") == "usable":
+                owners.setdefault(src["content_hash"], src["guid"])
+            if src.get("minhash"):
+                candidates.append(
+                    Candidate(
+                        src["guid"], src.get("story_id") or src["guid"], tuple(src["minhash"])
+                    )
+                )
+        return owners, candidates
 
-    async def by_bands() -> list[Candidate]:
-        if not band_keys:
-            return []
-        resp = await es.search(
-            index=settings.dispatch_alias,
-            query={"terms": {"lsh_bands": band_keys}},
-            source_includes=["guid", "story_id", "minhash"],
-            size=100,
-        )
-        return [
-            Candidate(
-                h["_source"]["guid"],
-                h["_source"].get("story_id") or h["_source"]["guid"],
-                tuple(h["_source"]["minhash"]),
-            )
-            for h in resp["hits"]["hits"]
-            if h["_source"].get("minhash")
-        ]
-
-    # Three independent questions: asked at once, one round trip of latency.
-    got, owners, candidates = await asyncio.gather(
+    # Two independent questions: asked at once, one round trip of latency.
+    got, (owners, candidates) = await asyncio.gather(
         es.mget(index=settings.dispatch_alias, ids=guids, source_includes=_STATE_FIELDS),
-        by_hash(),
-        by_bands(),
+        alike(),
     )
     known = {
         doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")

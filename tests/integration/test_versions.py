@@ -112,3 +112,44 @@ def test_the_same_story_from_another_agency_joins_its_story(
     res = search(es, settings, SearchQuery(text="Mistral", provider=None, size=50))
     stories = {h.story_id for h in res.hits if h.guid == sample.guid or h.provider == "REUTERS"}
     assert len(stories) == 1
+
+
+def test_a_resend_under_a_new_guid_is_a_content_duplicate(
+    worker: Path, settings: Settings, es: Elasticsearch
+) -> None:
+    """Same text, new id (a feed that re-keys its copy): dropped as content_duplicate,
+    found by the index's content-hash owner, not by the guid."""
+    import orjson
+    from kafka import KafkaProducer
+
+    from pipeline.kafka_io import client_kwargs
+    from tests.helpers import SAMPLES
+
+    [original] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")
+    tag = settings.topic_prefix
+    # A paragraph of its own, so that no other test's copy of the sample owns this text.
+    body = [*original.body, f"Dépêche d'essai {tag}."]
+    first = original.model_copy(update={"guid": f"urn:test:rekeyed:{tag}:1", "body": body})
+    again = first.model_copy(update={"guid": f"urn:test:rekeyed:{tag}:2", "source": "mirror"})
+    producer = KafkaProducer(acks="all", **client_kwargs(settings))
+
+    def send(d: object) -> None:
+        payload = orjson.dumps(d.model_dump(mode="json"))  # type: ignore[attr-defined]
+        producer.send(settings.raw_topic, key=d.guid.encode(), value=payload)  # type: ignore[attr-defined]
+        producer.flush()
+
+    try:
+        send(first)
+        wait_for(lambda: es.exists(index=settings.dispatch_alias, id=first.guid), what="original")
+        copies_before = metric(settings, 'wire_dispatches_total{outcome="content_duplicate"}')
+        send(again)
+        wait_for(
+            lambda: (
+                metric(settings, 'wire_dispatches_total{outcome="content_duplicate"}')
+                >= copies_before + 1
+            ),
+            what="the re-keyed copy counted as content_duplicate",
+        )
+    finally:
+        producer.close()
+    assert not es.exists(index=settings.dispatch_alias, id=again.guid)
