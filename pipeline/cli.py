@@ -904,6 +904,15 @@ def _alive(pidfile: Path) -> int | None:
         return None
 
 
+def _gone(pidfile: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pidfile):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _start_background(name: str, args: list[str]) -> str:
     state = _state_dir()
     pidfile, logfile = state / f"{name}.pid", state / f"{name}.log"
@@ -1017,6 +1026,11 @@ def stop() -> None:
         pid = _alive(pidfile)
         if pid:
             os.killpg(pid, signal.SIGTERM)
+            # The worker leaves its consumer group on the way out: the broker must still be
+            # up for that, or the worker keeps retrying it long after the stack is gone.
+            if not _gone(pidfile, timeout=30):
+                os.killpg(pid, signal.SIGKILL)
+                out.print(f"{name} did not stop within 30 s: killed")
             out.print(f"{name} stopped (pid {pid})")
         pidfile.unlink(missing_ok=True)
     try:
