@@ -6,7 +6,7 @@ Routes (OpenAPI at /docs):
   GET  /v1/dispatches/{guid}          one dispatch, its version history and events [read]
   GET  /v1/events                     extracted events, filtered                    [read]
   GET  /v1/stream/dispatches          SSE live feed of indexed dispatches      [subscribe]
-  GET  /v1/stream/events              SSE events by type / entity / words      [subscribe]
+  GET  /v1/stream/events              SSE events and retractions, filtered     [subscribe]
   GET  /v1/stream/alerts              SSE saved-search alerts                  [subscribe]
   POST/GET/DELETE /v1/saved-searches  saved searches that alert                [subscribe]
   GET  /v1/pipeline/health            throughput, consumer lag, dead letters        [read]
@@ -383,6 +383,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             event = orjson.loads(value)
             if not event_matches(event, entity, q):
                 return None
+            if event.get("kind") == "retraction":  # withdraws the event `retracts`
+                return "retraction", value.decode()
             return str(event.get("type", "event")), value.decode()
 
         return stream(sub, pick)

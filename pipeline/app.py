@@ -33,11 +33,12 @@ from pipeline.kafka_io import dead_letter, encode
 from pipeline.memory import KnownEntity, snapshot, teach
 from pipeline.nlp_runner import NlpRunner
 from pipeline.process import Stage, assign_stories, mark_killed, validate_and_normalise
+from pipeline.retractions import retractions
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
 from pipeline.similarity import Candidate, signature
 from pipeline.versioning import Gated, gate
-from schemas import DeadLetter, Dispatch, Event, PubStatus
+from schemas import DeadLetter, Dispatch, Event, EventRetraction, PubStatus
 
 log = logging.getLogger("wirestream.worker")
 settings = get_settings()
@@ -188,11 +189,15 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
         if d.guid in stale:  # lost a race with a newer version written meanwhile
             metrics.DISPATCHES.labels("stale_version").inc()
             continue
+        previous = gated.obsolete_events.get(d.guid, [])
+        await _publish_retractions(
+            retractions(d, previous, reextracted=d.guid in gated.reextracted, at=now)
+        )
         if d.guid in gated.reextracted:
             # A backfill: only the events the new rules found go out; no live-feed entry,
             # no alert (the dispatch itself is old news).
             metrics.DISPATCHES.labels("reextracted").inc()
-            known_ids = set(gated.obsolete_events.get(d.guid, []))
+            known_ids = {e.id for e in previous}
             await _publish_events([e for e in d.events if e.id not in known_ids], d.guid)
             continue
         metrics.DISPATCHES.labels(
@@ -245,6 +250,18 @@ async def _publish_events(events: list[Event], guid: str) -> None:
         metrics.EVENTS.labels(e.type).inc()
         await event_topics[e.type].send(
             key=guid.encode(), value=orjson.dumps(e.model_dump(mode="json"))
+        )
+
+
+async def _publish_retractions(withdrawn: list[EventRetraction]) -> None:
+    for r in withdrawn:
+        topic = event_topics.get(r.type)
+        if topic is None:  # a type the running rules no longer have: no topic to tell
+            log.warning("cannot retract %s event %s: no such topic", r.type, r.retracts)
+            continue
+        metrics.RETRACTIONS.labels(r.type, r.reason).inc()
+        await topic.send(
+            key=r.dispatch_guid.encode(), value=orjson.dumps(r.model_dump(mode="json"))
         )
 
 

@@ -736,6 +736,13 @@ def _print_record(value: bytes, as_json: bool) -> None:
         f"{role}: [bold]{escape(', '.join(r['name'] for r in rs))}[/]"
         for role, rs in (rec.get("roles") or {}).items()
     )
+    if rec.get("kind") == "retraction":
+        out.print(
+            f"[bold red]RETRACTED[/] [cyan]{escape(rec.get('type', '?'))}[/] {roles} "
+            f"[dim]({escape(rec.get('reason', ''))}: {escape(rec['dispatch_guid'])} "
+            f"v{rec['dispatch_version']})[/]"
+        )
+        return
     amount = rec.get("amount") or {}
     money = f" · {amount.get('value')} {amount.get('currency') or ''}" if amount else ""
     out.print(f"[bold cyan]{escape(rec.get('type', '?'))}[/] {roles}{escape(money)}")
@@ -757,7 +764,7 @@ def subscribe(
     limit: Annotated[int | None, typer.Option(help="Stop after this many records")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON record per line")] = False,
 ) -> None:
-    """Stream extracted events (and saved-search alerts) as they happen."""
+    """Stream extracted events, their retractions and saved-search alerts as they happen."""
     import asyncio
 
     from kafka.errors import KafkaError

@@ -214,7 +214,7 @@ def bulk_operations(
     dispatches: Iterable[Dispatch],
     *,
     signatures: dict[str, list[int]] | None = None,
-    obsolete_events: dict[str, list[str]] | None = None,
+    obsolete_events: dict[str, list[Event]] | None = None,
 ) -> list[dict[str, Any]]:
     """Bulk body: each dispatch (external_gte version), its events, and deletions of the
     events an earlier version had that this one no longer has."""
@@ -222,9 +222,8 @@ def bulk_operations(
     ops: list[dict[str, Any]] = []
     for d in dispatches:
         current = {e.id for e in d.events}
-        for old_id in (obsolete_events or {}).get(d.guid, []):
-            if old_id not in current:
-                ops.append({"delete": {"_index": settings.event_alias, "_id": old_id}})
+        for old_id in sorted({e.id for e in (obsolete_events or {}).get(d.guid, [])} - current):
+            ops.append({"delete": {"_index": settings.event_alias, "_id": old_id}})
         ops.append(
             {
                 "index": {
@@ -327,7 +326,7 @@ async def write_batch(
     dispatches: Sequence[Dispatch],
     *,
     signatures: dict[str, list[int]] | None = None,
-    obsolete_events: dict[str, list[str]] | None = None,
+    obsolete_events: dict[str, list[Event]] | None = None,
 ) -> BulkOutcome:
     if not dispatches:
         return BulkOutcome()
@@ -344,7 +343,7 @@ _STATE_FIELDS = [
     "pubstatus",
     "story_id",
     "dispatch.history",
-    "dispatch.events.id",
+    "dispatch.events",  # the whole events: replaced ones are retracted on their topics
     "dispatch.extracted_by",
 ]
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from pipeline.similarity import Candidate
 from pipeline.versioning import Known
-from schemas import Dispatch, PubStatus
+from schemas import Dispatch, Event, PubStatus
 
 
 class Turns:
@@ -66,7 +66,7 @@ class Turns:
 class _Batch:
     accepted: list[Dispatch]
     stories: list[Candidate] = field(default_factory=list)  # once written
-    events: dict[str, list[str]] = field(default_factory=dict)  # guid -> event ids written
+    events: dict[str, list[Event]] = field(default_factory=dict)  # guid -> events written
 
 
 class InFlight:
@@ -94,7 +94,7 @@ class InFlight:
             for d in written
             if d.guid in signatures
         ]
-        batch.events = {d.guid: [e.id for e in d.events] for d in written}
+        batch.events = {d.guid: list(d.events) for d in written}
 
     def gate_view(self, since: int, extractor: str) -> tuple[dict[str, Known], dict[str, str]]:
         """Known state and content owners from batches with ticket >= `since` (those not
@@ -116,12 +116,14 @@ class InFlight:
                     owners.setdefault(d.content_hash, d.guid)
         return known, owners
 
-    def commit_view(self, since: int, ticket: int) -> tuple[list[Candidate], dict[str, list[str]]]:
-        """Story look-alikes and event ids per guid written by batches in [since, ticket)."""
+    def commit_view(
+        self, since: int, ticket: int
+    ) -> tuple[list[Candidate], dict[str, list[Event]]]:
+        """Story look-alikes and events per guid written by batches in [since, ticket)."""
         stories: list[Candidate] = []
-        events: dict[str, list[str]] = {}
+        events: dict[str, list[Event]] = {}
         for t in sorted(t for t in self._batches if since <= t < ticket):
             stories.extend(self._batches[t].stories)
-            for guid, ids in self._batches[t].events.items():
-                events.setdefault(guid, []).extend(ids)
+            for guid, written in self._batches[t].events.items():
+                events.setdefault(guid, []).extend(written)
         return stories, events

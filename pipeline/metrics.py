@@ -7,6 +7,9 @@ from prometheus_client import Counter, Histogram
 DISPATCHES = Counter("wire_dispatches_total", "Dispatches by outcome", ["outcome"])
 DEAD_LETTERS = Counter("wire_dead_letters_total", "Dead letters by stage", ["stage"])
 EVENTS = Counter("wire_events_total", "Events published by type", ["type"])
+RETRACTIONS = Counter(
+    "wire_event_retractions_total", "Events withdrawn by type and reason", ["type", "reason"]
+)
 CONNECTOR_DOCS = Counter(
     "wire_connector_documents_total", "Documents read", ["connector", "outcome"]
 )

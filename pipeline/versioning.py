@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from schemas import Dispatch, PubStatus, VersionRecord
+from pydantic import ValidationError
+
+from schemas import Dispatch, Event, PubStatus, VersionRecord
 
 
 class Verdict(StrEnum):
@@ -38,7 +40,7 @@ class Known:
     content_hash: str | None
     pubstatus: PubStatus
     history: tuple[VersionRecord, ...] = ()
-    event_ids: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()  # the events indexed (and published) for it
     story_id: str | None = None
     extracted_by: str | None = None
 
@@ -47,7 +49,9 @@ class Known:
 class Gated:
     accepted: list[Dispatch] = field(default_factory=list)
     dropped: list[tuple[Dispatch, Verdict]] = field(default_factory=list)
-    obsolete_events: dict[str, list[str]] = field(default_factory=dict)  # guid -> event ids
+    # guid -> the events an earlier version had: replaced in the index, and retracted
+    # on the event topics where the new version no longer has them (pipeline.retractions)
+    obsolete_events: dict[str, list[Event]] = field(default_factory=dict)
     reextracted: set[str] = field(default_factory=set)  # guids accepted only to re-extract
 
 
@@ -110,8 +114,8 @@ def gate(
             out.reextracted.add(d.guid)
         else:
             out.reextracted.discard(d.guid)
-        if k and k.event_ids:
-            out.obsolete_events[d.guid] = list(k.event_ids)
+        if k and k.events:
+            out.obsolete_events[d.guid] = list(k.events)
         state[d.guid] = Known(
             d.version, d.content_hash, d.pubstatus, tuple(history), (), accepted.story_id, extractor
         )
@@ -125,15 +129,35 @@ def known_from_source(source: dict[str, object]) -> Known:
     disp = source.get("dispatch") or {}
     assert isinstance(disp, dict)
     history = tuple(VersionRecord.model_validate(r) for r in disp.get("history", []))
+    version = int(str(source.get("version", 1)))
+    guid = str(disp.get("guid", ""))
     events = tuple(
-        str(e["id"]) for e in disp.get("events", []) if isinstance(e, dict) and "id" in e
+        _past_event(raw, guid, version)
+        for raw in disp.get("events", [])
+        if isinstance(raw, dict) and "id" in raw
     )
     return Known(
-        version=int(str(source.get("version", 1))),
+        version=version,
         content_hash=str(source["content_hash"]) if source.get("content_hash") else None,
         pubstatus=PubStatus(str(source.get("pubstatus", "usable"))),
         history=history,
-        event_ids=events,
+        events=events,
         story_id=str(source["story_id"]) if source.get("story_id") else None,
         extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
     )
+
+
+def _past_event(raw: dict[str, object], guid: str, version: int) -> Event:
+    """An indexed event as an Event. One stored under an older schema that no longer
+    validates keeps what deleting and retracting it need: id, type, evidence."""
+    try:
+        return Event.model_validate({k: v for k, v in raw.items() if k in Event.model_fields})
+    except ValidationError:
+        return Event(
+            id=str(raw["id"]),
+            type=str(raw.get("type") or "unknown"),
+            dispatch_guid=str(raw.get("dispatch_guid") or guid),
+            dispatch_version=version,
+            evidence=str(raw.get("evidence") or ""),
+            confidence=0.0,
+        )

@@ -128,6 +128,30 @@ class Event(Model):
     versioncreated: datetime | None = None
 
 
+class RetractionReason(StrEnum):
+    killed = "killed"  # the dispatch was killed (canceled / withheld)
+    superseded = "superseded"  # a newer version of the dispatch no longer states it
+    reextracted = "reextracted"  # newer extraction rules no longer find it
+
+
+class EventRetraction(Model):
+    """Withdraws an event published earlier, on the same wire.events.<type> topic and
+    with the same key (the dispatch guid), so it follows the event it withdraws. An
+    event topic record is an Event, or this when it carries `retracts`."""
+
+    kind: Literal["retraction"] = "retraction"
+    retracts: str = Field(description="The id of the event withdrawn")
+    type: str = Field(description="The withdrawn event's type (the topic it was sent on)")
+    dispatch_guid: str
+    dispatch_version: int = Field(ge=1, description="The version that withdrew it")
+    reason: RetractionReason
+    roles: dict[str, list[EventRole]] = Field(
+        default_factory=dict, description="The withdrawn event's roles, for entity filters"
+    )
+    evidence: str = Field(description="The withdrawn event's evidence sentence")
+    retracted_at: datetime
+
+
 class VersionRecord(Model):
     version: int = Field(ge=1)
     versioncreated: datetime | None = None

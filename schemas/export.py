@@ -8,12 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas.dispatch import DeadLetter, Dispatch, Event
+from schemas.dispatch import DeadLetter, Dispatch, Event, EventRetraction
 
 HERE = Path(__file__).parent
 MODELS: dict[str, type[BaseModel]] = {
     "dispatch.schema.json": Dispatch,
     "event.schema.json": Event,
+    "event-retraction.schema.json": EventRetraction,
     "dead-letter.schema.json": DeadLetter,
 }
 

@@ -221,6 +221,7 @@ let eventSource = null;
 function eventCard(e, fresh) {
   const li = document.createElement("li");
   li.className = "card" + (fresh ? " fresh" : "");
+  li.dataset.eventId = e.id;
   const roles = Object.entries(e.roles || {}).map(([r, xs]) => `${esc(r)}: <b>${xs.map((x) => esc(x.name)).join(", ")}</b>`).join(" · ");
   li.innerHTML = `<div class="meta"><span class="badge">${esc(e.type)}</span><span>${esc(when(e.versioncreated))}</span>
     ${e.amount ? `<span>${esc(e.amount.value)} ${esc(e.amount.currency || "")}</span>` : ""}<span>confidence ${esc(e.confidence)}</span></div>
@@ -244,6 +245,15 @@ async function runEvents() {
   eventSource.onmessage = null;
   const onEvent = (msg) => list.prepend(eventCard(JSON.parse(msg.data), true));
   for (const t of eventTypes) eventSource.addEventListener(t, onEvent);
+  // A killed or corrected dispatch withdraws events it had stated: strike them out.
+  eventSource.addEventListener("retraction", (msg) => {
+    const r = JSON.parse(msg.data);
+    for (const li of list.querySelectorAll("li.card")) {
+      if (li.dataset.eventId !== r.retracts || li.classList.contains("retracted")) continue;
+      li.classList.add("retracted");
+      li.querySelector(".meta").insertAdjacentHTML("beforeend", `<span class="badge">retracted: ${esc(r.reason)}</span>`);
+    }
+  });
 }
 let eventTypes = [];
 $("#events-form").addEventListener("submit", (e) => { e.preventDefault(); runEvents(); });

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer
 
 from pipeline import stack
 from pipeline.index import make_es
+from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
 from tests.helpers import ROOT
 
@@ -187,3 +189,27 @@ def metric(settings: Settings, name: str) -> float:
         (float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.split(" ")[0] == name),
         0.0,
     )
+
+
+def read_topic(
+    settings: Settings, topic: str, want: Callable[[list[bytes]], bool], timeout: float = 60
+) -> list[bytes]:
+    """Every record of `topic` from the start, read until `want` holds for them."""
+    consumer = KafkaConsumer(
+        topic,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+        **client_kwargs(settings),
+    )
+    seen: list[bytes] = []
+    try:
+        wait_for(
+            lambda: seen.extend(m.value for m in consumer) or want(seen),
+            timeout,
+            f"records on {topic}",
+        )
+    finally:
+        consumer.close()
+    return seen

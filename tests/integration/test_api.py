@@ -159,6 +159,42 @@ def test_event_stream_filters_and_resumes_from_last_event_id(
     assert names(frame) >= {"OVHcloud", "Gridscale"}
 
 
+def test_a_killed_story_retracts_its_events_on_the_stream(
+    api: str, run_wire: Wire, worker: Path, tmp_path: Path
+) -> None:
+    """Subscribers told of an event are told again when the desk kills its dispatch."""
+
+    def own_copy(path: Path) -> Path:  # under its own guid and words: no other test's copy
+        out = tmp_path / path.name
+        data = path.read_bytes().replace(b"TX-PAR-KJP41", b"TX-PAR-RETRACT1")
+        out.write_bytes(data.replace(b"Ubisoft", b"Ubisoft Retract"))
+        return out
+
+    guid = "urn:newsml:afp.com:20250327:TX-PAR-RETRACT1"
+
+    def indexed_events() -> list[str]:
+        r = httpx.get(f"{api}/v1/events", params=params | {"size": "200"}, headers=READER)
+        assert r.status_code == 200, r.text
+        return [e["dispatch_guid"] for e in r.json()["events"]]
+
+    params = {"type": "investment", "entity": "Tencent"}
+    stream = SSEReader(f"{api}/v1/stream/events", headers=SUBSCRIBER, params=params)
+    assert stream.status == 200
+    story = own_copy(FIXTURES / "formats" / "ubisoft.newsmlg2.xml")
+    assert run_wire("ingest", str(story)).returncode == 0
+    told = stream.next(lambda f: json.loads(f["data"])["dispatch_guid"] == guid)
+    assert told["event"] == "investment"
+    assert guid in indexed_events()  # published once written
+    kill = own_copy(FIXTURES / "versions" / "ubisoft-v4-kill.newsmlg2.xml")
+    assert run_wire("ingest", str(kill)).returncode == 0
+    withdrawn = stream.next(lambda f: f["event"] == "retraction", timeout=60)
+    stream.close()
+    retraction = json.loads(withdrawn["data"])
+    assert retraction["retracts"] == json.loads(told["data"])["id"]
+    assert (retraction["reason"], retraction["dispatch_version"]) == ("killed", 4)
+    assert guid not in indexed_events()  # and gone from the index with its dispatch
+
+
 def test_saved_search_alerts_the_subscriber_live(api: str, worker: Path) -> None:
     body = {
         "name": "Airbus appointments",

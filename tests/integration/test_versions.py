@@ -6,13 +6,15 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.search import SearchQuery, search
 from pipeline.settings import Settings
+from schemas import EventRetraction, RetractionReason
 from tests.helpers import FIXTURES, parse_file
-from tests.integration.conftest import metric, wait_for
+from tests.integration.conftest import metric, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 Wire = Callable[..., subprocess.CompletedProcess[str]]
@@ -78,6 +80,23 @@ def test_out_of_order_update_correction_then_kill(
         ]["hits"]
     }
     assert types == {"dispatch.killed"}  # the story's own events went with it
+
+    # Subscribers of the investment topic were told of Tencent's stake: now it is withdrawn,
+    # after the event, under the same key.
+    def withdrawn(records: list[bytes]) -> bool:
+        return any(b'"retraction"' in r and GUID.encode() in r for r in records)
+
+    records = [
+        orjson.loads(r)
+        for r in read_topic(settings, settings.event_topic("investment"), withdrawn)
+        if GUID.encode() in r
+    ]
+    told = [r for r in records if "retracts" not in r]
+    [retraction] = [EventRetraction.model_validate(r) for r in records if "retracts" in r]
+    assert retraction.reason is RetractionReason.killed and retraction.dispatch_version == 4
+    assert retraction.retracts in {e["id"] for e in told}
+    said_at = next(i for i, r in enumerate(records) if r.get("id") == retraction.retracts)
+    assert next(i for i, r in enumerate(records) if "retracts" in r) > said_at
 
 
 def test_the_same_story_from_another_agency_joins_its_story(

@@ -47,7 +47,9 @@ def test_a_write_picks_up_stories_and_events_written_since_its_lookup() -> None:
 
     stories, events = inflight.commit_view(since=0, ticket=1)
     assert [(c.guid, c.story_id) for c in stories] == [(v1.guid, v1.guid)]
-    assert events == {v1.guid: [written.events[0].id]}  # to delete if the update drops it
+    assert events == {
+        v1.guid: [written.events[0]]
+    }  # to delete (and retract) if the update drops it
     # Another agency's take on the same story joins the story written just before it.
     other = v2.model_copy(update={"guid": "urn:other-feed:ubisoft", "story_id": None})
     [ready] = assign_stories([other], _stage([other]), stories)

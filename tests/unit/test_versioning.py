@@ -8,11 +8,23 @@ from pipeline.normalise import normalise
 from pipeline.process import assign_stories, mark_killed
 from pipeline.similarity import Candidate, signature, similarity
 from pipeline.versioning import Known, Verdict, gate
-from schemas import Dispatch, EditKind, PubStatus
+from schemas import Dispatch, EditKind, Event, PubStatus
 from tests.helpers import FIXTURES, SAMPLES, parse_file
 
 RECEIVED = datetime(2025, 3, 27, 15, 0, tzinfo=UTC)
 VERSIONS = FIXTURES / "versions"
+OLD_EVENT = Event(
+    id="e-old",
+    type="investment",
+    dispatch_guid="",
+    dispatch_version=1,
+    evidence="Tencent prend 25 % de la filiale d'Ubisoft pour 1,16 milliard d'euros.",
+    confidence=0.9,
+)
+
+
+def ids(obsolete: dict[str, list[Event]]) -> dict[str, list[str]]:
+    return {guid: [e.id for e in events] for guid, events in obsolete.items()}
 
 
 def story(name: str) -> Dispatch:
@@ -27,7 +39,7 @@ def known(d: Dispatch, **over: object) -> Known:
         "content_hash": d.content_hash,
         "pubstatus": d.pubstatus,
         "history": tuple(d.history),
-        "event_ids": ("e-old",),
+        "events": (OLD_EVENT.model_copy(update={"dispatch_guid": d.guid}),),
     }
     return Known(**(base | over))  # type: ignore[arg-type]
 
@@ -44,7 +56,7 @@ def test_versions_in_order_build_the_history() -> None:
         (1, EditKind.original),
         (2, EditKind.update),
     ]
-    assert g.obsolete_events == {v1.guid: ["e-old"]}
+    assert ids(g.obsolete_events) == {v1.guid: ["e-old"]}
     g3 = gate([v3], {v1.guid: known(accepted)}, {})
     assert [(r.version, r.kind) for r in g3.accepted[0].history] == [
         (1, EditKind.original), (2, EditKind.update), (3, EditKind.correction)
@@ -63,7 +75,7 @@ def test_a_resend_extracted_by_older_rules_is_extracted_again() -> None:
     older = known(v1, extracted_by="2026.01.01")
     g = gate([v1], {v1.guid: older}, {}, extractor="2026.11.24")
     assert [d.guid for d in g.accepted] == [v1.guid] and g.reextracted == {v1.guid}
-    assert g.obsolete_events == {v1.guid: ["e-old"]}  # events the new rules drop go away
+    assert ids(g.obsolete_events) == {v1.guid: ["e-old"]}  # events the new rules drop go away
     never = known(v1)  # indexed before extraction had a version
     assert gate([v1], {v1.guid: never}, {}, extractor="2026.11.24").reextracted == {v1.guid}
     same = known(v1, extracted_by="2026.11.24")
@@ -112,7 +124,7 @@ def test_kill_is_accepted_and_becomes_a_killed_event() -> None:
     assert killed.pubstatus is PubStatus.canceled
     assert [e.type for e in killed.events] == ["dispatch.killed"]
     assert killed.events[0].dispatch_version == 4
-    assert g.obsolete_events[v1.guid] == ["e-old"]
+    assert ids(g.obsolete_events)[v1.guid] == ["e-old"]
 
 
 def test_near_duplicates_share_a_story_and_strangers_do_not() -> None:
