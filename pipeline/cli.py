@@ -120,8 +120,8 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per dispatch")] = False,
 ) -> None:
     """Parse and run every enrichment stage in process (no Kafka, no Elasticsearch)."""
-    from pipeline.extract import extract_batch
     from pipeline.normalise import normalise
+    from pipeline.process import extract_offline
 
     s = get_settings()
     refused = 0
@@ -131,7 +131,7 @@ def extract(
             err.print(f"[red]refused[/] {escape(str(path))}: {escape(r.error.reason)}")
             refused += 1
             continue
-        for d in extract_batch([normalise(x) for x in r.dispatches], s.nlp_batch_size):
+        for d in extract_offline([normalise(x) for x in r.dispatches], s.nlp_batch_size):
             if as_json:
                 sys.stdout.write(orjson.dumps(d.model_dump(mode="json")).decode() + "\n")
                 continue

@@ -19,7 +19,7 @@ from pipeline.kafka_io import dead_letter
 from pipeline.memory import Memory
 from pipeline.normalise import normalise
 from pipeline.similarity import Candidate, StoryFinder
-from schemas import DeadLetter, Dispatch, Event
+from schemas import DeadLetter, Dispatch, Event, PubStatus
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,15 @@ def mark_killed(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
         )
         for d in dispatches
     ]
+
+
+def extract_offline(dispatches: Sequence[Dispatch], batch_size: int) -> list[Dispatch]:
+    """What the worker makes of each dispatch, in order, without Kafka or the index: live
+    ones extracted (one nlp.pipe batch), killed ones marked (`wire extract`)."""
+    live = [d for d in dispatches if d.pubstatus is PubStatus.usable]
+    extracted = iter(extract_batch(live, batch_size))
+    killed = iter(mark_killed([d for d in dispatches if d.pubstatus is not PubStatus.usable]))
+    return [next(extracted if d.pubstatus is PubStatus.usable else killed) for d in dispatches]
 
 
 def assign_stories(

@@ -29,6 +29,19 @@ def test_extract_json_prints_one_enriched_dispatch_per_line() -> None:
     assert "medtop:20000170" in {s.code for s in d.subjects}
 
 
+def test_extract_shows_a_kill_as_the_worker_makes_it() -> None:
+    """A killed version's own text is not extracted: one dispatch.killed event, in order."""
+    story = FIXTURES / "formats" / "ubisoft.newsmlg2.xml"
+    kill = FIXTURES / "versions" / "ubisoft-v4-kill.newsmlg2.xml"
+    result = CliRunner().invoke(app, ["extract", "--json", str(story), str(kill)])
+    assert result.exit_code == 0, result.output
+    v1, v4 = (Dispatch.model_validate(orjson.loads(line)) for line in result.stdout.splitlines())
+    assert (v1.version, v4.version) == (1, 4)
+    assert [e.type for e in v1.events] == ["investment"]
+    assert [(e.type, e.dispatch_version) for e in v4.events] == [("dispatch.killed", 4)]
+    assert v4.entities == []
+
+
 def test_extract_readable_lists_places_and_topics() -> None:
     result = CliRunner().invoke(app, ["extract", str(RENAULT)])
     assert result.exit_code == 0, result.output
