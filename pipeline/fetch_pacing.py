@@ -37,7 +37,14 @@ def paced(original: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[b
         got_records = await original(*args, **kwargs)
         if not got_records and _pause_s > 0:
             # The broker stays marked 'in flight' while we sleep: no new fetch to it.
-            await asyncio.sleep(_pause_s)
+            try:
+                await asyncio.sleep(_pause_s)
+            except asyncio.CancelledError:
+                # The contract of the method wrapped: cancelled (consumer closing,
+                # partitions revoked) it returns, it does not raise. Fetcher.close()
+                # awaits each cancelled fetch bare, and a raise there hung the
+                # worker's shutdown and orphaned its NLP processes.
+                return got_records
         return got_records
 
     setattr(fetch, _WRAPPED, True)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +36,27 @@ def _warm() -> None:
     given_names()
 
 
+def exit_with_parent(poll_s: float = 1.0) -> threading.Thread:
+    """In a child: leave as soon as the process that started it is gone. A worker killed
+    outright (SIGKILL, out of memory) runs no clean-up, and a pool child blocked on its
+    task queue would otherwise live on, orphaned, holding its models (~450 MB)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(0)
+
+    thread = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    thread.start()
+    return thread
+
+
+def _child_start() -> None:
+    exit_with_parent()
+    _warm()
+
+
 class NlpRunner:
     """`processes` child processes share each batch (one chunk each, in order), so one
     worker can use several cores with a single Kafka consumer."""
@@ -51,7 +75,7 @@ class NlpRunner:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self._processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm,
+                    initializer=_child_start,
                 )
         return self._pool
 

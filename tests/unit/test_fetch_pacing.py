@@ -50,3 +50,26 @@ def test_pauses_after_an_empty_fetch_and_not_after_records() -> None:
         fetch_pacing.install(0)
     assert (empty, full) == (False, True)
     assert empty_s >= 0.2 > full_s  # asyncio.sleep never returns early
+
+
+def test_a_fetch_cancelled_during_its_pause_returns_as_aiokafka_expects() -> None:
+    """aiokafka's Fetcher.close() cancels each pending fetch and awaits it bare: the
+    fetch must return, as aiokafka's own one does when cancelled, not raise."""
+
+    async def fetch() -> bool:
+        return False
+
+    async def close_during_pause() -> tuple[bool, float]:
+        task = asyncio.ensure_future(fetch_pacing.paced(fetch)())
+        await asyncio.sleep(0.05)  # the fetch is done; the task sits in its pause
+        t0 = time.perf_counter()
+        task.cancel()
+        result = await task  # raises CancelledError if the pause lets it through
+        return result, time.perf_counter() - t0
+
+    try:
+        fetch_pacing.install(30.0)
+        result, waited = asyncio.run(close_during_pause())
+    finally:
+        fetch_pacing.install(0)
+    assert result is False and waited < 1.0
