@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pipeline import fetch_pacing, metrics
 from pipeline.alerts import AlertMatcher
 from pipeline.extract import EXTRACTOR_VERSION
-from pipeline.index import lookup_state, make_async_es, write_batch
+from pipeline.index import Delivery, lookup_state, make_async_es, write_batch
 from pipeline.inflight import InFlight, Turns
 from pipeline.kafka_io import dead_letter, encode
 from pipeline.memory import KnownEntity, snapshot, teach
@@ -110,15 +110,16 @@ class _Admitted:
     started: float
 
 
-async def _admit(values: list[bytes]) -> _Admitted:
+async def _admit(values: list[bytes], positions: list[str]) -> _Admitted:
     """Validate, look up and gate one batch. Called in offset order, one batch at a time,
-    so that versions of one guid are decided in the order they were published."""
+    so that versions of one guid are decided in the order they were published.
+    `positions`: each value's raw record, topic:partition:offset."""
     global _es
     if _es is None:
         _es = make_async_es(settings)
     t0 = time.perf_counter()
     since = _turns.next
-    prepared = validate_and_normalise(values, settings.dlq_payload_bytes)
+    prepared = validate_and_normalise(values, settings.dlq_payload_bytes, positions)
     signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
     known, owners, candidates = await lookup_state(_es, settings, prepared.ok, signatures)
     pending_known, pending_owners = _inflight.gate_view(since, EXTRACTOR_VERSION)
@@ -127,6 +128,7 @@ async def _admit(values: list[bytes]) -> _Admitted:
         {**known, **pending_known},
         {**pending_owners, **owners},
         EXTRACTOR_VERSION,
+        prepared.positions,
     )
     ticket = _turns.issue()
     _inflight.opened(ticket, gated.accepted)
@@ -134,6 +136,9 @@ async def _admit(values: list[bytes]) -> _Admitted:
     for d, verdict in gated.dropped:
         metrics.DISPATCHES.labels(verdict.value).inc()
         log.info("dropped %s v%s: %s", d.guid, d.version, verdict.value)
+    for guid in gated.replayed:
+        metrics.DISPATCHES.labels("replayed").inc()
+        log.info("%s: its raw record is seen again after its write; sending it again", guid)
     return _Admitted(ticket, since, prepared, gated, signatures, candidates, t0)
 
 
@@ -164,14 +169,39 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
             gated.obsolete_events.setdefault(d.guid, []).extend(written_events[d.guid])
     ready = assign_stories([*enriched.ok, *killed], signatures, [*batch.candidates, *recent])
     dead = batch.prepared.dead + enriched.dead
+    # Retractions are decided before the write and stored with it, so that a replay of
+    # the same raw record (its worker died before publishing) sends them again.
+    now = datetime.now(UTC)
+    deliveries = {
+        d.guid: Delivery(
+            batch.prepared.positions.get(d.guid),
+            _unique(
+                [
+                    *gated.replayed.get(d.guid, []),
+                    *retractions(
+                        d,
+                        gated.obsolete_events.get(d.guid, []),
+                        reextracted=d.guid in gated.reextracted,
+                        at=now,
+                    ),
+                ]
+            ),
+        )
+        for d in ready
+    }
     t1 = time.perf_counter()
     outcome = await write_batch(
-        _es, settings, ready, signatures=signatures, obsolete_events=gated.obsolete_events
+        _es,
+        settings,
+        ready,
+        signatures=signatures,
+        obsolete_events=gated.obsolete_events,
+        deliveries=deliveries,
     )
     metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
+    indexed_at = datetime.now(UTC)
     stale = set(outcome.stale)
     _inflight.written(batch.ticket, [d for d in ready if d.guid not in outcome.failed], signatures)
-    now = datetime.now(UTC)
     published: list[Dispatch] = []
     for d in ready:
         if d.guid in outcome.failed:
@@ -190,9 +220,7 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
             metrics.DISPATCHES.labels("stale_version").inc()
             continue
         previous = gated.obsolete_events.get(d.guid, [])
-        await _publish_retractions(
-            retractions(d, previous, reextracted=d.guid in gated.reextracted, at=now)
-        )
+        await _publish_retractions(list(deliveries[d.guid].retractions))
         if d.guid in gated.reextracted:
             # A backfill: only the events the new rules found go out; no live-feed entry,
             # no alert (the dispatch itself is old news).
@@ -203,7 +231,7 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
         metrics.DISPATCHES.labels(
             "killed" if d.pubstatus is not PubStatus.usable else "indexed"
         ).inc()
-        metrics.PUBLISH_TO_INDEXED.observe((now - d.received_at).total_seconds())
+        metrics.PUBLISH_TO_INDEXED.observe((indexed_at - d.received_at).total_seconds())
         await _publish(d)
         published.append(d)
     await _send_dead(dead)
@@ -253,6 +281,14 @@ async def _publish_events(events: list[Event], guid: str) -> None:
         )
 
 
+def _unique(withdrawn: list[EventRetraction]) -> list[EventRetraction]:
+    """One retraction per event withdrawn (a replay may recompute one it had stored)."""
+    first: dict[str, EventRetraction] = {}
+    for r in withdrawn:
+        first.setdefault(r.retracts, r)
+    return list(first.values())
+
+
 async def _publish_retractions(withdrawn: list[EventRetraction]) -> None:
     for r in withdrawn:
         topic = event_topics.get(r.type)
@@ -281,7 +317,10 @@ async def process(records: StreamT[bytes]) -> None:
     try:
         async for taken in stream.noack_take(settings.nlp_batch_size, within=0.2):
             events = cast(list[EventT[bytes]], taken)  # noack_take yields events, not values
-            batch = await _admit([e.value for e in events])
+            batch = await _admit(
+                [e.value for e in events],
+                [f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in events],
+            )
             running.add(asyncio.create_task(_finish(batch, events, stream)))
             while len(running) >= settings.batches_in_flight:
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)

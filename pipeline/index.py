@@ -18,7 +18,7 @@ from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch
 from pipeline.settings import Settings
 from pipeline.similarity import Candidate, bands
 from pipeline.versioning import Known, known_from_source
-from schemas import Dispatch, EntityType, Event
+from schemas import Dispatch, EntityType, Event, EventRetraction
 
 LANG_ANALYZERS = {"fr": "french", "en": "english"}
 FACETS = {
@@ -81,6 +81,9 @@ def dispatch_mappings() -> dict[str, Any]:
         "edit_kinds": _KW,
         "extracted_by": _KW,
         "dispatch": _OFF,
+        # Where this copy was written from (the raw record) and the retractions sent with
+        # it: a replay of that very record sends everything again (pipeline.versioning).
+        "delivery": _OFF,
     }
     for lang, analyzer in LANG_ANALYZERS.items():
         props[f"headline_{lang}"] = _text(analyzer)
@@ -129,7 +132,11 @@ def templates(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def dispatch_document(
-    d: Dispatch, *, indexed_at: datetime | None = None, sig: Sequence[int] | None = None
+    d: Dispatch,
+    *,
+    indexed_at: datetime | None = None,
+    sig: Sequence[int] | None = None,
+    delivery: Delivery | None = None,
 ) -> dict[str, Any]:
     """The searchable document for a Dispatch: analysed text per language, facet keywords."""
     by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
@@ -179,6 +186,11 @@ def dispatch_document(
         "extracted_by": d.extracted_by,
         "dispatch": d.model_dump(mode="json"),
     }
+    if delivery is not None:
+        doc["delivery"] = {
+            "raw": delivery.raw_position,
+            "retractions": [r.model_dump(mode="json") for r in delivery.retractions],
+        }
     if sig:
         doc["minhash"] = list(sig)
         doc["lsh_bands"] = bands(sig)
@@ -209,12 +221,21 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What one write of a dispatch came from and sent besides its events."""
+
+    raw_position: str | None  # topic:partition:offset of the raw record
+    retractions: Sequence[EventRetraction] = ()
+
+
 def bulk_operations(
     settings: Settings,
     dispatches: Iterable[Dispatch],
     *,
     signatures: dict[str, list[int]] | None = None,
     obsolete_events: dict[str, list[Event]] | None = None,
+    deliveries: dict[str, Delivery] | None = None,
 ) -> list[dict[str, Any]]:
     """Bulk body: each dispatch (external_gte version), its events, and deletions of the
     events an earlier version had that this one no longer has."""
@@ -234,7 +255,14 @@ def bulk_operations(
                 }
             }
         )
-        ops.append(dispatch_document(d, indexed_at=now, sig=(signatures or {}).get(d.guid)))
+        ops.append(
+            dispatch_document(
+                d,
+                indexed_at=now,
+                sig=(signatures or {}).get(d.guid),
+                delivery=(deliveries or {}).get(d.guid),
+            )
+        )
         for e in d.events:
             ops.append(
                 {
@@ -327,11 +355,16 @@ async def write_batch(
     *,
     signatures: dict[str, list[int]] | None = None,
     obsolete_events: dict[str, list[Event]] | None = None,
+    deliveries: dict[str, Delivery] | None = None,
 ) -> BulkOutcome:
     if not dispatches:
         return BulkOutcome()
     ops = bulk_operations(
-        settings, dispatches, signatures=signatures, obsolete_events=obsolete_events
+        settings,
+        dispatches,
+        signatures=signatures,
+        obsolete_events=obsolete_events,
+        deliveries=deliveries,
     )
     resp = await es.bulk(operations=ops, refresh="wait_for")
     return bulk_outcome(dict(resp))
@@ -345,6 +378,7 @@ _STATE_FIELDS = [
     "dispatch.history",
     "dispatch.events",  # the whole events: replaced ones are retracted on their topics
     "dispatch.extracted_by",
+    "delivery",
 ]
 
 

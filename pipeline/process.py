@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 class Stage:
     ok: list[Dispatch] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    positions: dict[str, str] = field(default_factory=dict)  # guid -> raw record it came in
 
 
 def _source_of(raw: bytes) -> str:
@@ -37,9 +38,12 @@ def _source_of(raw: bytes) -> str:
         return "unknown"
 
 
-def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
+def validate_and_normalise(
+    values: Sequence[bytes], keep_bytes: int, positions: Sequence[str] | None = None
+) -> Stage:
+    """`positions`: where each value was read (topic:partition:offset), if from Kafka."""
     out = Stage()
-    for raw in values:
+    for i, raw in enumerate(values):
         try:
             d = Dispatch.model_validate_json(raw)
         except ValidationError as exc:
@@ -58,6 +62,8 @@ def validate_and_normalise(values: Sequence[bytes], keep_bytes: int) -> Stage:
             continue
         try:
             out.ok.append(normalise(d))
+            if positions is not None:
+                out.positions[d.guid] = positions[i]
         except Exception as exc:  # a bug in one dispatch's normalisation must not stop the rest
             log.exception("normalise failed for %s", d.guid)
             out.dead.append(

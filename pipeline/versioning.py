@@ -8,19 +8,22 @@ For each incoming dispatch, given the indexed state of its guid:
   duplicate   same guid, version and content  -> drop, count
   reextract   a duplicate extracted by older rules than the running ones -> process again
   copy        same content as another live guid (a re-send under a new id) -> drop, count
+  replayed    a duplicate that is the very raw record the index copy was written from
+              (same topic, partition, offset): the worker that wrote it may have died
+              before publishing, so process and publish it again (at-least-once)
 The index write itself stays guarded by external versioning, so two workers racing on
 one guid cannot let an older version win even if both passed this gate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pydantic import ValidationError
 
-from schemas import Dispatch, Event, PubStatus, VersionRecord
+from schemas import Dispatch, Event, EventRetraction, PubStatus, VersionRecord
 
 
 class Verdict(StrEnum):
@@ -30,6 +33,7 @@ class Verdict(StrEnum):
     duplicate = "duplicate"
     copy = "content_duplicate"
     reextract = "reextract"
+    replayed = "replayed"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class Known:
     events: tuple[Event, ...] = ()  # the events indexed (and published) for it
     story_id: str | None = None
     extracted_by: str | None = None
+    raw_position: str | None = None  # the raw record it was written from
+    retractions: tuple[EventRetraction, ...] = ()  # sent with that write
 
 
 @dataclass
@@ -53,6 +59,9 @@ class Gated:
     # on the event topics where the new version no longer has them (pipeline.retractions)
     obsolete_events: dict[str, list[Event]] = field(default_factory=dict)
     reextracted: set[str] = field(default_factory=set)  # guids accepted only to re-extract
+    # guids whose raw record is seen again after its write -> the retractions that write
+    # sent, to send again with everything else
+    replayed: dict[str, list[EventRetraction]] = field(default_factory=dict)
 
 
 def merge_history(
@@ -64,7 +73,11 @@ def merge_history(
 
 
 def decide(
-    d: Dispatch, known: Known | None, hash_owner: str | None, extractor: str | None = None
+    d: Dispatch,
+    known: Known | None,
+    hash_owner: str | None,
+    extractor: str | None = None,
+    position: str | None = None,
 ) -> Verdict:
     if known is None:
         if hash_owner is not None and hash_owner != d.guid and d.pubstatus is PubStatus.usable:
@@ -77,6 +90,8 @@ def decide(
         and d.content_hash == known.content_hash
         and d.pubstatus == known.pubstatus
     ):
+        if position is not None and position == known.raw_position:
+            return Verdict.replayed
         if (
             extractor is not None
             and known.pubstatus is PubStatus.usable
@@ -92,15 +107,18 @@ def gate(
     known: dict[str, Known],
     hash_owners: dict[str, str],
     extractor: str | None = None,
+    positions: Mapping[str, str] | None = None,
 ) -> Gated:
     """Decide a whole batch in order; later items see the effect of earlier ones.
-    `extractor`: the running extraction version (re-extract what older rules produced)."""
+    `extractor`: the running extraction version (re-extract what older rules produced).
+    `positions`: guid -> the raw record (topic:partition:offset) it came in."""
     state = dict(known)
     owners = dict(hash_owners)
     out = Gated()
     for d in dispatches:
         k = state.get(d.guid)
-        verdict = decide(d, k, owners.get(d.content_hash or ""), extractor)
+        position = (positions or {}).get(d.guid)
+        verdict = decide(d, k, owners.get(d.content_hash or ""), extractor, position)
         if verdict in (Verdict.stale, Verdict.duplicate, Verdict.copy):
             out.dropped.append((d, verdict))
             continue
@@ -114,6 +132,10 @@ def gate(
             out.reextracted.add(d.guid)
         else:
             out.reextracted.discard(d.guid)
+        if verdict is Verdict.replayed and k is not None:
+            out.replayed[d.guid] = list(k.retractions)
+        else:
+            out.replayed.pop(d.guid, None)
         if k and k.events:
             out.obsolete_events[d.guid] = list(k.events)
         state[d.guid] = Known(
@@ -136,6 +158,14 @@ def known_from_source(source: dict[str, object]) -> Known:
         for raw in disp.get("events", [])
         if isinstance(raw, dict) and "id" in raw
     )
+    delivery = source.get("delivery") or {}
+    assert isinstance(delivery, dict)
+    sent: list[EventRetraction] = []
+    for raw in delivery.get("retractions", []):
+        try:
+            sent.append(EventRetraction.model_validate(raw))
+        except ValidationError:
+            continue  # an older shape: not sent again on a replay
     return Known(
         version=version,
         content_hash=str(source["content_hash"]) if source.get("content_hash") else None,
@@ -144,6 +174,8 @@ def known_from_source(source: dict[str, object]) -> Known:
         events=events,
         story_id=str(source["story_id"]) if source.get("story_id") else None,
         extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
+        raw_position=str(delivery["raw"]) if delivery.get("raw") else None,
+        retractions=tuple(sent),
     )
 
 

@@ -107,7 +107,7 @@ def wire_process(
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not ready():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
@@ -130,12 +130,21 @@ def worker(
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     es = make_es(settings)
 
-    def aliases_exist() -> bool:  # the worker creates templates and aliases before it consumes
-        return bool(es.indices.exists_alias(name=settings.dispatch_alias))
+    def serving() -> bool:
+        """Indices prepared, models loaded, Faust running: its web page answers."""
+        import httpx
+
+        if not es.indices.exists_alias(name=settings.dispatch_alias):
+            return False
+        try:
+            url = f"http://127.0.0.1:{settings.worker_web_port}/metrics"
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     try:
         with wire_process(
-            ["worker", "--loglevel", "warning"], wire_env, log, aliases_exist, "worker"
+            ["worker", "--loglevel", "warning"], wire_env, log, serving, "worker"
         ) as proc:
             time.sleep(2)
             if proc.poll() is not None:

@@ -172,3 +172,73 @@ def test_a_resend_under_a_new_guid_is_a_content_duplicate(
     finally:
         producer.close()
     assert not es.exists(index=settings.dispatch_alias, id=again.guid)
+
+
+def test_a_record_written_but_never_published_is_sent_again_when_replayed(
+    worker: Path, settings: Settings, es: Elasticsearch
+) -> None:
+    """The crash window: a worker wrote a batch to the index and died before its events
+    reached Kafka. The index copy records the raw record it came from; when that very
+    record comes back (same partition and offset), the worker sends everything again.
+    Any other record with the same content stays a plain duplicate."""
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    from pipeline.extract import extract_batch
+    from pipeline.index import Delivery, bulk_operations
+    from pipeline.kafka_io import client_kwargs, encode
+    from pipeline.normalise import normalise
+    from tests.helpers import SAMPLES
+
+    [sample] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")
+    tag = settings.topic_prefix
+    guid = f"urn:test:replayed:{tag}"
+    raw = sample.model_copy(update={"guid": guid, "body": [*sample.body, f"Replay check {tag}."]})
+    [enriched] = extract_batch([normalise(raw)])
+    assert [e.type for e in enriched.events if e.type == "acquisition"] == ["acquisition"]
+
+    # Where the record will land: the end of partition 0 (nothing else is being sent now).
+    partition = TopicPartition(settings.raw_topic, 0)
+    probe = KafkaConsumer(**client_kwargs(settings))
+    try:
+        offset = probe.end_offsets([partition])[partition]
+    finally:
+        probe.close()
+    # What the dead worker left: the index copy, written from that record; nothing sent.
+    ops = bulk_operations(
+        settings, [enriched], deliveries={guid: Delivery(f"{settings.raw_topic}:0:{offset}")}
+    )
+    assert not es.bulk(operations=ops, refresh="wait_for")["errors"]
+
+    replayed_before = metric(settings, 'wire_dispatches_total{outcome="replayed"}')
+    duplicates_before = metric(settings, 'wire_dispatches_total{outcome="duplicate"}')
+    producer = KafkaProducer(acks="all", **client_kwargs(settings))
+    try:
+        sent = producer.send(settings.raw_topic, key=guid.encode(), value=encode(raw), partition=0)
+        assert sent.get(timeout=30).offset == offset
+        wait_for(
+            lambda: (
+                metric(settings, 'wire_dispatches_total{outcome="replayed"}') >= replayed_before + 1
+            ),
+            what="the record recognised as a replay of the write",
+        )
+        events = read_topic(
+            settings,
+            settings.event_topic("acquisition"),
+            lambda rs: any(guid.encode() in r for r in rs),
+        )
+        [told] = [orjson.loads(r) for r in events if guid.encode() in r]
+        assert told["id"] == next(e.id for e in enriched.events if e.type == "acquisition")
+
+        # The same content in another record: a duplicate, nothing sent again.
+        producer.send(settings.raw_topic, key=guid.encode(), value=encode(raw), partition=0)
+        producer.flush()
+        wait_for(
+            lambda: (
+                metric(settings, 'wire_dispatches_total{outcome="duplicate"}')
+                >= duplicates_before + 1
+            ),
+            what="the second record counted as a duplicate",
+        )
+    finally:
+        producer.close()
+    assert metric(settings, 'wire_dispatches_total{outcome="replayed"}') == replayed_before + 1

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+
 from pipeline.extract import extract_batch
+from pipeline.index import Delivery, dispatch_document
 from pipeline.normalise import normalise
 from pipeline.process import mark_killed
 from pipeline.retractions import retractions
@@ -110,3 +113,14 @@ def test_indexed_events_are_read_back_whole_even_from_an_older_schema() -> None:
         told.id,
         "0f3a9c11d2e4b5a6c7d8",
     ]
+
+
+def test_a_write_keeps_its_raw_record_and_retractions_for_a_replay() -> None:
+    [v1] = enriched(read(ORIGINAL))
+    [kill] = mark_killed([normalise(read(KILL))])
+    withdrawn = retractions(kill, v1.events, reextracted=False, at=AT)
+    doc = dispatch_document(kill, delivery=Delivery("wire.raw:0:12", withdrawn))
+    known = known_from_source(orjson.loads(orjson.dumps(doc)))
+    assert known.raw_position == "wire.raw:0:12"
+    assert list(known.retractions) == withdrawn
+    assert [e.type for e in known.events] == ["dispatch.killed"]

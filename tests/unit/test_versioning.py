@@ -8,7 +8,7 @@ from pipeline.normalise import normalise
 from pipeline.process import assign_stories, mark_killed
 from pipeline.similarity import Candidate, signature, similarity
 from pipeline.versioning import Known, Verdict, gate
-from schemas import Dispatch, EditKind, Event, PubStatus
+from schemas import Dispatch, EditKind, Event, EventRetraction, PubStatus, RetractionReason
 from tests.helpers import FIXTURES, SAMPLES, parse_file
 
 RECEIVED = datetime(2025, 3, 27, 15, 0, tzinfo=UTC)
@@ -68,6 +68,31 @@ def test_older_version_is_stale_and_exact_resend_is_duplicate() -> None:
     g = gate([v1, v3], {v3.guid: known(v3)}, {})
     assert [(d.version, v) for d, v in g.dropped] == [(1, Verdict.stale), (3, Verdict.duplicate)]
     assert g.accepted == []
+
+
+def test_the_raw_record_an_index_copy_was_written_from_is_a_replay() -> None:
+    """A worker that died between its write and its publication: the record comes back
+    from Kafka (same topic, partition, offset) and everything is sent again, the
+    retractions that write had sent included. Any other record is a duplicate."""
+    v3 = story("ubisoft-v3-correction.newsmlg2.xml")
+    withdrawn = EventRetraction(
+        retracts="e-v2-only",
+        type="investment",
+        dispatch_guid=v3.guid,
+        dispatch_version=3,
+        reason=RetractionReason.superseded,
+        evidence="Tencent prendrait 30 % de la filiale.",
+        retracted_at=RECEIVED,
+    )
+    written = known(v3, raw_position="wire.raw:1:41", retractions=(withdrawn,))
+    g = gate([v3], {v3.guid: written}, {}, positions={v3.guid: "wire.raw:1:41"})
+    assert [d.guid for d in g.accepted] == [v3.guid] and g.dropped == []
+    assert g.replayed == {v3.guid: [withdrawn]}
+    assert ids(g.obsolete_events) == {v3.guid: ["e-old"]}  # what that write indexed
+    again = gate([v3], {v3.guid: written}, {}, positions={v3.guid: "wire.raw:1:57"})
+    assert again.dropped == [(v3, Verdict.duplicate)] and again.replayed == {}
+    offline = gate([v3], {v3.guid: written}, {})  # no position known: never a replay
+    assert offline.dropped == [(v3, Verdict.duplicate)]
 
 
 def test_a_resend_extracted_by_older_rules_is_extracted_again() -> None:
