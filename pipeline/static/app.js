@@ -251,7 +251,7 @@ async function runEvents() {
     for (const li of list.querySelectorAll("li.card")) {
       if (li.dataset.eventId !== r.retracts || li.classList.contains("retracted")) continue;
       li.classList.add("retracted");
-      li.querySelector(".meta").insertAdjacentHTML("beforeend", `<span class="badge">retracted: ${esc(r.reason)}</span>`);
+      li.querySelector(".meta").insertAdjacentHTML("beforeend", `<span class="badge killed">retracted: ${esc(r.reason)}</span>`);
     }
   });
 }

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (kept by CI runs for a human to look at).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 import warnings
@@ -18,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.helpers import FIXTURES, ROOT
+from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = ROOT / "test-artifacts"
@@ -129,3 +131,49 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     page.locator("[data-view=health]").click()
     expect(page.locator("#lag-table tbody tr")).not_to_have_count(0, timeout=20_000)
     shot(page, "pipeline-health")
+
+
+def test_a_killed_story_is_struck_out_of_the_events_view(
+    api: str, worker: Path, page: Page, tmp_path: Path
+) -> None:
+    """The events view lists an investment; the desk kills the dispatch; the card is
+    struck out live (the retraction arrives on the page's event stream)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    guid = "urn:newsml:afp.com:20250327:TX-PAR-BROWSER1"
+
+    def push(path: Path) -> None:
+        data = path.read_bytes().replace(b"TX-PAR-KJP41", b"TX-PAR-BROWSER1")
+        r = httpx.post(
+            f"{api}/v1/dispatches",
+            content=data.replace(b"Ubisoft", b"Ubisoft Browser"),
+            headers={"X-API-Key": "test-admin"},
+            timeout=30,
+        )
+        assert r.status_code == 202, r.text
+
+    def listed() -> bool:
+        r = httpx.get(
+            f"{api}/v1/events",
+            params={"type": "investment", "entity": "Ubisoft Browser"},
+            headers={"X-API-Key": "test-admin"},
+            timeout=30,
+        )
+        return guid in [e["dispatch_guid"] for e in r.json()["events"]]
+
+    push(FIXTURES / "formats" / "ubisoft.newsmlg2.xml")
+    wait_for(listed, what="the investment event indexed")
+
+    page.goto(api + "/")
+    page.locator("[data-view=events]").click()
+    page.locator("#event-type").select_option("investment")
+    page.locator("#event-entity").fill("Ubisoft Browser")
+    page.locator("#events-form button[type=submit]").click()
+    card = page.locator("#events-list .card", has_text="Ubisoft Browser")
+    expect(card).to_have_count(1, timeout=20_000)
+    # The page's subscription is open (its position fixed) before the kill is sent.
+    page.wait_for_function("() => eventSource !== null && eventSource.readyState === 1")
+
+    push(FIXTURES / "versions" / "ubisoft-v4-kill.newsmlg2.xml")
+    expect(card).to_have_class(re.compile(r"\bretracted\b"), timeout=60_000)
+    expect(card.locator(".badge", has_text="retracted: killed")).to_be_visible()
+    shot(page, "event-retracted")
