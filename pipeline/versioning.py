@@ -152,9 +152,8 @@ def known_from_source(source: dict[str, object]) -> Known:
     assert isinstance(disp, dict)
     history = tuple(VersionRecord.model_validate(r) for r in disp.get("history", []))
     version = int(str(source.get("version", 1)))
-    guid = str(disp.get("guid", ""))
     events = tuple(
-        _past_event(raw, guid, version)
+        _past_event(raw, version)
         for raw in disp.get("events", [])
         if isinstance(raw, dict) and "id" in raw
     )
@@ -179,7 +178,7 @@ def known_from_source(source: dict[str, object]) -> Known:
     )
 
 
-def _past_event(raw: dict[str, object], guid: str, version: int) -> Event:
+def _past_event(raw: dict[str, object], version: int) -> Event:
     """An indexed event as an Event. One stored under an older schema that no longer
     validates keeps what deleting and retracting it need: id, type, evidence."""
     try:
@@ -188,7 +187,7 @@ def _past_event(raw: dict[str, object], guid: str, version: int) -> Event:
         return Event(
             id=str(raw["id"]),
             type=str(raw.get("type") or "unknown"),
-            dispatch_guid=str(raw.get("dispatch_guid") or guid),
+            dispatch_guid=str(raw.get("dispatch_guid") or ""),
             dispatch_version=version,
             evidence=str(raw.get("evidence") or ""),
             confidence=0.0,
