@@ -175,16 +175,12 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
     deliveries = {
         d.guid: Delivery(
             batch.prepared.positions.get(d.guid),
-            _unique(
-                [
-                    *gated.replayed.get(d.guid, []),
-                    *retractions(
-                        d,
-                        gated.obsolete_events.get(d.guid, []),
-                        reextracted=d.guid in gated.reextracted,
-                        at=now,
-                    ),
-                ]
+            retractions(
+                d,
+                gated.obsolete_events.get(d.guid, []),
+                reextracted=d.guid in gated.reextracted,
+                at=now,
+                resend=gated.replayed.get(d.guid, []),
             ),
         )
         for d in ready
@@ -279,14 +275,6 @@ async def _publish_events(events: list[Event], guid: str) -> None:
         await event_topics[e.type].send(
             key=guid.encode(), value=orjson.dumps(e.model_dump(mode="json"))
         )
-
-
-def _unique(withdrawn: list[EventRetraction]) -> list[EventRetraction]:
-    """One retraction per event withdrawn (a replay may recompute one it had stored)."""
-    first: dict[str, EventRetraction] = {}
-    for r in withdrawn:
-        first.setdefault(r.retracts, r)
-    return list(first.values())
 
 
 async def _publish_retractions(withdrawn: list[EventRetraction]) -> None:

@@ -131,6 +131,14 @@ def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What one write of a dispatch came from and sent besides its events."""
+
+    raw_position: str | None  # topic:partition:offset of the raw record
+    retractions: Sequence[EventRetraction] = ()
+
+
 def dispatch_document(
     d: Dispatch,
     *,
@@ -219,14 +227,6 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
         "indexed_at": (indexed_at or datetime.now(UTC)).isoformat(),
         "event": e.model_dump(mode="json"),
     }
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one write of a dispatch came from and sent besides its events."""
-
-    raw_position: str | None  # topic:partition:offset of the raw record
-    retractions: Sequence[EventRetraction] = ()
 
 
 def bulk_operations(

@@ -18,10 +18,16 @@ from schemas import Dispatch, Event, EventRetraction, PubStatus, RetractionReaso
 
 
 def retractions(
-    d: Dispatch, previous: Sequence[Event], *, reextracted: bool, at: datetime
+    d: Dispatch,
+    previous: Sequence[Event],
+    *,
+    reextracted: bool,
+    at: datetime,
+    resend: Sequence[EventRetraction] = (),
 ) -> list[EventRetraction]:
     """The events published for earlier versions of `d` (`previous`) that `d` no longer
-    has, each withdrawn once, in the order they were published."""
+    has, each withdrawn once, in the order they were published. `resend`: retractions an
+    earlier write of this very record already decided (a replay), sent again first."""
     if d.pubstatus is not PubStatus.usable:
         reason = RetractionReason.killed
     elif reextracted:
@@ -29,11 +35,11 @@ def retractions(
     else:
         reason = RetractionReason.superseded
     gone: dict[str, Event] = {}
-    current = {e.id for e in d.events}
+    settled = {e.id for e in d.events} | {r.retracts for r in resend}
     for e in previous:
-        if e.id not in current:
+        if e.id not in settled:
             gone.setdefault(e.id, e)
-    return [
+    return [*resend] + [
         EventRetraction(
             retracts=e.id,
             type=e.type,

@@ -124,3 +124,13 @@ def test_a_write_keeps_its_raw_record_and_retractions_for_a_replay() -> None:
     assert known.raw_position == "wire.raw:0:12"
     assert list(known.retractions) == withdrawn
     assert [e.type for e in known.events] == ["dispatch.killed"]
+
+
+def test_a_replay_sends_the_stored_retractions_again_and_no_twin() -> None:
+    """The replayed write had withdrawn Tencent's stake; its index copy (what the gate
+    reads as `previous`) may still list it if the in-flight view adds it back."""
+    [v1] = enriched(read(ORIGINAL))
+    [kill] = mark_killed([normalise(read(KILL))])
+    stored = retractions(kill, v1.events, reextracted=False, at=AT)
+    again = retractions(kill, [*kill.events, *v1.events], reextracted=False, at=AT, resend=stored)
+    assert again == stored
