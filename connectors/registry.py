@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.decode import check_size, decode_text, looks_binary
 from connectors.errors import RefusedInput
-from connectors.feeds import parse_atom, parse_rss
-from connectors.iptc7901 import parse_iptc7901
-from connectors.newsml12 import parse_newsml12
-from connectors.newsmlg2 import parse_newsmlg2
-from connectors.ninjs import parse_ninjs
-from connectors.nitf import parse_nitf
-from connectors.plaintext import parse_plaintext
+from connectors.formats.decode import check_size, decode_text, looks_binary
+from connectors.formats.feeds import parse_atom, parse_rss
+from connectors.formats.iptc7901 import parse_iptc7901
+from connectors.formats.newsml12 import parse_newsml12
+from connectors.formats.newsmlg2 import parse_newsmlg2
+from connectors.formats.ninjs import parse_ninjs
+from connectors.formats.nitf import parse_nitf
+from connectors.formats.plaintext import parse_plaintext
 from schemas import Dispatch
 
 BytesParser = Callable[..., list[Dispatch]]

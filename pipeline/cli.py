@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from connectors.files import expand_paths, read_file
+from connectors.sources.files import expand_paths, read_file
 from pipeline.publisher import Publisher
 from pipeline.settings import get_settings
 from schemas import DeadLetter, Dispatch
@@ -415,7 +415,7 @@ def watch(
     """Publish files as they land in FOLDER; move each to done/ or failed/ (with a .reason.txt)."""
     import threading
 
-    from connectors.dropfolder import DropFolder, Outcome
+    from connectors.sources.dropfolder import DropFolder, Outcome
 
     drop = DropFolder(folder, settle=0.0 if once else settle)
 
@@ -460,7 +460,7 @@ def poll(
     """Poll a feed URL; send each new entry once, across restarts (ETag / If-Modified-Since)."""
     import httpx
 
-    from connectors.feedpoll import FeedPoller, state_path
+    from connectors.sources.feedpoll import FeedPoller, state_path
 
     s = get_settings()
     interval = _duration(every)

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from connectors.months import MONTHS, WEEKDAYS, month_number
 from pipeline.caseblind import CaseBlind
 from schemas import DateMention
+from schemas.calendar import MONTHS, WEEKDAYS, month_number
 
 _MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 _WEEKDAY = "|".join(WEEKDAYS)

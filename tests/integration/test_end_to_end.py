@@ -13,7 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 
-from connectors.plaintext import stable_guid
+from connectors.formats.plaintext import stable_guid
 from pipeline.kafka_io import client_kwargs
 from pipeline.search import SearchQuery, search
 from pipeline.settings import Settings

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.decode import decode_text
 from connectors.errors import RefusedInput
+from connectors.formats.decode import decode_text
 from connectors.registry import parse_document
 from tests.helpers import FIXTURES, SEED
 

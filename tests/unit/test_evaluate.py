@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.files import read_file
+from connectors.sources.files import read_file
 from pipeline.evaluate import (
     Counts,
     GoldDispatch,

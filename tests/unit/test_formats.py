@@ -231,7 +231,7 @@ def test_english_structured_formats() -> None:
 
 
 def test_a_50_mib_file_is_refused_without_being_read_whole(tmp_path: Path) -> None:
-    from connectors.files import read_file
+    from connectors.sources.files import read_file
 
     big = tmp_path / "afp-archive-dump.xml"
     with big.open("wb") as fh:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from connectors.dropfolder import DropFolder, Outcome
-from connectors.feedpoll import FeedPoller
+from connectors.sources.dropfolder import DropFolder, Outcome
+from connectors.sources.feedpoll import FeedPoller
 from schemas import Dispatch
 from tests.feedserver import Feed, serve_feed
 from tests.helpers import FIXTURES

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.plaintext import parse_plaintext, stable_guid
+from connectors.formats.plaintext import parse_plaintext, stable_guid
 from tests.helpers import FIXTURES, SAMPLES, SEED, parse_file
 
 

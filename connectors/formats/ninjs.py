@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from connectors.common import dateline_from_text, finish, html_paragraphs, parse_datetime
 from connectors.errors import RefusedInput
+from connectors.formats.common import dateline_from_text, finish, html_paragraphs, parse_datetime
 from schemas import Dispatch, EditKind, PubStatus, Subject
 
 

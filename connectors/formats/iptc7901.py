@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from connectors.common import is_kill_advisory
 from connectors.errors import RefusedInput
-from connectors.months import month_number
-from connectors.plaintext import parse_plaintext, stable_guid
+from connectors.formats.common import is_kill_advisory
+from connectors.formats.plaintext import parse_plaintext, stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
+from schemas.calendar import month_number
 
 SOH, STX, ETX = "\x01", "\x02", "\x03"
 HEADER = re.compile(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connectors.common import (
+from connectors.errors import RefusedInput
+from connectors.formats.common import (
     Element,
     attr,
     block_paragraphs,
@@ -18,8 +19,7 @@ from connectors.common import (
     parse_xml,
     text,
 )
-from connectors.errors import RefusedInput
-from connectors.plaintext import stable_guid
+from connectors.formats.plaintext import stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
 
 

@@ -13,7 +13,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from connectors.errors import RefusedInput
-from connectors.plaintext import DATELINE, SIGNATURE, credit_sources, parse_dateline_date
+from connectors.formats.plaintext import DATELINE, SIGNATURE, credit_sources, parse_dateline_date
 from schemas import Dateline, Dispatch
 
 Element = ET.Element

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connectors.common import (
+from connectors.errors import RefusedInput
+from connectors.formats.common import (
     Element,
     attr,
     block_paragraphs,
@@ -19,7 +20,6 @@ from connectors.common import (
     parse_xml,
     text,
 )
-from connectors.errors import RefusedInput
 from schemas import Dispatch, EditKind, PubStatus, Subject
 
 

@@ -15,8 +15,8 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from connectors.months import month_number
 from schemas import Dateline, Dispatch
+from schemas.calendar import month_number
 
 DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Ý][^\n(),]{0,60}?)"
