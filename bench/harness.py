@@ -25,9 +25,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from bench.corpus import Generated, generate
 from connectors.registry import parse_document
 from pipeline import stack
+from pipeline.extract.normalise import normalise
 from pipeline.index import make_es
 from pipeline.kafka_io import client_kwargs
-from pipeline.normalise import normalise
 from pipeline.settings import Settings
 from schemas import Dispatch
 

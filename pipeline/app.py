@@ -1,4 +1,4 @@
-"""The Faust worker: a thin shell that moves batches through pipeline.process.
+"""The Faust worker: a thin shell that moves batches through pipeline.extract.stages.
 
     wire.raw --(validate, normalise, extract, enrich)--> Elasticsearch (dispatches, events)
                                                      --> wire.events.<type>
@@ -26,13 +26,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import fetch_pacing, metrics
 from pipeline.alerts import AlertMatcher
-from pipeline.extract import EXTRACTOR_VERSION
+from pipeline.extract.batch import EXTRACTOR_VERSION
+from pipeline.extract.memory import KnownEntity, snapshot, teach
+from pipeline.extract.runner import NlpRunner
+from pipeline.extract.stages import Stage, assign_stories, mark_killed, validate_and_normalise
 from pipeline.index import Delivery, lookup_state, make_async_es, write_batch
 from pipeline.inflight import InFlight, Turns
 from pipeline.kafka_io import dead_letter, encode
-from pipeline.memory import KnownEntity, snapshot, teach
-from pipeline.nlp_runner import NlpRunner
-from pipeline.process import Stage, assign_stories, mark_killed, validate_and_normalise
 from pipeline.retractions import retractions
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
@@ -69,7 +69,7 @@ event_topics = {
 }
 
 alerts_topic = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
-# Entity memory (pipeline.memory): global, so every worker recalls every name; one
+# Entity memory (pipeline.extract.memory): global, so every worker recalls every name; one
 # partition and recovery_buffer_size=1 as Faust advises for a GlobalTable shared by
 # several workers; writes go through the partitioner (they happen in batch context).
 entity_memory = app.GlobalTable(
@@ -238,7 +238,7 @@ async def _extract_and_write(batch: _Admitted, size: int) -> None:
 
 
 class _TableStore:
-    """The GlobalTable (bytes in, bytes out) as a pipeline.memory Store."""
+    """The GlobalTable (bytes in, bytes out) as a pipeline.extract.memory Store."""
 
     def get(self, key: str) -> KnownEntity | None:
         raw = entity_memory.get(key.encode())

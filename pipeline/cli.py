@@ -28,7 +28,7 @@ from schemas import DeadLetter, Dispatch
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     from elasticsearch import Elasticsearch
 
-    from pipeline.evaluate import Counts, Report
+    from pipeline.extract.evaluate import Counts, Report
 
 app = typer.Typer(
     add_completion=False,
@@ -120,8 +120,8 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per dispatch")] = False,
 ) -> None:
     """Parse and run every enrichment stage in process (no Kafka, no Elasticsearch)."""
-    from pipeline.normalise import normalise
-    from pipeline.process import extract_offline
+    from pipeline.extract.normalise import normalise
+    from pipeline.extract.stages import extract_offline
 
     s = get_settings()
     refused = 0
@@ -178,10 +178,10 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Scores as one JSON object")] = False,
 ) -> None:
     """Precision / recall / F1 of entities and events on the gold set (in process)."""
-    from pipeline import evaluate as ev
-    from pipeline.extract import extract_batch
-    from pipeline.memory import KnownEntity, snapshot, teach
-    from pipeline.normalise import normalise
+    from pipeline.extract import evaluate as ev
+    from pipeline.extract.batch import extract_batch
+    from pipeline.extract.memory import KnownEntity, snapshot, teach
+    from pipeline.extract.normalise import normalise
 
     s = get_settings()
 
@@ -288,7 +288,7 @@ def reextract(
 ) -> None:
     """Resend dispatches extracted by older rules, so the workers extract them again."""
     from pipeline.backfill import count_stale, iter_stale
-    from pipeline.extract import EXTRACTOR_VERSION
+    from pipeline.extract.batch import EXTRACTOR_VERSION
 
     s = get_settings()
     with _elasticsearch() as es:

@@ -5,7 +5,7 @@ later version of its dispatch is killed, or corrected so that it no longer state
 event, or re-extracted by rules that no longer find it, the index simply replaces the
 dispatch's events; the topic gets an `EventRetraction` for each event that went away,
 on the same topic and under the same key (the dispatch guid), so it arrives after the
-event it withdraws. Events kept by the new version keep their ids (pipeline.events
+event it withdraws. Events kept by the new version keep their ids (pipeline.extract.events.rules
 derives them from guid, type and roles) and are re-sent as updates, not retracted.
 """
 

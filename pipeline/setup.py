@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.alerts import ensure_saved_search_index
-from pipeline.events import RULES
+from pipeline.extract.events.rules import RULES
 from pipeline.index import ensure_indices, make_es
 from pipeline.kafka_io import ensure_topics
 from pipeline.settings import Settings

@@ -93,7 +93,7 @@ class DateMention(Model):
 
 
 class Place(Model):
-    """A place named in the dispatch, geocoded offline (pipeline.geo)."""
+    """A place named in the dispatch, geocoded offline (pipeline.extract.geo)."""
 
     name: str = Field(description="As written, e.g. 'Saragosse'")
     canonical: str = Field(description="Gazetteer name, e.g. 'Zaragoza'")

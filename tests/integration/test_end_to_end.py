@@ -276,7 +276,7 @@ def test_reextract_resends_what_older_rules_extracted(
     """A dispatch indexed by older rules (simulated: its stored extraction is rewritten as
     version 2000.01.01, without events) is found by `wire reextract`, resent, and extracted
     again by the running worker; a second run finds nothing left to do."""
-    from pipeline.extract import EXTRACTOR_VERSION
+    from pipeline.extract.batch import EXTRACTOR_VERSION
 
     [base] = parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
     d = base.model_copy(  # its own headline: another test may have sent the same copy

@@ -183,10 +183,10 @@ def test_a_record_written_but_never_published_is_sent_again_when_replayed(
     Any other record with the same content stays a plain duplicate."""
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-    from pipeline.extract import extract_batch
+    from pipeline.extract.batch import extract_batch
+    from pipeline.extract.normalise import normalise
     from pipeline.index import Delivery, bulk_operations
     from pipeline.kafka_io import client_kwargs, encode
-    from pipeline.normalise import normalise
     from tests.helpers import SAMPLES
 
     [sample] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.amounts import extract_amounts, parse_number
+from pipeline.extract.amounts import extract_amounts, parse_number
 
 
 @pytest.mark.parametrize(

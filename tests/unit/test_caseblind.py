@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pipeline.caseblind import CaseBlind, lower_literals
-from pipeline.events import RULES
+from pipeline.extract.caseblind import CaseBlind, lower_literals
+from pipeline.extract.events.rules import RULES
 
 TEXTS = [
     "PARIS, 20 nov 2026 (AFP) - La start-up Pasqal a LEVÉ 200 millions d'euros en Série B.",

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.dates import extract_dates
+from pipeline.extract.dates import extract_dates
 
 REF = date(2019, 2, 21)  # a Thursday
 

@@ -1,4 +1,4 @@
-"""The gold set and its scorer (pipeline.evaluate): pure functions, then the real stages."""
+"""The gold set and its scorer (pipeline.extract.evaluate): pure functions, then the real stages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from connectors.sources.files import read_file
-from pipeline.evaluate import (
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.evaluate import (
     Counts,
     GoldDispatch,
     GoldEntity,
@@ -20,8 +21,7 @@ from pipeline.evaluate import (
     match_events,
     score,
 )
-from pipeline.extract import extract_batch
-from pipeline.normalise import normalise
+from pipeline.extract.normalise import normalise
 from pipeline.setup import EVENT_TYPES
 from schemas import Dispatch, Entity, EntityType, Event, EventRole
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import extract_batch
-from pipeline.normalise import normalise
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.normalise import normalise
 from schemas import Dispatch, EntityType, Event
 from tests.helpers import FIXTURES, SAMPLES, SEED, parse_file
 

@@ -1,4 +1,4 @@
-"""Offline geocoding (pipeline.geo) and IPTC Media Topics (pipeline.topics): no server."""
+"""Offline geocoding (pipeline.extract.geo) and IPTC Media Topics (pipeline.extract.subjects): no server."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.geo import Gazetteer, fold, gazetteer, geocode
-from pipeline.topics import classify, with_topics
+from pipeline.extract.geo import Gazetteer, fold, gazetteer, geocode
+from pipeline.extract.subjects import classify, with_topics
 from schemas import Dateline, Dispatch, Entity, EntityType, Event, Subject
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

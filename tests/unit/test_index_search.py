@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.extract import extract_batch
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.normalise import normalise
 from pipeline.index import bulk_operations, bulk_outcome, dispatch_document, dispatch_mappings
-from pipeline.normalise import normalise
 from pipeline.search import Near, SearchQuery, build_search, parse_search
 from pipeline.settings import Settings
 from schemas import Dispatch

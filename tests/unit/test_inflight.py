@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from pipeline.extract.stages import assign_stories, mark_killed
 from pipeline.inflight import InFlight, Turns
-from pipeline.process import assign_stories, mark_killed
 from pipeline.similarity import signature
 from pipeline.versioning import Verdict, gate
 from schemas import Dispatch

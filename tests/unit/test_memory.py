@@ -1,13 +1,13 @@
-"""Entity memory (pipeline.memory): what confident typings teach, and what a later dispatch
+"""Entity memory (pipeline.extract.memory): what confident typings teach, and what a later dispatch
 does with it. spaCy models, no server."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.extract import extract_batch
-from pipeline.memory import KnownEntity, candidate_keys, learn, lessons, snapshot, teach
-from pipeline.normalise import normalise
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.memory import KnownEntity, candidate_keys, learn, lessons, snapshot, teach
+from pipeline.extract.normalise import normalise
 from schemas import Dispatch, EntityType
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.extract import extract_batch
-from pipeline.nlp_runner import NlpRunner
-from pipeline.normalise import normalise
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.normalise import normalise
+from pipeline.extract.runner import NlpRunner
 from tests.helpers import FIXTURES, ROOT, parse_file
 
 
@@ -50,7 +50,7 @@ def test_a_child_leaves_when_its_worker_is_killed_outright(tmp_path: Path) -> No
     """SIGKILL runs no clean-up in the worker: its NLP child must notice and go."""
     ready = tmp_path / "child.pid"
     child = (
-        "import os, time; from pipeline.nlp_runner import exit_with_parent; "
+        "import os, time; from pipeline.extract.runner import exit_with_parent; "
         f"exit_with_parent(0.1); open({str(ready)!r}, 'w').write(str(os.getpid())); "
         "time.sleep(120)"
     )

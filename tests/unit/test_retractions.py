@@ -7,10 +7,10 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.extract import extract_batch
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.normalise import normalise
+from pipeline.extract.stages import mark_killed
 from pipeline.index import Delivery, dispatch_document
-from pipeline.normalise import normalise
-from pipeline.process import mark_killed
 from pipeline.retractions import retractions
 from pipeline.versioning import known_from_source
 from schemas import Dispatch, EditKind, Event, PubStatus, RetractionReason

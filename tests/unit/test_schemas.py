@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pipeline.extract import extract_batch
-from pipeline.normalise import normalise
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.normalise import normalise
 from schemas.export import HERE, MODELS, render
 from tests.helpers import SEED, parse_file
 

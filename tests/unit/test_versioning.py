@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.normalise import normalise
-from pipeline.process import assign_stories, mark_killed
+from pipeline.extract.normalise import normalise
+from pipeline.extract.stages import assign_stories, mark_killed
 from pipeline.similarity import Candidate, signature, similarity
 from pipeline.versioning import Known, Verdict, gate
 from schemas import Dispatch, EditKind, Event, EventRetraction, PubStatus, RetractionReason

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.caseblind import CaseBlind
+from pipeline.extract.caseblind import CaseBlind
 from schemas import Dispatch, Subject
 
 MEDIA_TOPICS: dict[str, str] = {
@@ -63,7 +63,7 @@ EVENT_TOPICS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Family:
-    """Keywords (regex fragments) of one topic. Most match in any case (pipeline.caseblind);
+    """Keywords (regex fragments) of one topic. Most match in any case (pipeline.extract.caseblind);
     those written `(?-i:AI)` only as written ('ai' is French for 'have')."""
 
     any_case: CaseBlind

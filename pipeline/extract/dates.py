@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from pipeline.caseblind import CaseBlind
+from pipeline.extract.caseblind import CaseBlind
 from schemas import DateMention
 from schemas.calendar import MONTHS, WEEKDAYS, month_number
 

@@ -5,7 +5,7 @@ canonical id, name and type the pipeline settled on, with votes per type. Only
 confident typings teach (a context cue such as 'la start-up X', or a given name); a
 bare model label never does, so one mistake cannot teach itself.
 
-What memory changes in a later dispatch (pipeline.entities):
+What memory changes in a later dispatch (pipeline.extract.entities):
 - a name the model types without any cue takes the remembered type ('Verkor' was a
   company yesterday, it is not a person today);
 - a short form alone ('GM') gets the canonical id and name learned with its long form,
@@ -24,7 +24,7 @@ from typing import Protocol
 import orjson
 from pydantic import BaseModel, Field
 
-from pipeline.geo import fold
+from pipeline.extract.geo import fold
 from schemas import Dispatch, EntityType
 
 TEACHES = frozenset({"context", "name"})

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import orjson
 from pydantic import ValidationError
 
-from pipeline.extract import extract_batch
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.memory import Memory
+from pipeline.extract.normalise import normalise
 from pipeline.kafka_io import dead_letter
-from pipeline.memory import Memory
-from pipeline.normalise import normalise
 from pipeline.similarity import Candidate, StoryFinder
 from schemas import DeadLetter, Dispatch, Event, PubStatus
 

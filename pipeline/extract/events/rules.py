@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.caseblind import CaseBlind
-from pipeline.entities import EntityMention
+from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.entities import EntityMention
 from schemas import Amount, DateMention, Dispatch, EntityType, Event, EventRole
 
 

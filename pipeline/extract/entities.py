@@ -18,8 +18,8 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from pipeline.geo import fold
-from pipeline.memory import Memory
+from pipeline.extract.geo import fold
+from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
 
 _LABELS: dict[str, EntityType] = {
@@ -115,9 +115,11 @@ _PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bi
 @lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
     """Given names, accent-folded and lower-cased (gender-guesser's list, ~48,000 names)."""
-    from pipeline.cache import load_or_build
+    from pipeline.extract.cache import load_or_build
 
-    names = load_or_build("given-names", "pipeline.entities:build_given_names", ("gender-guesser",))
+    names = load_or_build(
+        "given-names", "pipeline.extract.entities:build_given_names", ("gender-guesser",)
+    )
     assert isinstance(names, frozenset)
     return names
 
@@ -348,7 +350,7 @@ def _extend_apostrophe_s(text: str, m: EntityMention) -> EntityMention:
 def _add_country_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Countries and continents the model missed ('du nord de la France'), from the
     gazetteer; a name inside a longer one ('Air France') is never split out."""
-    from pipeline.geo import gazetteer
+    from pipeline.extract.geo import gazetteer
 
     gaz = gazetteer()
     taken = [(m.start, m.end) for m in mentions]

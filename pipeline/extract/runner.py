@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from pipeline.entities import given_names
-from pipeline.geo import gazetteer
-from pipeline.memory import Memory
-from pipeline.nlp import SUPPORTED, load_model
-from pipeline.process import Stage, enrich
+from pipeline.extract.entities import given_names
+from pipeline.extract.geo import gazetteer
+from pipeline.extract.memory import Memory
+from pipeline.extract.nlp import SUPPORTED, load_model
+from pipeline.extract.stages import Stage, enrich
 from schemas import Dispatch
 
 log = logging.getLogger(__name__)

@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from spacy.tokens import Doc
 
-from pipeline.amounts import extract_amounts
-from pipeline.dates import extract_dates
-from pipeline.entities import mentions_from_doc, resolve_entities
-from pipeline.events import Sentence, extract_events, reference_date
-from pipeline.geo import geocode
-from pipeline.memory import Memory
-from pipeline.nlp import SUPPORTED, load_model
-from pipeline.topics import with_topics
+from pipeline.extract.amounts import extract_amounts
+from pipeline.extract.dates import extract_dates
+from pipeline.extract.entities import mentions_from_doc, resolve_entities
+from pipeline.extract.events.rules import Sentence, extract_events, reference_date
+from pipeline.extract.geo import geocode
+from pipeline.extract.memory import Memory
+from pipeline.extract.nlp import SUPPORTED, load_model
+from pipeline.extract.subjects import with_topics
 from schemas import Dispatch
 
 # Bump when entity/event/place/topic rules change: a dispatch extracted by an older version
@@ -51,7 +51,7 @@ def extract_batch(
 ) -> list[Dispatch]:
     """Run NLP with nlp.pipe per language (batched), then the rule stages per dispatch.
 
-    `memory`: what earlier dispatches taught about names (pipeline.memory); none offline."""
+    `memory`: what earlier dispatches taught about names (pipeline.extract.memory); none offline."""
     docs: dict[int, Doc] = {}
     by_lang: dict[str, list[int]] = {}
     for i, d in enumerate(dispatches):

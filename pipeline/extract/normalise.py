@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 
-from pipeline.language import detect_language
+from pipeline.extract.language import detect_language
 from schemas import Dispatch, VersionRecord
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
