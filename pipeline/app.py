@@ -26,6 +26,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import fetch_pacing, metrics
 from pipeline.alerts import AlertMatcher
+from pipeline.dedup.retractions import retractions
+from pipeline.dedup.similarity import Candidate, signature
+from pipeline.dedup.versioning import Gated, gate
 from pipeline.extract.batch import EXTRACTOR_VERSION
 from pipeline.extract.memory import KnownEntity, snapshot, teach
 from pipeline.extract.runner import NlpRunner
@@ -33,11 +36,8 @@ from pipeline.extract.stages import Stage, assign_stories, mark_killed, validate
 from pipeline.index import Delivery, lookup_state, make_async_es, write_batch
 from pipeline.inflight import InFlight, Turns
 from pipeline.kafka_io import dead_letter, encode
-from pipeline.retractions import retractions
 from pipeline.settings import get_settings
 from pipeline.setup import EVENT_TYPES, prepare_infrastructure
-from pipeline.similarity import Candidate, signature
-from pipeline.versioning import Gated, gate
 from schemas import DeadLetter, Dispatch, Event, EventRetraction, PubStatus
 
 log = logging.getLogger("wirestream.worker")

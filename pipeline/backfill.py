@@ -1,7 +1,7 @@
 """Re-extraction after the rules improve: find what older rules extracted, send it again.
 
 The worker re-extracts a dispatch that comes again unchanged when the index says older
-rules produced it (pipeline.versioning, Verdict.reextract). Replaying the raw topic
+rules produced it (pipeline.dedup.versioning, Verdict.reextract). Replaying the raw topic
 does that while Kafka still holds the copy; `wire reextract` covers the rest by
 resending the stored dispatches from Elasticsearch to the raw topic. Both are
 idempotent: a dispatch already extracted by the running rules is a plain duplicate.

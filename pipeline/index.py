@@ -15,9 +15,9 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch
 
+from pipeline.dedup.similarity import Candidate, bands
+from pipeline.dedup.versioning import Known, known_from_source
 from pipeline.settings import Settings
-from pipeline.similarity import Candidate, bands
-from pipeline.versioning import Known, known_from_source
 from schemas import Dispatch, EntityType, Event, EventRetraction
 
 LANG_ANALYZERS = {"fr": "french", "en": "english"}
@@ -82,7 +82,7 @@ def dispatch_mappings() -> dict[str, Any]:
         "extracted_by": _KW,
         "dispatch": _OFF,
         # Where this copy was written from (the raw record) and the retractions sent with
-        # it: a replay of that very record sends everything again (pipeline.versioning).
+        # it: a replay of that very record sends everything again (pipeline.dedup.versioning).
         "delivery": _OFF,
     }
     for lang, analyzer in LANG_ANALYZERS.items():

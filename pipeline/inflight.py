@@ -23,8 +23,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.similarity import Candidate
-from pipeline.versioning import Known
+from pipeline.dedup.similarity import Candidate
+from pipeline.dedup.versioning import Known
 from schemas import Dispatch, Event, PubStatus
 
 

@@ -17,7 +17,7 @@ from pipeline.extract.subjects import with_topics
 from schemas import Dispatch
 
 # Bump when entity/event/place/topic rules change: a dispatch extracted by an older version
-# is re-extracted when it is replayed (pipeline.versioning) or `wire reextract` resends it.
+# is re-extracted when it is replayed (pipeline.dedup.versioning) or `wire reextract` resends it.
 EXTRACTOR_VERSION = "2026.11.24"
 
 

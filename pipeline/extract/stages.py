@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import orjson
 from pydantic import ValidationError
 
+from pipeline.dedup.similarity import Candidate, StoryFinder
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.memory import Memory
 from pipeline.extract.normalise import normalise
 from pipeline.kafka_io import dead_letter
-from pipeline.similarity import Candidate, StoryFinder
 from schemas import DeadLetter, Dispatch, Event, PubStatus
 
 log = logging.getLogger(__name__)

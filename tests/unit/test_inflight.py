@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from pipeline.dedup.similarity import signature
+from pipeline.dedup.versioning import Verdict, gate
 from pipeline.extract.stages import assign_stories, mark_killed
 from pipeline.inflight import InFlight, Turns
-from pipeline.similarity import signature
-from pipeline.versioning import Verdict, gate
 from schemas import Dispatch
 from tests.unit.test_versioning import story
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.similarity import THRESHOLD, Candidate, StoryFinder, signature, similarity
+from pipeline.dedup.similarity import THRESHOLD, Candidate, StoryFinder, signature, similarity
 from tests.helpers import SAMPLES
 
 

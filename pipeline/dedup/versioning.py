@@ -56,7 +56,7 @@ class Gated:
     accepted: list[Dispatch] = field(default_factory=list)
     dropped: list[tuple[Dispatch, Verdict]] = field(default_factory=list)
     # guid -> the events an earlier version had: replaced in the index, and retracted
-    # on the event topics where the new version no longer has them (pipeline.retractions)
+    # on the event topics where the new version no longer has them (pipeline.dedup.retractions)
     obsolete_events: dict[str, list[Event]] = field(default_factory=dict)
     reextracted: set[str] = field(default_factory=set)  # guids accepted only to re-extract
     # guids whose raw record is seen again after its write -> the retractions that write
