@@ -26,9 +26,9 @@ from bench.corpus import Generated, generate
 from connectors.registry import parse_document
 from pipeline import stack
 from pipeline.extract.normalise import normalise
-from pipeline.index import make_es
 from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
+from pipeline.store.documents import make_es
 from schemas import Dispatch
 
 ROOT = Path(__file__).resolve().parent.parent

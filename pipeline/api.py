@@ -31,12 +31,14 @@ from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
-from pipeline import alerts as saved_searches
 from pipeline.auth import Scope, allowed, key_from, parse_api_keys
 from pipeline.health import PipelineCollector, pipeline_health
-from pipeline.index import make_es
 from pipeline.publisher import Publisher
-from pipeline.search import (
+from pipeline.settings import Settings, get_settings
+from pipeline.setup import EVENT_TYPES
+from pipeline.store import saved_searches as saved_searches
+from pipeline.store.documents import make_es
+from pipeline.store.search import (
     EventQuery,
     Near,
     SearchQuery,
@@ -46,8 +48,6 @@ from pipeline.search import (
     parse_event_search,
     search,
 )
-from pipeline.settings import Settings, get_settings
-from pipeline.setup import EVENT_TYPES
 from pipeline.streams import (
     Subscription,
     decode_position,

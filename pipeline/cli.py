@@ -287,8 +287,8 @@ def reextract(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count them")] = False,
 ) -> None:
     """Resend dispatches extracted by older rules, so the workers extract them again."""
-    from pipeline.backfill import count_stale, iter_stale
     from pipeline.extract.batch import EXTRACTOR_VERSION
+    from pipeline.store.backfill import count_stale, iter_stale
 
     s = get_settings()
     with _elasticsearch() as es:
@@ -366,7 +366,7 @@ def _elasticsearch() -> Iterator[Elasticsearch]:
     """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached."""
     from elastic_transport import ConnectionError as ESConnectionError
 
-    from pipeline.index import make_es
+    from pipeline.store.documents import make_es
 
     s = get_settings()
     es = make_es(s)
@@ -640,7 +640,7 @@ def worker(
 
 
 def _render_search(result: object, query: str) -> None:
-    from pipeline.search import SearchResult
+    from pipeline.store.search import SearchResult
 
     assert isinstance(result, SearchResult)
     out.print(f"[bold]{result.total}[/] dispatch(es) match [bold]{escape(query) or '*'}[/]")
@@ -685,8 +685,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (pipe to jq)")] = False,
 ) -> None:
     """Search indexed dispatches: highlighted hits and facet counts."""
-    from pipeline.search import SearchQuery
-    from pipeline.search import search as run_search
+    from pipeline.store.search import SearchQuery
+    from pipeline.store.search import search as run_search
 
     s = get_settings()
     if sort not in ("relevance", "time"):
@@ -813,9 +813,9 @@ def _monitor_frame(es: object, settings: object) -> RenderableType:
     from rich.console import Group
 
     from pipeline.health import pipeline_health
-    from pipeline.search import SearchQuery
-    from pipeline.search import search as run_search
     from pipeline.settings import Settings
+    from pipeline.store.search import SearchQuery
+    from pipeline.store.search import search as run_search
 
     assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
     h = pipeline_health(es, settings)
@@ -871,7 +871,7 @@ def monitor(
     from kafka.errors import KafkaError
     from rich.live import Live
 
-    from pipeline.index import make_es
+    from pipeline.store.documents import make_es
 
     s = get_settings()
     es = make_es(s)
@@ -938,7 +938,7 @@ def _start_background(name: str, args: list[str]) -> str:
 
 
 def _wait_searchable(guids: set[str], timeout: float) -> int:
-    from pipeline.index import make_es
+    from pipeline.store.documents import make_es
 
     s = get_settings()
     es = make_es(s)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pipeline.alerts import ensure_saved_search_index
 from pipeline.extract.events.rules import RULES
-from pipeline.index import ensure_indices, make_es
 from pipeline.kafka_io import ensure_topics
 from pipeline.settings import Settings
+from pipeline.store.documents import ensure_indices, make_es
+from pipeline.store.saved_searches import ensure_saved_search_index
 
 EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(r.type for r in RULES), "dispatch.killed")
 

@@ -23,9 +23,9 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
 from pipeline import stack
-from pipeline.index import make_es
 from pipeline.kafka_io import client_kwargs
 from pipeline.settings import Settings
+from pipeline.store.documents import make_es
 from tests.helpers import ROOT
 
 EXTERNAL = os.environ.get("WIRE_TEST_EXTERNAL") == "1"

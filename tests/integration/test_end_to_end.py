@@ -15,8 +15,8 @@ from kafka import KafkaProducer
 
 from connectors.formats.plaintext import stable_guid
 from pipeline.kafka_io import client_kwargs
-from pipeline.search import SearchQuery, search
 from pipeline.settings import Settings
+from pipeline.store.search import SearchQuery, search
 from schemas import DeadLetter, Dispatch, Event
 from tests.helpers import FIXTURES, SAMPLES, SEED, parse_file
 from tests.integration.conftest import metric, read_topic, wait_for

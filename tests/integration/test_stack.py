@@ -39,8 +39,8 @@ def test_workers_starting_together_prepare_the_same_indices(settings: Settings) 
     """Two workers of a fresh deployment race to create topics, templates and indices."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline.index import make_es
     from pipeline.setup import prepare_infrastructure
+    from pipeline.store.documents import make_es
 
     fresh = settings.model_copy(
         update={

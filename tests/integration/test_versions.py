@@ -10,8 +10,8 @@ import orjson
 import pytest
 from elasticsearch import Elasticsearch
 
-from pipeline.search import SearchQuery, search
 from pipeline.settings import Settings
+from pipeline.store.search import SearchQuery, search
 from schemas import EventRetraction, RetractionReason
 from tests.helpers import FIXTURES, parse_file
 from tests.integration.conftest import metric, read_topic, wait_for
@@ -185,8 +185,8 @@ def test_a_record_written_but_never_published_is_sent_again_when_replayed(
 
     from pipeline.extract.batch import extract_batch
     from pipeline.extract.normalise import normalise
-    from pipeline.index import Delivery, bulk_operations
     from pipeline.kafka_io import client_kwargs, encode
+    from pipeline.store.documents import Delivery, bulk_operations
     from tests.helpers import SAMPLES
 
     [sample] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")

@@ -10,11 +10,16 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.alerts import SavedSearch, alerts_from, build_alert_msearch, saved_search_id
 from pipeline.api import create_app
 from pipeline.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys, redact
-from pipeline.search import SearchQuery, decode_cursor, encode_cursor, parse_search
 from pipeline.settings import Settings
+from pipeline.store.saved_searches import (
+    SavedSearch,
+    alerts_from,
+    build_alert_msearch,
+    saved_search_id,
+)
+from pipeline.store.search import SearchQuery, decode_cursor, encode_cursor, parse_search
 from pipeline.streams import decode_position, encode_position, event_matches, sse
 from tests.helpers import SEED, parse_file
 

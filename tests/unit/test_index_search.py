@@ -8,9 +8,14 @@ import pytest
 
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.normalise import normalise
-from pipeline.index import bulk_operations, bulk_outcome, dispatch_document, dispatch_mappings
-from pipeline.search import Near, SearchQuery, build_search, parse_search
 from pipeline.settings import Settings
+from pipeline.store.documents import (
+    bulk_operations,
+    bulk_outcome,
+    dispatch_document,
+    dispatch_mappings,
+)
+from pipeline.store.search import Near, SearchQuery, build_search, parse_search
 from schemas import Dispatch
 from tests.helpers import SEED, parse_file
 

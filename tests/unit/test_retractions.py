@@ -12,7 +12,7 @@ from pipeline.dedup.versioning import known_from_source
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.normalise import normalise
 from pipeline.extract.stages import mark_killed
-from pipeline.index import Delivery, dispatch_document
+from pipeline.store.documents import Delivery, dispatch_document
 from schemas import Dispatch, EditKind, Event, PubStatus, RetractionReason
 from tests.helpers import FIXTURES, parse_file
 

@@ -22,8 +22,8 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
 from pydantic import BaseModel, Field
 
-from pipeline.search import SearchQuery, build_search
 from pipeline.settings import Settings
+from pipeline.store.search import SearchQuery, build_search
 from schemas import Dispatch
 
 

@@ -11,8 +11,8 @@ from elasticsearch import Elasticsearch
 from pydantic import BaseModel, Field
 
 from pipeline.extract.subjects import MEDIA_TOPICS
-from pipeline.index import FACETS, LANG_ANALYZERS
 from pipeline.settings import Settings
+from pipeline.store.documents import FACETS, LANG_ANALYZERS
 
 TEXT_FIELDS = ["headline^3", "body"] + [
     f for lang in LANG_ANALYZERS for f in (f"headline_{lang}^3", f"body_{lang}")

@@ -1,0 +1,1 @@
+"""Elasticsearch: the stored shape of dispatches and events, writes, search, saved searches."""
