@@ -26,7 +26,7 @@ from bench.corpus import Generated, generate
 from connectors.registry import parse_document
 from pipeline import stack
 from pipeline.extract.normalise import normalise
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 from pipeline.store.documents import make_es
 from schemas import Dispatch

@@ -29,7 +29,7 @@ from bench.harness import (
     warm_up,
     workers,
 )
-from pipeline.kafka_io import make_producer
+from pipeline.kafka.client import make_producer
 
 
 def pct(values: list[float], p: float) -> float:

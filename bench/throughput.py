@@ -34,7 +34,7 @@ from bench.harness import (
     workers,
 )
 from pipeline.extract.nlp import load_model
-from pipeline.kafka_io import make_producer
+from pipeline.kafka.client import make_producer
 from pipeline.settings import get_settings
 
 

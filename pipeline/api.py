@@ -33,9 +33,17 @@ from pydantic import ValidationError
 
 from pipeline.auth import Scope, allowed, key_from, parse_api_keys
 from pipeline.health import PipelineCollector, pipeline_health
-from pipeline.publisher import Publisher
+from pipeline.kafka.bootstrap import EVENT_TYPES
+from pipeline.kafka.publisher import Publisher
+from pipeline.kafka.subscriptions import (
+    Subscription,
+    decode_position,
+    encode_position,
+    event_matches,
+    sse,
+    subscribe,
+)
 from pipeline.settings import Settings, get_settings
-from pipeline.setup import EVENT_TYPES
 from pipeline.store import saved_searches as saved_searches
 from pipeline.store.documents import make_es
 from pipeline.store.search import (
@@ -47,14 +55,6 @@ from pipeline.store.search import (
     encode_cursor,
     parse_event_search,
     search,
-)
-from pipeline.streams import (
-    Subscription,
-    decode_position,
-    encode_position,
-    event_matches,
-    sse,
-    subscribe,
 )
 
 STATIC = Path(__file__).parent / "static"

@@ -24,7 +24,7 @@ from faust.streams import Stream
 from faust.types import EventT, StreamT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from pipeline import fetch_pacing, metrics
+from pipeline import metrics
 from pipeline.dedup.retractions import retractions
 from pipeline.dedup.similarity import Candidate, signature
 from pipeline.dedup.versioning import Gated, gate
@@ -33,9 +33,10 @@ from pipeline.extract.memory import KnownEntity, snapshot, teach
 from pipeline.extract.runner import NlpRunner
 from pipeline.extract.stages import Stage, assign_stories, mark_killed, validate_and_normalise
 from pipeline.inflight import InFlight, Turns
-from pipeline.kafka_io import dead_letter, encode
+from pipeline.kafka import fetch_pacing
+from pipeline.kafka.bootstrap import EVENT_TYPES, prepare_infrastructure
+from pipeline.kafka.client import dead_letter, encode
 from pipeline.settings import get_settings
-from pipeline.setup import EVENT_TYPES, prepare_infrastructure
 from pipeline.store.documents import Delivery, lookup_state, make_async_es, write_batch
 from pipeline.store.saved_searches import AlertMatcher
 from schemas import DeadLetter, Dispatch, Event, EventRetraction, PubStatus

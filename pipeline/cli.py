@@ -21,7 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from connectors.sources.files import expand_paths, read_file
-from pipeline.publisher import Publisher
+from pipeline.kafka.publisher import Publisher
 from pipeline.settings import get_settings
 from schemas import DeadLetter, Dispatch
 
@@ -517,7 +517,7 @@ app.add_typer(dlq_app, name="dlq")
 def _dead_letters() -> list[DeadLetter]:
     from kafka import KafkaConsumer
 
-    from pipeline.kafka_io import client_kwargs
+    from pipeline.kafka.client import client_kwargs
 
     s = get_settings()
     consumer = KafkaConsumer(
@@ -769,9 +769,9 @@ def subscribe(
 
     from kafka.errors import KafkaError
 
-    from pipeline.setup import EVENT_TYPES
-    from pipeline.streams import event_matches
-    from pipeline.streams import subscribe as open_subscription
+    from pipeline.kafka.bootstrap import EVENT_TYPES
+    from pipeline.kafka.subscriptions import event_matches
+    from pipeline.kafka.subscriptions import subscribe as open_subscription
 
     s = get_settings()
     unknown = [t for t in types or [] if t not in EVENT_TYPES]

@@ -10,7 +10,7 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KTP
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 
 

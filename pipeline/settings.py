@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     kafka_empty_fetch_pause_ms: int = Field(
         default=20,
         ge=0,
-        description="Pause after a fetch that brought nothing (pipeline.fetch_pacing); "
+        description="Pause after a fetch that brought nothing (pipeline.kafka.fetch_pacing); "
         "a broker that long-polls makes this moot, one that does not makes it matter",
     )
 

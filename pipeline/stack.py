@@ -56,7 +56,7 @@ def kafka_answers(settings: Settings) -> bool:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    from pipeline.kafka_io import client_kwargs
+    from pipeline.kafka.client import client_kwargs
 
     try:
         admin = KafkaAdminClient(request_timeout_ms=3000, **client_kwargs(settings))

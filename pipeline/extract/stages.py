@@ -18,7 +18,7 @@ from pipeline.dedup.similarity import Candidate, StoryFinder
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.memory import Memory
 from pipeline.extract.normalise import normalise
-from pipeline.kafka_io import dead_letter
+from pipeline.kafka.client import dead_letter
 from schemas import DeadLetter, Dispatch, Event, PubStatus
 
 log = logging.getLogger(__name__)

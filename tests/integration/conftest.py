@@ -23,7 +23,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
 from pipeline import stack
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 from pipeline.store.documents import make_es
 from tests.helpers import ROOT

@@ -17,7 +17,7 @@ from kafka import KafkaProducer
 
 from bench.corpus import generate
 from connectors.registry import parse_document
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 from tests.helpers import FIXTURES, parse_file
 from tests.integration.conftest import wait_for

@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 
 from connectors.formats.plaintext import stable_guid
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 from pipeline.store.search import SearchQuery, search
 from schemas import DeadLetter, Dispatch, Event

@@ -39,7 +39,7 @@ def test_workers_starting_together_prepare_the_same_indices(settings: Settings) 
     """Two workers of a fresh deployment race to create topics, templates and indices."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipeline.setup import prepare_infrastructure
+    from pipeline.kafka.bootstrap import prepare_infrastructure
     from pipeline.store.documents import make_es
 
     fresh = settings.model_copy(

@@ -141,7 +141,7 @@ def test_a_resend_under_a_new_guid_is_a_content_duplicate(
     import orjson
     from kafka import KafkaProducer
 
-    from pipeline.kafka_io import client_kwargs
+    from pipeline.kafka.client import client_kwargs
     from tests.helpers import SAMPLES
 
     [original] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")
@@ -185,7 +185,7 @@ def test_a_record_written_but_never_published_is_sent_again_when_replayed(
 
     from pipeline.extract.batch import extract_batch
     from pipeline.extract.normalise import normalise
-    from pipeline.kafka_io import client_kwargs, encode
+    from pipeline.kafka.client import client_kwargs, encode
     from pipeline.store.documents import Delivery, bulk_operations
     from tests.helpers import SAMPLES
 

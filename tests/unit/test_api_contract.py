@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.api import create_app
 from pipeline.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys, redact
+from pipeline.kafka.subscriptions import decode_position, encode_position, event_matches, sse
 from pipeline.settings import Settings
 from pipeline.store.saved_searches import (
     SavedSearch,
@@ -20,7 +21,6 @@ from pipeline.store.saved_searches import (
     saved_search_id,
 )
 from pipeline.store.search import SearchQuery, decode_cursor, encode_cursor, parse_search
-from pipeline.streams import decode_position, encode_position, event_matches, sse
 from tests.helpers import SEED, parse_file
 
 # Nothing listens here: every request below must be answered before a server is needed.

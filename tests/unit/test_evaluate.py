@@ -22,7 +22,7 @@ from pipeline.extract.evaluate import (
     score,
 )
 from pipeline.extract.normalise import normalise
-from pipeline.setup import EVENT_TYPES
+from pipeline.kafka.bootstrap import EVENT_TYPES
 from schemas import Dispatch, Entity, EntityType, Event, EventRole
 
 GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"

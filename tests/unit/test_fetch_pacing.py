@@ -8,7 +8,7 @@ import time
 
 from aiokafka.consumer.fetcher import Fetcher
 
-from pipeline import fetch_pacing
+from pipeline.kafka import fetch_pacing
 
 
 def test_installs_once_on_the_aiokafka_method_it_expects() -> None:

@@ -16,7 +16,13 @@ from kafka import KafkaProducer
 from connectors.errors import RefusedInput
 from connectors.registry import parse_document
 from pipeline import metrics
-from pipeline.kafka_io import dead_letter, dispatch_headers, encode, ensure_topics, make_producer
+from pipeline.kafka.client import (
+    dead_letter,
+    dispatch_headers,
+    encode,
+    ensure_topics,
+    make_producer,
+)
 from pipeline.settings import Settings
 from schemas import Dispatch
 

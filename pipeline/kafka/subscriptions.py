@@ -16,8 +16,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from pipeline import fetch_pacing
-from pipeline.kafka_io import client_kwargs
+from pipeline.kafka import fetch_pacing
+from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
 
 Position = dict[tuple[str, int], int]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.extract.events.rules import RULES
-from pipeline.kafka_io import ensure_topics
+from pipeline.kafka.client import ensure_topics
 from pipeline.settings import Settings
 from pipeline.store.documents import ensure_indices, make_es
 from pipeline.store.saved_searches import ensure_saved_search_index

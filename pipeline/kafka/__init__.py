@@ -1,0 +1,1 @@
+"""Kafka: clients, topic bootstrap, the publisher connectors use, subscriptions the API serves."""
