@@ -631,7 +631,7 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "info",
 ) -> None:
     """Run the Faust pipeline worker (start several for more partitions in parallel)."""
-    from pipeline.app import run_worker
+    from pipeline.worker.app import run_worker
 
     run_worker(web_port=web_port, loglevel=loglevel)
 

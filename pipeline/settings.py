@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     batches_in_flight: int = Field(
         default=2,
         ge=1,
-        description="Batches a worker extracts side by side (pipeline.inflight); "
+        description="Batches a worker extracts side by side (pipeline.worker.inflight); "
         "1 = one after the other",
     )
     nlp_in_process: bool = Field(

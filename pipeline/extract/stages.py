@@ -1,7 +1,7 @@
 """The whole per-batch flow as plain functions: raw bytes -> enriched Dispatches + dead letters.
 
     validate (raw topic JSON -> Dispatch) -> normalise -> extract/enrich
-The Faust agent only moves bytes in and results out (pipeline/app.py).
+The Faust agent only moves bytes in and results out (pipeline/worker/app.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Batches in flight decide as if they ran one after the other (pipeline.inflight)."""
+"""Batches in flight decide as if they ran one after the other (pipeline.worker.inflight)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from pipeline.dedup.similarity import signature
 from pipeline.dedup.versioning import Verdict, gate
 from pipeline.extract.stages import assign_stories, mark_killed
-from pipeline.inflight import InFlight, Turns
+from pipeline.worker.inflight import InFlight, Turns
 from schemas import Dispatch
 from tests.unit.test_versioning import story
 

@@ -32,13 +32,13 @@ from pipeline.extract.batch import EXTRACTOR_VERSION
 from pipeline.extract.memory import KnownEntity, snapshot, teach
 from pipeline.extract.runner import NlpRunner
 from pipeline.extract.stages import Stage, assign_stories, mark_killed, validate_and_normalise
-from pipeline.inflight import InFlight, Turns
 from pipeline.kafka import fetch_pacing
 from pipeline.kafka.bootstrap import EVENT_TYPES, prepare_infrastructure
 from pipeline.kafka.client import dead_letter, encode
 from pipeline.settings import get_settings
 from pipeline.store.documents import Delivery, lookup_state, make_async_es, write_batch
 from pipeline.store.saved_searches import AlertMatcher
+from pipeline.worker.inflight import InFlight, Turns
 from schemas import DeadLetter, Dispatch, Event, EventRetraction, PubStatus
 
 log = logging.getLogger("wirestream.worker")
@@ -85,7 +85,7 @@ entity_memory = app.GlobalTable(
 _matcher = AlertMatcher(settings)
 _nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
 _es: Any = None
-# Batches in flight (pipeline.inflight): gated one at a time, extracted side by side,
+# Batches in flight (pipeline.worker.inflight): gated one at a time, extracted side by side,
 # written in the order they were gated.
 _turns = Turns()
 _inflight = InFlight(keep=2 * settings.batches_in_flight + 2)

@@ -2,7 +2,7 @@
 
 A batch is gated (versions, duplicates), extracted (spaCy, the long part), then written
 and published. Letting the next batch's extraction run while this one is written keeps
-the NLP processes busy (`WIRE_BATCHES_IN_FLIGHT`, pipeline.app), but the next batch's
+the NLP processes busy (`WIRE_BATCHES_IN_FLIGHT`, pipeline.worker.app), but the next batch's
 gate asks the index before this one is in it. So that a worker decides exactly as if
 its batches ran one after the other:
 
@@ -72,7 +72,7 @@ class _Batch:
 class InFlight:
     """What the index may not show yet: the last `keep` batches' accepted dispatches and,
     once written, their story ids and events. `keep` must cover the batches that can be
-    in flight together (pipeline.app keeps twice as many, plus two)."""
+    in flight together (pipeline.worker.app keeps twice as many, plus two)."""
 
     def __init__(self, keep: int) -> None:
         self._keep = max(1, keep)
