@@ -500,8 +500,8 @@ def serve(
 
     import uvicorn
 
-    from pipeline.api import create_app
-    from pipeline.auth import RedactKeys
+    from pipeline.http.app import create_app
+    from pipeline.http.auth import RedactKeys
 
     s = get_settings()
     logging.getLogger("uvicorn.access").addFilter(RedactKeys())
@@ -812,7 +812,7 @@ def _monitor_frame(es: object, settings: object) -> RenderableType:
     from elasticsearch import Elasticsearch
     from rich.console import Group
 
-    from pipeline.health import pipeline_health
+    from pipeline.http.health import pipeline_health
     from pipeline.settings import Settings
     from pipeline.store.search import SearchQuery
     from pipeline.store.search import search as run_search

@@ -12,7 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
-from pipeline.api import create_app
+from pipeline.http.app import create_app
 from pipeline.settings import Settings
 from tests.feedserver import Feed, serve_feed
 from tests.helpers import FIXTURES

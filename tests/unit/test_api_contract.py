@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.api import create_app
-from pipeline.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys, redact
+from pipeline.http.app import create_app
+from pipeline.http.auth import KeyConfigError, Scope, allowed, key_from, parse_api_keys, redact
 from pipeline.kafka.subscriptions import decode_position, encode_position, event_matches, sse
 from pipeline.settings import Settings
 from pipeline.store.saved_searches import (

@@ -31,8 +31,8 @@ from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
-from pipeline.auth import Scope, allowed, key_from, parse_api_keys
-from pipeline.health import PipelineCollector, pipeline_health
+from pipeline.http.auth import Scope, allowed, key_from, parse_api_keys
+from pipeline.http.health import PipelineCollector, pipeline_health
 from pipeline.kafka.bootstrap import EVENT_TYPES
 from pipeline.kafka.publisher import Publisher
 from pipeline.kafka.subscriptions import (

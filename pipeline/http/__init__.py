@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI): push, search, streams, saved searches, health, the web page."""
