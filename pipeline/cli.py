@@ -769,7 +769,7 @@ def subscribe(
 
     from kafka.errors import KafkaError
 
-    from pipeline.kafka.bootstrap import EVENT_TYPES
+    from pipeline.extract.events.types import EVENT_TYPES
     from pipeline.kafka.subscriptions import event_matches
     from pipeline.kafka.subscriptions import subscribe as open_subscription
 

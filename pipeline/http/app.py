@@ -31,9 +31,9 @@ from kafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import ValidationError
 
+from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.http.auth import Scope, allowed, key_from, parse_api_keys
 from pipeline.http.health import PipelineCollector, pipeline_health
-from pipeline.kafka.bootstrap import EVENT_TYPES
 from pipeline.kafka.publisher import Publisher
 from pipeline.kafka.subscriptions import (
     Subscription,
