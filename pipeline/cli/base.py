@@ -47,7 +47,7 @@ def elasticsearch_client() -> Iterator[Elasticsearch]:
     """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached."""
     from elastic_transport import ConnectionError as ESConnectionError
 
-    from pipeline.store.documents import make_es
+    from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)

@@ -52,7 +52,7 @@ def worker(
 
 
 def wait_searchable(guids: set[str], timeout: float) -> int:
-    from pipeline.store.documents import make_es
+    from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)

@@ -84,7 +84,7 @@ def monitor(
     from kafka.errors import KafkaError
     from rich.live import Live
 
-    from pipeline.store.documents import make_es
+    from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)

@@ -45,7 +45,7 @@ from pipeline.kafka.subscriptions import (
 )
 from pipeline.settings import Settings, get_settings
 from pipeline.store import saved_searches as saved_searches
-from pipeline.store.documents import make_es
+from pipeline.store.client import make_es
 from pipeline.store.search import (
     EventQuery,
     Near,

@@ -40,7 +40,9 @@ from pipeline.kafka import fetch_pacing
 from pipeline.kafka.bootstrap import prepare_infrastructure
 from pipeline.kafka.client import encode
 from pipeline.settings import Settings, get_settings
-from pipeline.store.documents import lookup_state, make_async_es, write_batch
+from pipeline.store.client import make_async_es
+from pipeline.store.lookup import lookup_state
+from pipeline.store.writes import write_batch
 from pipeline.worker.alerts import AlertMatcher
 from pipeline.worker.batch import deliveries, settle
 from pipeline.worker.inflight import InFlight, Turns
