@@ -33,11 +33,12 @@ def subscribe(
     """Stream extracted events, their retractions and saved-search alerts as they happen."""
     import asyncio
 
+    from aiokafka.errors import KafkaError as AIOKafkaError
     from kafka.errors import KafkaError
 
     from pipeline.extract.events.types import EVENT_TYPES
+    from pipeline.kafka.fanout import Hub
     from pipeline.kafka.subscriptions import event_matches
-    from pipeline.kafka.subscriptions import subscribe as open_subscription
 
     s = get_settings()
     unknown = [t for t in types or [] if t not in EVENT_TYPES]
@@ -48,7 +49,8 @@ def subscribe(
         topics.append(s.alerts_topic)
 
     async def run() -> None:
-        sub = await open_subscription(s, topics, {}, from_start=from_start)
+        hub = Hub(s, topics)  # the same reader the API shares, here for one subscriber
+        sub = await hub.subscribe(topics, {}, from_start=from_start)
         seen = 0
         try:
             async for _pos, value in sub.records():
@@ -63,6 +65,7 @@ def subscribe(
                     return
         finally:
             await sub.close()
+            await hub.stop()
 
     if not as_json:
         err.print(f"[dim]following {len(topics)} topic(s) on {s.kafka_bootstrap}; Ctrl-C stops[/]")
@@ -70,7 +73,7 @@ def subscribe(
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
-    except (KafkaError, OSError) as exc:
+    except (KafkaError, AIOKafkaError, OSError) as exc:
         raise fail(f"cannot reach Kafka at {s.kafka_bootstrap}: {exc}", EXIT_UNAVAILABLE) from None
 
 
@@ -80,6 +83,7 @@ def monitor(
     once: Annotated[bool, typer.Option("--once", help="Print one frame and exit")] = False,
 ) -> None:
     """A live terminal dashboard: ingest rate, consumer lag, dead letters, latest dispatches."""
+    from aiokafka.errors import KafkaError as AIOKafkaError
     from elastic_transport import ConnectionError as ESConnectionError
     from kafka.errors import KafkaError
     from rich.live import Live
@@ -100,7 +104,7 @@ def monitor(
         pass
     except ESConnectionError:
         raise fail(f"cannot reach Elasticsearch at {s.es_url}", EXIT_UNAVAILABLE) from None
-    except (KafkaError, OSError) as exc:
+    except (KafkaError, AIOKafkaError, OSError) as exc:
         raise fail(f"cannot reach Kafka at {s.kafka_bootstrap}: {exc}", EXIT_UNAVAILABLE) from None
     finally:
         es.close()

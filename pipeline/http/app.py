@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        svc.close()
+        await svc.aclose()
 
     app = FastAPI(
         lifespan=lifespan,

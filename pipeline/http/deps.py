@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.http.auth import Scope, allowed, key_from, parse_api_keys
 from pipeline.http.health import PipelineCollector
+from pipeline.kafka.fanout import Hub
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from pipeline.store.client import make_es
@@ -31,6 +32,7 @@ class Services:
         self.pipeline_metrics.register(PipelineCollector(settings))
         self._es: Elasticsearch | None = None
         self._publisher: Publisher | None = None
+        self._hub: Hub | None = None
 
     def es(self) -> Elasticsearch:
         if self._es is None:
@@ -41,6 +43,21 @@ class Services:
         if self._publisher is None:
             self._publisher = Publisher(self.settings, "http-push")
         return self._publisher
+
+    @property
+    def hub(self) -> Hub:
+        """The process's one reader of the stream topics (started by the first subscriber)."""
+        if self._hub is None:
+            s = self.settings
+            topics = [s.dispatches_topic, s.alerts_topic, *(s.event_topic(t) for t in EVENT_TYPES)]
+            self._hub = Hub(s, topics)
+        return self._hub
+
+    async def aclose(self) -> None:
+        if self._hub is not None:
+            await self._hub.stop()
+            self._hub = None
+        self.close()
 
     def close(self) -> None:
         if self._publisher is not None:

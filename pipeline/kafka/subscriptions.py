@@ -1,24 +1,16 @@
-"""Live streams for subscribers: Kafka topics read from a position a client can resume.
+"""What a subscriber sees of a stream: positions as SSE ids, filters, SSE frames.
 
-Each subscriber gets its own consumer with no group: it reads at its own pace and
-commits nothing, so a slow subscriber costs the pipeline nothing. The position (next
-offset per topic-partition) is the SSE event id; a client that reconnects with
-Last-Event-ID continues exactly where it stopped (as long as Kafka retains it).
+The position (next offset per topic-partition) is the SSE event id; a client that
+reconnects with Last-Event-ID continues exactly where it stopped (as long as Kafka
+retains it). The records come from the process's one reader (pipeline.kafka.fanout).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from pipeline.kafka import fetch_pacing
-from pipeline.kafka.client import client_kwargs
-from pipeline.settings import Settings
 
 Position = dict[tuple[str, int], int]
 HEARTBEAT_SECONDS = 15.0
@@ -56,73 +48,6 @@ def event_matches(event: dict[str, Any], entities: Sequence[str], query: str) ->
         text = str(event.get("evidence", "")).casefold()
         return all(w in text for w in query.casefold().split())
     return True
-
-
-def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
-    return {
-        **client_kwargs(settings),  # addresses and credentials, as every other client
-        "enable_auto_commit": False,
-        "group_id": None,
-        # Bounded memory per subscriber, however many topics it follows.
-        "fetch_max_bytes": 1024 * 1024,
-        "max_partition_fetch_bytes": 256 * 1024,
-    }
-
-
-class Subscription:
-    """One subscriber's own Kafka reader, opened before the HTTP response starts, so a
-    broker that is down is a 503 rather than a stream that dies after its headers."""
-
-    def __init__(self, consumer: AIOKafkaConsumer, position: Position) -> None:
-        self._consumer = consumer
-        self.position = position
-
-    async def records(self) -> AsyncIterator[tuple[Position, bytes | None]]:
-        """Yield (position after the record, value); (position, None) as a heartbeat."""
-        pos = dict(self.position)
-        while True:
-            try:
-                msg = await asyncio.wait_for(self._consumer.getone(), timeout=HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield dict(pos), None
-                continue
-            pos[(msg.topic, msg.partition)] = msg.offset + 1
-            yield dict(pos), msg.value
-
-    async def close(self) -> None:
-        await self._consumer.stop()
-
-
-async def subscribe(
-    settings: Settings, topics: Sequence[str], position: Position, *, from_start: bool = False
-) -> Subscription:
-    """Assign every partition of `topics`; resume at `position`, else start or end."""
-    fetch_pacing.install(settings.kafka_empty_fetch_pause_ms / 1000)
-    consumer = AIOKafkaConsumer(**_consumer_kwargs(settings))
-    await consumer.start()
-    try:
-        existing = await consumer.topics()
-        parts = [
-            TopicPartition(t, p)
-            for t in topics
-            if t in existing
-            for p in sorted(consumer.partitions_for_topic(t) or [])
-        ]
-        consumer.assign(parts)
-        for tp in parts:
-            if (tp.topic, tp.partition) in position:
-                consumer.seek(tp, position[(tp.topic, tp.partition)])
-            elif from_start:
-                await consumer.seek_to_beginning(tp)
-            else:
-                await consumer.seek_to_end(tp)
-        start: Position = {}
-        for tp in parts:
-            start[(tp.topic, tp.partition)] = await consumer.position(tp)
-    except BaseException:
-        await consumer.stop()
-        raise
-    return Subscription(consumer, start)
 
 
 def sse(data: str, *, event: str | None = None, event_id: str | None = None) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Literal
 
 import orjson
+from aiokafka.errors import KafkaError as AIOKafkaError
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from kafka.errors import KafkaError
@@ -17,13 +18,12 @@ from pipeline.http.deps import (
     Svc,
     known_event_types,
 )
+from pipeline.kafka.fanout import Overflow, Subscription
 from pipeline.kafka.subscriptions import (
-    Subscription,
     decode_position,
     encode_position,
     event_matches,
     sse,
-    subscribe,
 )
 from pipeline.store import saved_searches as saved_searches
 
@@ -38,8 +38,8 @@ async def open_stream(
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     try:
-        return await subscribe(svc.settings, topics, position, from_start=start == "earliest")
-    except (KafkaError, OSError) as exc:
+        return await svc.hub.subscribe(topics, position, from_start=start == "earliest")
+    except (KafkaError, AIOKafkaError, OSError) as exc:
         raise HTTPException(503, f"Kafka unavailable: {exc}") from None
 
 
@@ -55,6 +55,10 @@ def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -
                 picked = pick(value)
                 if picked is not None:
                     yield sse(picked[1], event=picked[0], event_id=token)
+        except Overflow:
+            # This client fell a whole queue behind: it reconnects with its Last-Event-ID
+            # (the id of the last frame it got) and resumes exactly, nobody else waited.
+            yield b"retry: 1000\n\n"
         finally:
             await sub.close()
 
