@@ -15,14 +15,35 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
+from connectors.errors import RefusedInput
+from connectors.formats.base import Context, Parsed
+from connectors.formats.decode import decode_text
 from schemas import Dateline, Dispatch
 from schemas.calendar import month_number
+
+NAME = "plaintext"
+
+
+def sniff(head: bytes) -> bool:
+    """The fallback: anything no other format claims."""
+    return True
+
+
+def parse(data: bytes, ctx: Context) -> Parsed:
+    """Plain copy declares no charset: UTF-8 (or what --encoding says), else refused
+    with a hint, rather than guessed."""
+    text = decode_text(data, ctx.encoding)
+    if not text.strip():
+        raise RefusedInput("empty document (only whitespace)", stage="decode")
+    return Parsed(parse_plaintext(text, source=ctx.source, received_at=ctx.received_at))
+
 
 DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Ý][^\n(),]{0,60}?)"
     r"(?:\s*\((?P<country>[^()\n]{2,30})\))?"  # 'ROUBAIX (France), 20 nov 2026 (AFP) -'
     r"(?:,\s*(?P<date>[^()\n]{3,40}?))?"
-    r"\s*\((?P<credit>[A-Za-z][A-Za-z0-9 ./&-]{0,40})\)\s*[-–—]+\s*",
+    # '(AFP) -', AP's '(AP) _', EFE's '(EFE).-', NTB's '(NTB):'
+    r"\s*\((?P<credit>[A-Za-z][A-Za-z0-9 ./&-]{0,40})\)\s*\.?\s*(?:[-–—]+|_|:)\s*",
 )
 SIGNATURE = re.compile(r"^[A-Za-z]{2,8}(?:[/-][A-Za-z0-9]{1,10}){1,6}$")
 SLUGLINE = re.compile(r"^[A-Za-zÀ-ÿ0-9]+(?:[-,][A-Za-zÀ-ÿ0-9]+){1,10}$")
