@@ -28,7 +28,7 @@ from pipeline import stack
 from pipeline.extract.normalise import normalise
 from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
-from pipeline.store.documents import make_es
+from pipeline.store.client import make_es
 from schemas import Dispatch
 
 ROOT = Path(__file__).resolve().parent.parent

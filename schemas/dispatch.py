@@ -8,7 +8,10 @@ The JSON Schema files next to this module are generated from these classes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import base64
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -259,3 +262,31 @@ class DeadLetter(Model):
     payload_size: int = Field(ge=0)
     payload_sha256: str
     truncated: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        data: bytes,
+        *,
+        source: str,
+        stage: str,
+        error: str,
+        keep_bytes: int,
+        fmt: str | None = None,
+    ) -> DeadLetter:
+        """A dead letter for `data`: the bytes (truncated to keep_bytes), where, why, when."""
+        kept = data[:keep_bytes]
+        return cls.model_validate(
+            {
+                "id": uuid.uuid4().hex,
+                "stage": stage,
+                "error": error,
+                "source": source,
+                "format": fmt,
+                "failed_at": datetime.now(UTC),
+                "payload_b64": base64.b64encode(kept).decode(),
+                "payload_size": len(data),
+                "payload_sha256": hashlib.sha256(data).hexdigest(),
+                "truncated": len(kept) < len(data),
+            }
+        )

@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import ValidationError
-
 from schemas import Dispatch, Event, EventRetraction, PubStatus, VersionRecord
 
 
@@ -144,51 +142,3 @@ def gate(
         if d.content_hash and d.pubstatus is PubStatus.usable:
             owners.setdefault(d.content_hash, d.guid)
     return out
-
-
-def known_from_source(source: dict[str, object]) -> Known:
-    """Read the gate's view of a guid from an indexed dispatch document."""
-    disp = source.get("dispatch") or {}
-    assert isinstance(disp, dict)
-    history = tuple(VersionRecord.model_validate(r) for r in disp.get("history", []))
-    version = int(str(source.get("version", 1)))
-    events = tuple(
-        _past_event(raw, version)
-        for raw in disp.get("events", [])
-        if isinstance(raw, dict) and "id" in raw
-    )
-    delivery = source.get("delivery") or {}
-    assert isinstance(delivery, dict)
-    sent: list[EventRetraction] = []
-    for raw in delivery.get("retractions", []):
-        try:
-            sent.append(EventRetraction.model_validate(raw))
-        except ValidationError:
-            continue  # an older shape: not sent again on a replay
-    return Known(
-        version=version,
-        content_hash=str(source["content_hash"]) if source.get("content_hash") else None,
-        pubstatus=PubStatus(str(source.get("pubstatus", "usable"))),
-        history=history,
-        events=events,
-        story_id=str(source["story_id"]) if source.get("story_id") else None,
-        extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
-        raw_position=str(delivery["raw"]) if delivery.get("raw") else None,
-        retractions=tuple(sent),
-    )
-
-
-def _past_event(raw: dict[str, object], version: int) -> Event:
-    """An indexed event as an Event. One stored under an older schema that no longer
-    validates keeps what deleting and retracting it need: id, type, evidence."""
-    try:
-        return Event.model_validate({k: v for k, v in raw.items() if k in Event.model_fields})
-    except ValidationError:
-        return Event(
-            id=str(raw["id"]),
-            type=str(raw.get("type") or "unknown"),
-            dispatch_guid=str(raw.get("dispatch_guid") or ""),
-            dispatch_version=version,
-            evidence=str(raw.get("evidence") or ""),
-            confidence=0.0,
-        )

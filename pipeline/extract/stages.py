@@ -6,7 +6,6 @@ The Faust agent only moves bytes in and results out (pipeline/worker/app.py).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,12 +13,11 @@ from dataclasses import dataclass, field
 import orjson
 from pydantic import ValidationError
 
-from pipeline.dedup.similarity import Candidate, StoryFinder
 from pipeline.extract.batch import extract_batch
+from pipeline.extract.events.types import killed_event
 from pipeline.extract.memory import Memory
 from pipeline.extract.normalise import normalise
-from pipeline.kafka.client import dead_letter
-from schemas import DeadLetter, Dispatch, Event, PubStatus
+from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ def validate_and_normalise(
                 f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
             )
             out.dead.append(
-                dead_letter(
+                DeadLetter.of(
                     raw,
                     source=_source_of(raw),
                     stage="validate",
@@ -67,7 +65,7 @@ def validate_and_normalise(
         except Exception as exc:  # a bug in one dispatch's normalisation must not stop the rest
             log.exception("normalise failed for %s", d.guid)
             out.dead.append(
-                dead_letter(
+                DeadLetter.of(
                     raw, source=d.source, stage="normalise", error=repr(exc), keep_bytes=keep_bytes
                 )
             )
@@ -91,7 +89,7 @@ def enrich(
             out.ok.extend(extract_batch([d], batch_size, memory))
         except Exception as exc:
             out.dead.append(
-                dead_letter(
+                DeadLetter.of(
                     orjson.dumps(d.model_dump(mode="json")),
                     source=d.source,
                     stage="extract",
@@ -101,21 +99,6 @@ def enrich(
                 )
             )
     return out
-
-
-def killed_event(d: Dispatch) -> Event:
-    """A kill (canceled / withheld) is itself an event subscribers must see."""
-    eid = hashlib.sha1(f"{d.guid}|dispatch.killed|{d.version}".encode()).hexdigest()[:20]
-    return Event(
-        id=eid,
-        type="dispatch.killed",
-        dispatch_guid=d.guid,
-        dispatch_version=d.version,
-        language=d.language,
-        evidence=d.headline or (d.body[0] if d.body else d.guid),
-        confidence=1.0,
-        versioncreated=d.versioncreated or d.received_at,
-    )
 
 
 def mark_killed(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
@@ -135,20 +118,3 @@ def extract_offline(dispatches: Sequence[Dispatch], batch_size: int) -> list[Dis
     extracted = iter(extract_batch(live, batch_size))
     killed = iter(mark_killed([d for d in dispatches if d.pubstatus is not PubStatus.usable]))
     return [next(extracted if d.pubstatus is PubStatus.usable else killed) for d in dispatches]
-
-
-def assign_stories(
-    dispatches: Sequence[Dispatch],
-    signatures: dict[str, list[int]],
-    candidates: Sequence[Candidate],
-) -> list[Dispatch]:
-    """Give each dispatch the story id of its nearest earlier look-alike (index or batch)."""
-    seen = StoryFinder(candidates)
-    out = []
-    for d in dispatches:
-        sig = signatures.get(d.guid)
-        story = d.story_id or (seen.story_for(d.guid, sig) if sig else d.guid)
-        out.append(d.model_copy(update={"story_id": story}))
-        if sig:
-            seen.add(Candidate(d.guid, story, tuple(sig)))
-    return out

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.events.types import TYPES
 from schemas import Dispatch, Subject
 
 MEDIA_TOPICS: dict[str, str] = {
@@ -42,23 +43,7 @@ MEDIA_TOPICS: dict[str, str] = {
     "20000574": "election",
 }
 
-_BUSINESS = ("04000000", "20000170")
-EVENT_TOPICS: dict[str, tuple[str, ...]] = {
-    "personnel.hire": _BUSINESS,
-    "personnel.departure": _BUSINESS,
-    "funding_round": _BUSINESS,
-    "investment": _BUSINESS,
-    "acquisition": _BUSINESS,
-    "partnership": _BUSINESS,
-    "earnings": _BUSINESS,
-    "product.launch": _BUSINESS,
-    "layoffs": ("09000000", "20000509", "04000000"),
-    "legal.fine": ("02000000", "04000000"),
-    "legal.lawsuit": ("02000000", "20000106"),
-    "election.result": ("11000000", "20000574"),
-    "disaster": ("03000000", "20000148"),
-    "attack": ("16000000", "02000000"),
-}
+EVENT_TOPICS: dict[str, tuple[str, ...]] = {c: t.subjects for c, t in TYPES.items() if t.subjects}
 
 
 @dataclass(frozen=True)

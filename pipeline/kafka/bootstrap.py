@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pipeline.extract.events.rules import RULES
+from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.kafka.client import ensure_topics
 from pipeline.settings import Settings
-from pipeline.store.documents import ensure_indices, make_es
+from pipeline.store.client import make_es
 from pipeline.store.saved_searches import ensure_saved_search_index
-
-EVENT_TYPES: tuple[str, ...] = (*dict.fromkeys(r.type for r in RULES), "dispatch.killed")
+from pipeline.store.writes import ensure_indices
 
 
 def prepare_infrastructure(settings: Settings) -> None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import logging
-import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -70,31 +66,6 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
 
 def encode(model: Dispatch | DeadLetter) -> bytes:
     return orjson.dumps(model.model_dump(mode="json"))
-
-
-def dead_letter(
-    data: bytes,
-    *,
-    source: str,
-    stage: str,
-    error: str,
-    keep_bytes: int,
-    fmt: str | None = None,
-) -> DeadLetter:
-    """A DLQ record: the original bytes (truncated to keep_bytes), where, why, when."""
-    kept = data[:keep_bytes]
-    return DeadLetter(
-        id=uuid.uuid4().hex,
-        stage=stage,
-        error=error,
-        source=source,
-        format=fmt,
-        failed_at=datetime.now(UTC),
-        payload_b64=base64.b64encode(kept).decode(),
-        payload_size=len(data),
-        payload_sha256=hashlib.sha256(data).hexdigest(),
-        truncated=len(kept) < len(data),
-    )
 
 
 def dispatch_headers(d: Dispatch) -> list[tuple[str, bytes]]:

@@ -17,14 +17,13 @@ from connectors.errors import RefusedInput
 from connectors.registry import parse_document
 from pipeline import metrics
 from pipeline.kafka.client import (
-    dead_letter,
     dispatch_headers,
     encode,
     ensure_topics,
     make_producer,
 )
 from pipeline.settings import Settings
-from schemas import Dispatch
+from schemas import DeadLetter, Dispatch
 
 
 @dataclass
@@ -119,7 +118,7 @@ class Publisher:
                     )
                     out.guids.append(d.guid)
         if refused is not None:
-            dl = dead_letter(
+            dl = DeadLetter.of(
                 data,
                 source=source,
                 stage=refused.stage,

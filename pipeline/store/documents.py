@@ -1,4 +1,5 @@
-"""Elasticsearch: index templates, documents, and the writes (idempotent, version-guarded).
+"""The stored shape: index templates and mappings, dispatch and event documents, the bulk
+operations that write them, and how the gate's state is read back from a stored dispatch.
 
 Dispatch documents use id = guid and external versioning (`external_gte`): the same
 version written twice is a no-op rewrite (safe reprocessing), and an older version
@@ -7,18 +8,17 @@ arriving late is rejected by Elasticsearch itself (409), never by a read-then-wr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch
+from pydantic import ValidationError
 
-from pipeline.dedup.similarity import Candidate, bands
-from pipeline.dedup.versioning import Known, known_from_source
+from pipeline.dedup.similarity import bands
+from pipeline.dedup.versioning import Known
 from pipeline.settings import Settings
-from schemas import Dispatch, EntityType, Event, EventRetraction
+from schemas import Dispatch, EntityType, Event, EventRetraction, PubStatus, VersionRecord
 
 LANG_ANALYZERS = {"fr": "french", "en": "english"}
 FACETS = {
@@ -302,75 +302,7 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
     return out
 
 
-# ---------------------------------------------------------------- clients and setup
-
-
-def _client_kwargs(settings: Settings) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"hosts": [settings.es_url], "request_timeout": 30}
-    if settings.es_api_key:
-        kwargs["api_key"] = settings.es_api_key.get_secret_value()
-    elif settings.es_username and settings.es_password:
-        kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
-    if settings.es_url.startswith("https"):
-        kwargs["verify_certs"] = settings.es_verify_certs
-    return kwargs
-
-
-def make_es(settings: Settings) -> Elasticsearch:
-    return Elasticsearch(**_client_kwargs(settings))
-
-
-def make_async_es(settings: Settings) -> AsyncElasticsearch:
-    return AsyncElasticsearch(**_client_kwargs(settings))
-
-
-def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
-    """Templates, a first concrete index behind each alias. Safe to call every start."""
-    for name, body in templates(settings).items():
-        es.indices.put_index_template(name=name, **body)
-    mappings = {
-        settings.dispatch_alias: dispatch_mappings(),
-        settings.event_alias: event_mappings(),
-    }
-    for alias in (settings.dispatch_alias, settings.event_alias):
-        if es.indices.exists_alias(name=alias):
-            # Additive changes (new fields) apply in place; a changed field type raises
-            # here, at start-up, and needs a reindex into -00000N+1 (deploy/README.md).
-            es.indices.put_mapping(index=alias, properties=mappings[alias]["properties"])
-            continue
-        index = f"{alias}-000001"
-        try:
-            es.indices.create(index=index, aliases={alias: {"is_write_index": True}})
-        except BadRequestError as exc:
-            # Another worker starting at the same moment created it first.
-            if exc.error != "resource_already_exists_exception":
-                raise
-            es.indices.put_alias(index=index, name=alias)
-
-
-async def write_batch(
-    es: AsyncElasticsearch,
-    settings: Settings,
-    dispatches: Sequence[Dispatch],
-    *,
-    signatures: dict[str, list[int]] | None = None,
-    obsolete_events: dict[str, list[Event]] | None = None,
-    deliveries: dict[str, Delivery] | None = None,
-) -> BulkOutcome:
-    if not dispatches:
-        return BulkOutcome()
-    ops = bulk_operations(
-        settings,
-        dispatches,
-        signatures=signatures,
-        obsolete_events=obsolete_events,
-        deliveries=deliveries,
-    )
-    resp = await es.bulk(operations=ops, refresh="wait_for")
-    return bulk_outcome(dict(resp))
-
-
-_STATE_FIELDS = [
+STATE_FIELDS = [
     "version",
     "content_hash",
     "pubstatus",
@@ -382,60 +314,49 @@ _STATE_FIELDS = [
 ]
 
 
-async def lookup_state(
-    es: AsyncElasticsearch,
-    settings: Settings,
-    dispatches: Sequence[Dispatch],
-    signatures: dict[str, list[int]],
-) -> tuple[dict[str, Known], dict[str, str], list[Candidate]]:
-    """One round trip per question for a whole batch: what is indexed under these guids,
-    which live guid already owns these content hashes, which stories look alike."""
-    if not dispatches:
-        return {}, {}, []
-    guids = sorted({d.guid for d in dispatches})
-    hashes = sorted({d.content_hash for d in dispatches if d.content_hash})
-    band_keys = sorted({b for sig in signatures.values() for b in bands(sig)})
-
-    async def alike() -> tuple[dict[str, str], list[Candidate]]:
-        """One query for both: live owners of these content hashes (boosted, so they
-        come first) and dispatches sharing a MinHash band (story look-alikes)."""
-        should: list[dict[str, Any]] = []
-        if hashes:
-            owned = [{"terms": {"content_hash": hashes}}, {"term": {"pubstatus": "usable"}}]
-            should.append(
-                {"constant_score": {"filter": {"bool": {"filter": owned}}, "boost": 1000}}
-            )
-        if band_keys:
-            should.append({"constant_score": {"filter": {"terms": {"lsh_bands": band_keys}}}})
-        if not should:
-            return {}, []
-        resp = await es.search(
-            index=settings.dispatch_alias,
-            query={"bool": {"should": should, "minimum_should_match": 1}},
-            source_includes=["guid", "content_hash", "pubstatus", "story_id", "minhash"],
-            size=len(hashes) * 2 + 100,
-        )
-        owners: dict[str, str] = {}
-        candidates: list[Candidate] = []
-        wanted = set(hashes)
-        for h in resp["hits"]["hits"]:
-            src = h["_source"]
-            if src.get("content_hash") in wanted and src.get("pubstatus", "usable") == "usable":
-                owners.setdefault(src["content_hash"], src["guid"])
-            if src.get("minhash"):
-                candidates.append(
-                    Candidate(
-                        src["guid"], src.get("story_id") or src["guid"], tuple(src["minhash"])
-                    )
-                )
-        return owners, candidates
-
-    # Two independent questions: asked at once, one round trip of latency.
-    got, (owners, candidates) = await asyncio.gather(
-        es.mget(index=settings.dispatch_alias, ids=guids, source_includes=_STATE_FIELDS),
-        alike(),
+def known_from_source(source: dict[str, object]) -> Known:
+    """Read the gate's view of a guid from an indexed dispatch document."""
+    disp = source.get("dispatch") or {}
+    assert isinstance(disp, dict)
+    history = tuple(VersionRecord.model_validate(r) for r in disp.get("history", []))
+    version = int(str(source.get("version", 1)))
+    events = tuple(
+        _past_event(raw, version)
+        for raw in disp.get("events", [])
+        if isinstance(raw, dict) and "id" in raw
     )
-    known = {
-        doc["_id"]: known_from_source(doc["_source"]) for doc in got["docs"] if doc.get("found")
-    }
-    return known, owners, candidates
+    delivery = source.get("delivery") or {}
+    assert isinstance(delivery, dict)
+    sent: list[EventRetraction] = []
+    for raw in delivery.get("retractions", []):
+        try:
+            sent.append(EventRetraction.model_validate(raw))
+        except ValidationError:
+            continue  # an older shape: not sent again on a replay
+    return Known(
+        version=version,
+        content_hash=str(source["content_hash"]) if source.get("content_hash") else None,
+        pubstatus=PubStatus(str(source.get("pubstatus", "usable"))),
+        history=history,
+        events=events,
+        story_id=str(source["story_id"]) if source.get("story_id") else None,
+        extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
+        raw_position=str(delivery["raw"]) if delivery.get("raw") else None,
+        retractions=tuple(sent),
+    )
+
+
+def _past_event(raw: dict[str, object], version: int) -> Event:
+    """An indexed event as an Event. One stored under an older schema that no longer
+    validates keeps what deleting and retracting it need: id, type, evidence."""
+    try:
+        return Event.model_validate({k: v for k, v in raw.items() if k in Event.model_fields})
+    except ValidationError:
+        return Event(
+            id=str(raw["id"]),
+            type=str(raw.get("type") or "unknown"),
+            dispatch_guid=str(raw.get("dispatch_guid") or ""),
+            dispatch_version=version,
+            evidence=str(raw.get("evidence") or ""),
+            confidence=0.0,
+        )

@@ -14,12 +14,11 @@ local emulator has no percolate query, so this version runs the saved queries.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from pydantic import BaseModel, Field
 
 from pipeline.settings import Settings
@@ -160,39 +159,3 @@ def delete(es: Elasticsearch, settings: Settings, ident: str) -> bool:
     except NotFoundError:
         return False
     return True
-
-
-# ------------------------------------------------------------------ matching (worker side)
-
-
-class AlertMatcher:
-    """Reloads the saved searches every `refresh_s` and matches indexed batches."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._saved: list[SavedSearch] = []
-        self._loaded_at = float("-inf")
-
-    async def _load(self, es: AsyncElasticsearch) -> list[SavedSearch]:
-        if time.monotonic() - self._loaded_at < self.settings.saved_search_refresh_s:
-            return self._saved
-        try:
-            resp = await es.search(
-                index=self.settings.saved_search_index, query={"match_all": {}}, size=1000
-            )
-            self._saved = [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
-        except NotFoundError:
-            self._saved = []  # nobody has saved a search yet
-        self._loaded_at = time.monotonic()
-        return self._saved
-
-    async def match(self, es: AsyncElasticsearch, dispatches: Sequence[Dispatch]) -> list[Alert]:
-        if not dispatches:
-            return []
-        saved = await self._load(es)
-        if not saved:
-            return []
-        guids = [d.guid for d in dispatches]
-        lines = build_alert_msearch(saved, guids, self.settings.dispatch_alias)
-        resp = await es.msearch(searches=lines)
-        return alerts_from(saved, list(resp["responses"]), dispatches)

@@ -25,7 +25,7 @@ from kafka import KafkaConsumer
 from pipeline import stack
 from pipeline.kafka.client import client_kwargs
 from pipeline.settings import Settings
-from pipeline.store.documents import make_es
+from pipeline.store.client import make_es
 from tests.helpers import ROOT
 
 EXTERNAL = os.environ.get("WIRE_TEST_EXTERNAL") == "1"

@@ -40,7 +40,7 @@ def test_workers_starting_together_prepare_the_same_indices(settings: Settings) 
     from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.kafka.bootstrap import prepare_infrastructure
-    from pipeline.store.documents import make_es
+    from pipeline.store.client import make_es
 
     fresh = settings.model_copy(
         update={

@@ -21,8 +21,8 @@ from pipeline.extract.evaluate import (
     match_events,
     score,
 )
+from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.extract.normalise import normalise
-from pipeline.kafka.bootstrap import EVENT_TYPES
 from schemas import Dispatch, Entity, EntityType, Event, EventRole
 
 GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"

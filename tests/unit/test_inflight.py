@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from pipeline.dedup.similarity import signature
+from pipeline.dedup.stories import assign_stories
 from pipeline.dedup.versioning import Verdict, gate
-from pipeline.extract.stages import assign_stories, mark_killed
+from pipeline.extract.stages import mark_killed
 from pipeline.worker.inflight import InFlight, Turns
 from schemas import Dispatch
 from tests.unit.test_versioning import story

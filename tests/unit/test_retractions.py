@@ -8,11 +8,10 @@ from pathlib import Path
 import orjson
 
 from pipeline.dedup.retractions import retractions
-from pipeline.dedup.versioning import known_from_source
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.normalise import normalise
 from pipeline.extract.stages import mark_killed
-from pipeline.store.documents import Delivery, dispatch_document
+from pipeline.store.documents import Delivery, dispatch_document, known_from_source
 from schemas import Dispatch, EditKind, Event, PubStatus, RetractionReason
 from tests.helpers import FIXTURES, parse_file
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipeline.dedup.similarity import Candidate, signature, similarity
+from pipeline.dedup.stories import assign_stories
 from pipeline.dedup.versioning import Known, Verdict, gate
 from pipeline.extract.normalise import normalise
-from pipeline.extract.stages import assign_stories, mark_killed
+from pipeline.extract.stages import mark_killed
 from schemas import Dispatch, EditKind, Event, EventRetraction, PubStatus, RetractionReason
 from tests.helpers import FIXTURES, SAMPLES, parse_file
 

@@ -1,0 +1,5 @@
+"""`python -m pipeline.cli`: the same as `wire`."""
+
+from pipeline.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""What every command shares: the Typer app, consoles, exit codes, clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from pipeline.kafka.publisher import Publisher
+from pipeline.settings import get_settings
+
+if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
+    from elasticsearch import Elasticsearch
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="wirestream: wire feeds in, events and search out.",
+)
+
+
+# soft_wrap: a one-line reason stays one line when piped or logged (no wrapping at 80 columns)
+out = Console(soft_wrap=True)
+
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+EXIT_REFUSED = 2
+
+
+EXIT_UNAVAILABLE = 3
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def elasticsearch_client() -> Iterator[Elasticsearch]:
+    """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached."""
+    from elastic_transport import ConnectionError as ESConnectionError
+
+    from pipeline.store.client import make_es
+
+    s = get_settings()
+    es = make_es(s)
+    try:
+        yield es
+    except ESConnectionError:
+        raise fail(
+            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
+            EXIT_UNAVAILABLE,
+        ) from None
+    finally:
+        es.close()
+
+
+@contextmanager
+def publisher(connector: str) -> Iterator[Publisher]:
+    """A Publisher, or a one-line error (exit 3) when Kafka cannot be reached."""
+    from kafka.errors import KafkaError
+
+    s = get_settings()
+    try:
+        pub = Publisher(s, connector)
+    except (KafkaError, OSError) as exc:
+        raise fail(
+            f"cannot reach Kafka at {s.kafka_bootstrap} ({type(exc).__name__}); "
+            "start it with `wire stack up` or set WIRE_KAFKA_BOOTSTRAP",
+            EXIT_UNAVAILABLE,
+        ) from None
+    try:
+        yield pub
+    except KafkaError as exc:
+        raise fail(f"Kafka did not acknowledge: {exc}", EXIT_UNAVAILABLE) from None
+    finally:
+        pub.close()
+
+
+def duration(value: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        return float(value[:-1]) * units[value[-1]] if value[-1] in units else float(value)
+    except (ValueError, IndexError):
+        raise typer.BadParameter(f"{value!r} is not a duration like 30s, 5m or 1h") from None

@@ -1,0 +1,1 @@
+"""One router per concern: push, search, saved searches, streams, health."""
