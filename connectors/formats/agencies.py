@@ -21,7 +21,7 @@ AGENCIES: dict[str, str] = {
     "stt.fi": "STT", "stt": "STT", "stt-lehtikuva": "STT",
     "wenn.com": "WENN", "wenn": "WENN",
     "belga.be": "Belga", "belga": "Belga", "anp.nl": "ANP", "anp": "ANP",
-    "apa.at": "APA", "apa": "APA", "tt.se": "TT", "tt": "TT", "sda.ch": "SDA", "sda": "SDA",
+    "apa.at": "APA", "apa": "APA", "tt.se": "TT", "tt": "TT", "tt nyhetsbyrån": "TT", "sda.ch": "SDA", "sda": "SDA",
     "kyodonews.jp": "Kyodo", "xinhuanet.com": "Xinhua", "xinhua": "Xinhua",
 }  # fmt: skip
 _PREFIX = re.compile(r"^(?:urn:|https?://|www\.|mailto:)+", re.IGNORECASE)

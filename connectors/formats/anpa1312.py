@@ -31,7 +31,7 @@ from connectors.formats.agencies import agency_name
 from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes, decode_text_strict
 from connectors.formats.common import finish, is_kill_advisory, split_dateline
-from connectors.formats.plaintext import stable_guid
+from connectors.formats.plaintext import normalise_newlines, stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
 
 NAME = "anpa1312"
@@ -102,7 +102,7 @@ def _message(chunk: str, ctx: Context) -> Dispatch:
     header_lines: list[str] = []
     paragraphs: list[str] = []
     created: datetime | None = None
-    for raw in (body + "\n" + after).replace("\r", "").split("\n"):
+    for raw in normalise_newlines(body + "\n" + after).split("\n"):
         line = raw.rstrip()
         stripped = line.strip().rstrip("<").strip()
         if not stripped or set(stripped) <= {"_", " ", "="}:

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from connectors.errors import RefusedInput
-from connectors.formats.agencies import agency_name
+from connectors.formats.agencies import agency_name, known_agency
 from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes, decode_text_strict
 from connectors.formats.common import finish, is_kill_advisory
-from connectors.formats.plaintext import parse_plaintext, stable_guid
+from connectors.formats.plaintext import normalise_newlines, parse_plaintext, stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
 from schemas.calendar import month_number
 
@@ -45,8 +45,10 @@ HEADER = re.compile(
     r"^(?:ZCZC\s*)?(?P<svc>[A-Za-z]{2,5})(?P<num>\d{2,6})\s+(?P<prio>[1-9])\s+(?P<cat>[A-Za-z]{1,4})"
     r"\s+(?P<words>\d{1,6})\b\s*(?P<rest>.*)$"
 )
-# DPA's national header after the word count: '[keywords]   dpa 061'
-NATIONAL = re.compile(r"^(?P<keywords>.*?)\s*\b(?P<agency>[a-z][a-z-]{1,12})\s+(?P<seq>\d{2,5})$")
+# A national header after the word count: '[selector]   dpa 061', 'xxxxb APA'
+NATIONAL = re.compile(
+    r"^(?P<keywords>.*?)\s*\b(?P<agency>[A-Za-z][A-Za-z-]{1,12})(?:\s+(?P<seq>\d{2,5}))?$"
+)
 TRAILER = re.compile(
     r"^(?P<d>\d{2})(?P<h>\d{2})(?P<m>\d{2})\s+(?:GMT\s+)?(?P<mon>[A-Za-z]{3})\s+(?P<y>\d{2,4})$"
 )
@@ -55,14 +57,23 @@ _MARKERS = re.compile(
     r"|annulation|adv(?:isory)?|\(\w+\))$",
     re.IGNORECASE,
 )
-_MARKER_LINE = re.compile(r"^(?:\([^()]{1,40}\)|[A-Z0-9ÄÖÜ][A-Z0-9ÄÖÜ .,/-]{1,40})$")
+_MARKER_LINE = re.compile(r"^(?:\([^()]{1,120}\)|[A-Z0-9ÄÖÜ][A-Z0-9ÄÖÜ .,/-]{1,40})$")
 _BYLINE = re.compile(r"^(?:By|Von|Av|Af|Par|Por|Di|Door)\s", re.IGNORECASE)
 _NOT_FOR_PUBLICATION = re.compile(
     r"^(?:# Notebook|\* \* \* \*|The following information is not (?:intended )?for publication"
     r"|Die folgenden Informationen sind nicht zur Veröffentlichung)",
     re.IGNORECASE,
 )
-_DESK_SIGNATURE = re.compile(r"^[a-z]{2,8}(?:-[a-z]{2,8})?(?:\s+[a-z]{2,4}){1,10}$")
+_END_MARK = re.compile(
+    r"^\((?:Schluss|Ende|End|Fin|Slut|Loppu|Fine)\)\s*(?P<desk>\S.*)?$", re.IGNORECASE
+)
+_SELECTOR = re.compile(r"^[a-z]{3,6}$")  # 'ccccb', 'xxxxb': routing code, not a slug
+# 'dpa grj rmo', 'dpa-AFX jha/bwi/he', 'dpa kr/hme yydd z2 ts', '/mne/bek'
+_DESK_SIGNATURE = re.compile(
+    r"^(?:[A-Za-z]{2,8}(?:-[A-Za-z]{2,8})?\s+)?/?[a-z]{1,6}(?:/[a-z0-9]{1,6})*"
+    r"(?:\s+[a-z0-9]{1,6}(?:/[a-z0-9]{1,6})*){0,10}$"
+)
+_COPYRIGHT_LINE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 CATEGORIES = {
     "eco": "economy", "pol": "politics", "spo": "sport", "soc": "society", "dip": "diplomacy",
     "clt": "culture", "sci": "science", "hlt": "health", "acc": "accident", "war": "conflict",
@@ -80,7 +91,6 @@ class Profile:
 
 
 DEFAULT = Profile(agency=None)
-DPA = Profile(agency="DPA", guid_with_headline=True)
 
 
 def sniff(head: bytes) -> bool:
@@ -132,15 +142,20 @@ class _Head:
 
 
 def _dpa_head(lines: list[str]) -> _Head | None:
-    """The first block, when it is DPA's keyword / marker / 'headline =' block."""
+    """The top block, when it is DPA's keyword / marker / 'headline =' block. It ends at
+    a blank line, or where the text starts right after the ' =' line(s)."""
     start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if start is None:
         return None
-    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    end, seen_eq = start, False
+    while end < len(lines) and lines[end].strip():
+        ends_eq = lines[end].rstrip().endswith("=")
+        if seen_eq and not ends_eq:
+            break
+        seen_eq = seen_eq or ends_eq
+        end += 1
     block = [ln.strip() for ln in lines[start:end]]
-    if not any(ln.endswith("=") for ln in block) and not any(
-        ln.endswith("/") and " " not in ln for ln in block
-    ):
+    if not seen_eq and not any(ln.endswith("/") and " " not in ln for ln in block):
         return None
     head = _Head([], [], None, None, lines[end:])
     parts: list[str] = []
@@ -168,10 +183,24 @@ def _cut_notes(lines: list[str]) -> tuple[list[str], str | None]:
         if _NOT_FOR_PUBLICATION.match(ln.strip()):
             break
         out.append(ln)
-    while out and not out[-1].strip():
-        out.pop()
+
+    def trim() -> None:
+        while out and not out[-1].strip():
+            out.pop()
+
+    trim()
+    while len(out) > 1 and _COPYRIGHT_LINE.match(out[-1].strip()):
+        out.pop()  # the copyright trailer: boilerplate, not the story
+        trim()
     signature = None
-    if out and _DESK_SIGNATURE.match(out[-1].strip()):
+    if out and (end := _END_MARK.match(out[-1].strip())):
+        out.pop()  # '(Schluss) hm/hel': end of text, then the desk's initials
+        signature = end.group("desk") or None
+    elif (
+        len(out) > 1
+        and not out[-2].strip()  # a line of its own
+        and _DESK_SIGNATURE.match(out[-1].strip())
+    ):
         signature = out.pop().strip()
     return out, signature
 
@@ -197,20 +226,24 @@ def _message(chunk: str, ctx: Context) -> Dispatch:
     m = HEADER.match(head_lines[0])
     svc = m.group("svc") if m else ""
     keywords = (m.group("rest") if m else head_lines[0]).strip()
-    profile = DEFAULT
+    profile, agency = DEFAULT, None
     national = NATIONAL.match(keywords)
-    if national and (agency_name(national.group("agency")) or "").startswith("DPA"):
-        profile = DPA
+    if national and (agency := known_agency(national.group("agency"))):
+        profile = Profile(agency=agency, guid_with_headline=agency.startswith("DPA"))
         keywords = national.group("keywords").strip()
+    if _SELECTOR.match(keywords):
+        keywords = ""
     if m and not keywords and len(head_lines) > 1:
-        keywords = head_lines[1]  # two-line header: keywords on the second line
+        keywords = head_lines[1].rstrip("/")  # two-line header: keywords on the second line
 
-    lines = body.strip("\r\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = normalise_newlines(body).strip("\n").split("\n")
     created = None
     while lines and not lines[-1].strip():
         lines.pop()
     if lines and (created := _trailer_time(lines[-1])):
         lines.pop()
+    for after_line in _after.splitlines():  # the time after ETX ('111604 Nov 26')
+        created = created or _trailer_time(after_line)
     lines, signature = _cut_notes(lines)
     dpa = _dpa_head(lines)
     text = "\n".join(dpa.rest if dpa else lines)

@@ -29,6 +29,7 @@ _MAIL_HEADERS = {
     b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"received",
     b"return-path", b"content-type", b"reply-to", b"sender", b"delivered-to", b"cc",
 }  # fmt: skip
+_SIGNATURE_BLOCK = re.compile(r"^-- ?\r?$", re.M)
 _SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:(?:re|fwd?|tr|wg|aw)\s*:|\[[^\]]{1,30}\]))+\s*", re.I)
 
 
@@ -83,6 +84,7 @@ def parse(data: bytes, ctx: Context) -> Parsed:
     if subtype == "html":
         paragraphs = html_paragraphs(content)
         content = "\n\n".join(paragraphs)
+    content = _SIGNATURE_BLOCK.split(content, maxsplit=1)[0]  # '-- ' and the sender's card
     if not content.strip():
         raise RefusedInput(f"e-mail {headline or ''!r} has no body text")
     [copy] = parse_plaintext(content, source=ctx.source, received_at=ctx.received_at)
