@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from connectors.errors import RefusedInput
-from connectors.formats.agencies import agency_name
+from connectors.formats.agencies import agency_name, known_agency
 from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes
 from connectors.formats.common import (
@@ -176,8 +176,8 @@ def _provider(obj: dict[str, Any], profile: Profile) -> str | None:
     return (
         agency_name(name)
         or profile.agency
-        or agency_name(_str(obj.get("copyrightholder")))
-        or agency_name(_str(obj.get("uri")))
+        or known_agency(_str(obj.get("copyrightholder")))
+        or known_agency(_str(obj.get("uri")))
     )
 
 
