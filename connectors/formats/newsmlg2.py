@@ -8,7 +8,7 @@ video or graphic, remoteContent renditions with the description as caption.
 
 A packageItem groups items: each newsItem it references (itemRef/@residref) carries
 the package guid in `packages`. conceptItem, knowledgeItem, planningItem and
-catalogItem are refused as "not a news item" (skipped inside a newsMessage).
+catalogItem are refused as "not a news item" (left aside inside a newsMessage).
 """
 
 from __future__ import annotations
@@ -220,8 +220,5 @@ def parse(data: bytes, ctx: Context) -> Parsed:
         if other:
             raise RefusedInput(f"NewsML-G2 {local(other[0].tag)} is not a news item")
         raise RefusedInput("NewsML-G2 document has no newsItem")
-    out = each_item(news, lambda i: _item(i, ctx, packages), NEWS)
-    out.skipped += [
-        f"{local(o.tag)} {attr(o, 'guid') or ''}: not a news item".replace("  ", " ") for o in other
-    ]
-    return out
+    # Beside news items, the others (concepts, plans) are simply not dispatches.
+    return each_item(news, lambda i: _item(i, ctx, packages), NEWS)
