@@ -12,7 +12,7 @@ nothing measurable (the pause follows a wait of up to fetch.max.wait.ms); agains
 one that does not, it bounds the fetch rate of an idle consumer to 1/seconds per
 broker, at the price of up to `seconds` more latency for a record arriving during
 the pause. It wraps one method of aiokafka's Fetcher (aiokafka is pinned in
-pyproject.toml; `tests/unit/test_fetch_pacing.py` checks the wrapped method is there).
+pyproject.toml; `tests/unit/kafka/test_fetch_pacing.py` checks the wrapped method is there).
 """
 
 from __future__ import annotations

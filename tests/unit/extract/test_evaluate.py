@@ -24,8 +24,9 @@ from pipeline.extract.evaluate import (
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.extract.normalise import normalise
 from schemas import Dispatch, Entity, EntityType, Event, EventRole
+from tests.helpers import ROOT
 
-GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"
+GOLD = ROOT / "eval" / "gold"
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 

@@ -10,7 +10,7 @@ from pipeline.dedup.versioning import Verdict, gate
 from pipeline.extract.stages import mark_killed
 from pipeline.worker.inflight import InFlight, Turns
 from schemas import Dispatch
-from tests.unit.test_versioning import story
+from tests.unit.dedup.test_versioning import story
 
 RULES = "2026.11.24"
 

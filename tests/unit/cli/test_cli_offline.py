@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.settings import get_settings
 from schemas import Dispatch
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, ROOT
 
 RENAULT = FIXTURES / "live" / "afp-fr-renault-nomination.txt"
-GOLD = Path(__file__).resolve().parents[2] / "eval" / "gold"
+GOLD = ROOT / "eval" / "gold"
 
 
 def test_extract_json_prints_one_enriched_dispatch_per_line() -> None:
