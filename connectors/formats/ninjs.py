@@ -60,7 +60,9 @@ BBC = Profile("bbc", agency="BBC")
 
 
 def sniff(head: bytes) -> bool:
-    return strip_head(head).startswith((b"{", b"["))
+    """A JSON object, or an array of objects ('[UPDATE] ...' copy is no JSON)."""
+    h = strip_head(head)
+    return h.startswith(b"{") or bool(re.match(rb"\[\s*[{\]]", h))
 
 
 def _str(value: Any) -> str | None:

@@ -190,6 +190,12 @@ def test_content_api_envelopes() -> None:
     assert [(r.name, r.width) for r in pic.renditions] == [("original", 5000), ("thumbnail", 200)]
 
 
+def test_bracketed_plain_copy_is_not_json() -> None:
+    text = b"[UPDATE] Paris (AFP) - Le groupe a annonce jeudi une hausse de ses ventes.\n\nafp/xx"
+    assert detect_format(text) == "plaintext"
+    assert detect_format(b'  [ {"uri": "x"} ]') == detect_format(b"[]") == "ninjs"
+
+
 def test_ap_version_zero_is_the_first_version() -> None:
     doc = (
         b'{"data": {"item": {"uri": "https://api.example.org/c/1?qt=x", "version": 0,'
