@@ -41,6 +41,16 @@ class EditKind(StrEnum):
     kill = "kill"
 
 
+class ItemType(StrEnum):
+    """ninjs `type`: a text story, or a media item whose body is its caption."""
+
+    text = "text"
+    picture = "picture"
+    video = "video"
+    audio = "audio"
+    graphic = "graphic"
+
+
 class EntityType(StrEnum):
     PER = "PER"
     ORG = "ORG"
@@ -58,6 +68,16 @@ class Subject(Model):
     code: str = Field(description="e.g. 'medtop:20000349' or an agency keyword")
     name: str | None = None
     scheme: str | None = Field(default=None, description="e.g. 'medtop', 'subj', 'keyword'")
+
+
+class Rendition(Model):
+    """One file of a media item (or a text rendition given by reference)."""
+
+    name: str = Field(description="e.g. 'main', 'preview', 'thumbnail', 'nitf'")
+    href: str | None = None
+    mimetype: str | None = None
+    width: int | None = Field(default=None, ge=0)
+    height: int | None = Field(default=None, ge=0)
 
 
 class Mention(Model):
@@ -183,6 +203,27 @@ class Dispatch(Model):
     sources: list[str] = Field(default_factory=list, description="Agencies in the credit")
     signature: str | None = Field(default=None, description="Desk signature, e.g. 'afp/rp'")
     subjects: list[Subject] = Field(default_factory=list)
+    type: ItemType = Field(
+        default=ItemType.text,
+        description="'text', or a media item (picture, video, audio, graphic) whose body is "
+        "its caption",
+    )
+    renditions: list[Rendition] = Field(
+        default_factory=list, description="Files of a media item, by reference"
+    )
+    packages: list[str] = Field(
+        default_factory=list,
+        description="guids of the packages (NewsML-G2 packageItem) that group this dispatch",
+    )
+    altids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other ids the provider gives it (ninjs altids: itemid, friendlykey, ...)",
+    )
+    extraction_skipped: str | None = Field(
+        default=None,
+        description="Why entities and events were not extracted (e.g. a language the "
+        "spaCy models here do not cover); amounts, dates, places and topics still are",
+    )
     format: str = Field(description="Input format, e.g. 'plaintext', 'nitf', 'newsml-g2'")
     source: str = Field(description="Where it came from: a path, a feed URL, 'http-push'")
     content_hash: str | None = Field(default=None, description="sha256 of headline+body")

@@ -2,29 +2,58 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import lxml.etree
 import lxml.html
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from connectors.errors import RefusedInput
+from connectors.formats.charset import decode_bytes, fix_mojibake, is_utf8
 from connectors.formats.plaintext import DATELINE, SIGNATURE, credit_sources, parse_dateline_date
 from schemas import Dateline, Dispatch
 
 Element = ET.Element
 
+_DECLARATION = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])([A-Za-z0-9._:-]+)\2""")
+
+
+def xml_as_utf8(data: bytes) -> bytes:
+    """The document in UTF-8 with a declaration that says so, whatever it declared.
+
+    The declared encoding is used when the bytes agree with it; a file that declares
+    ISO-8859-1 but is UTF-8 (or declares UTF-8 but is CP1252) is read as what it is
+    (connectors.formats.charset), never as mojibake."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data  # UTF-16 with a BOM: the parser reads it as it is
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    m = _DECLARATION.match(data[:300])
+    declared = m.group(3).decode("ascii").lower() if m else None
+    if declared in (None, "utf-8", "utf8") and is_utf8(data):
+        return data
+    if data.isascii() and declared not in ("utf-16", "utf-32"):
+        return data
+    text, _ = decode_bytes(data, declared)
+    out = text.encode("utf-8")
+    if m:
+        out = _DECLARATION.sub(lambda d: d.group(1) + d.group(2) + b"UTF-8" + d.group(2), out, 1)
+    return out
+
 
 def parse_xml(data: bytes) -> Element:
     """Parse XML safely: no DTD entities, no external references, honest errors.
 
-    The bytes go to the parser as they are, so the document's own encoding
-    declaration (or BOM) decides how it is decoded.
+    The document's declared encoding is honoured when its bytes agree with it, and
+    detected when they do not (`xml_as_utf8`).
     """
+    data = xml_as_utf8(data)
     try:
         root: Element = defused_fromstring(
             data, forbid_dtd=False, forbid_entities=True, forbid_external=True
@@ -64,10 +93,21 @@ def descendants(el: Element, name: str) -> list[Element]:
     return [d for d in el.iter() if local(d.tag) == name]
 
 
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]{2,8});")
+
+
+def clean(value: str) -> str:
+    """One line of text: entities escaped twice upstream resolved ('&amp;apos;'),
+    double-encoded UTF-8 repaired ('DÃ©cÃ¨s'), whitespace collapsed."""
+    if "&" in value and _ENTITY.search(value):
+        value = html.unescape(value)
+    return " ".join(fix_mojibake(value).split())
+
+
 def text(el: Element | None) -> str | None:
     if el is None:
         return None
-    value = " ".join("".join(el.itertext()).split())
+    value = clean("".join(el.itertext()))
     return value or None
 
 
@@ -80,29 +120,49 @@ def attr(el: Element | None, name: str) -> str | None:
     return None
 
 
+BLOCKS = frozenset({"p", "li", "h1", "h2", "h3", "h4", "pre", "blockquote"})
+
+
 def block_paragraphs(el: Element | None) -> list[str]:
-    """Paragraphs of an NITF body.content / XHTML body: one per <p> (or block), text only."""
+    """Paragraphs of an NITF body.content / XHTML body / bare DataContent: one per <p>
+    (or block), text only; a block holding blocks gives its inner blocks once."""
     if el is None:
         return []
-    paras = [t for p in el.iter() if local(p.tag) in ("p", "li", "h2", "h3") and (t := text(p))]
+    paras = []
+    for p in el.iter():
+        if local(p.tag).lower() not in BLOCKS:
+            continue
+        if any(local(d.tag).lower() in BLOCKS for d in p.iter() if d is not p):
+            continue  # <p><h3>..</h3></p>: the inner block speaks for it
+        if t := text(p):
+            paras.append(t)
     if not paras and (t := text(el)):
         paras = [t]
     return paras
 
 
-def html_paragraphs(html: str) -> list[str]:
+def html_paragraphs(markup: str) -> list[str]:
     """Paragraphs from an HTML fragment (RSS descriptions, ninjs body_html)."""
-    if not html.strip():
+    if not markup.strip():
         return []
-    if "<" not in html:
-        return [" ".join(p.split()) for p in re.split(r"\n\s*\n", html) if p.strip()]
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
-    blocks = [" ".join(p.text_content().split()) for p in root.iter("p", "li", "h2", "h3")]
-    blocks = [b for b in blocks if b]
+    if "<" not in markup:
+        return [c for p in re.split(r"\n\s*\n", markup) if (c := clean(p))]
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return [c for p in re.split(r"\n\s*\n", markup) if (c := clean(p))]
+    blocks = []
+    for p in root.iter("p", "li", "h1", "h2", "h3", "h4", "pre", "blockquote"):
+        if any(d.tag in BLOCKS for d in p.iterdescendants() if isinstance(d.tag, str)):
+            continue
+        if b := clean(p.text_content()):
+            blocks.append(b)
     if blocks:
         return blocks
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
     flat = lxml.html.tostring(root, method="text", encoding="unicode")
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", flat) if p.strip()]
+    return [c for p in re.split(r"\n\s*\n", flat) if (c := clean(p))]
 
 
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -147,8 +207,8 @@ def split_dateline(paragraph: str, reference: datetime) -> tuple[Dateline, str |
 
 def dateline_from_text(value: str | None, reference: datetime) -> tuple[Dateline, str | None]:
     """A separate dateline element: 'New York, 21 fév 2019 (AFP) -' or just 'New York'."""
-    if not value:
-        return Dateline(), None
+    if not value or not re.search(r"[^\W\d_]", value):
+        return Dateline(), None  # none, or only a date ('4/4/2018', '20170102T222800+0000')
     dl, credit, _rest = split_dateline(value.strip() + " x", reference)
     if dl.place:
         return dl, credit
@@ -166,10 +226,36 @@ def is_kill_advisory(*texts: str | None) -> bool:
     return any(t and _KILL_WORDS.search(t) for t in texts)
 
 
+HEADLINE_MAX = 140
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"])")
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
+
+
+def derive_headline(lead: str) -> str:
+    """First sentence of the lead, cut on a word boundary: a title for copy that has none."""
+    first_sentence = _SENTENCE_END.split(lead, maxsplit=1)[0]
+    if len(first_sentence) <= HEADLINE_MAX:
+        return first_sentence.rstrip(".")
+    cut = first_sentence[:HEADLINE_MAX].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def strip_copyright(paragraphs: list[str]) -> list[str]:
+    """Drop a trailing copyright notice ('© ΑΠΕ-ΜΠΕ ΑΕ ...', 'Copyright 2019 The Associated
+    Press ...'): boilerplate, not the story."""
+    paras = list(paragraphs)
+    while len(paras) > 1 and _COPYRIGHT.match(paras[-1]):
+        paras.pop()
+    return paras
+
+
 def finish(paragraphs: list[str], received_at: datetime, **fields: Any) -> Dispatch:
     """Build a Dispatch from a parser's fields, reading a dateline out of the lead
     and a desk signature off the end when the format did not give them apart."""
-    paras = [p for p in paragraphs if p]
+    paras = strip_copyright([c for p in paragraphs if (c := clean(p))])
+    for key in ("headline", "slugline"):
+        if isinstance(fields.get(key), str):
+            fields[key] = clean(fields[key]) or None
     reference = fields.get("versioncreated") or received_at
     dateline: Dateline = fields.pop("dateline", None) or Dateline()
     credit = fields.pop("credit", None)
@@ -202,8 +288,10 @@ __all__ = [
     "attr",
     "block_paragraphs",
     "children",
+    "clean",
     "credit_sources",
     "dateline_from_text",
+    "derive_headline",
     "descendants",
     "finish",
     "first",
@@ -213,5 +301,7 @@ __all__ = [
     "parse_datetime",
     "parse_xml",
     "split_dateline",
+    "strip_copyright",
     "text",
+    "xml_as_utf8",
 ]

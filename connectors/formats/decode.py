@@ -7,8 +7,24 @@ import codecs
 from connectors.errors import RefusedInput
 
 # Control characters that legitimately appear in wire copy: tab, LF, CR, and the
-# IPTC 7901 framing characters SOH, STX, ETX, EOT, plus form feed / SYN.
-_ALLOWED_CONTROLS = {0x09, 0x0A, 0x0D, 0x01, 0x02, 0x03, 0x04, 0x0C, 0x16, 0x1E, 0x1F}
+# IPTC 7901 / ANPA 1312 framing characters SOH, STX, ETX, EOT, SYN, DC1-DC4, US, plus form feed.
+_ALLOWED_CONTROLS = {
+    0x09,
+    0x0A,
+    0x0D,
+    0x01,
+    0x02,
+    0x03,
+    0x04,
+    0x0C,
+    0x11,
+    0x12,
+    0x13,
+    0x14,
+    0x16,
+    0x1E,
+    0x1F,
+}
 
 
 def check_size(data: bytes, max_bytes: int) -> None:

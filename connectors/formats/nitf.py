@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from connectors.errors import RefusedInput
+from connectors.formats.agencies import agency_name
+from connectors.formats.base import Context, Parsed, xml_root
 from connectors.formats.common import (
     Element,
     attr,
@@ -21,6 +23,12 @@ from connectors.formats.common import (
 )
 from connectors.formats.plaintext import stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
+
+NAME = "nitf"
+
+
+def sniff(head: bytes) -> bool:
+    return xml_root(head) == "nitf"
 
 
 def dispatch_from_nitf(
@@ -61,10 +69,14 @@ def dispatch_from_nitf(
     ]
     if not paragraphs and not headline:
         raise RefusedInput("NITF document has no hedline and no body.content")
+    if not paragraphs and not killed:
+        raise RefusedInput(
+            f"NITF document {doc_id or ''} has a headline but no body text".replace("  ", " ")
+        )
     edit_kind = EditKind.kill if killed else EditKind.original
     if not killed and ed_msg and "correct" in ed_msg.lower():
         edit_kind = EditKind.correction
-    elif not killed and version and int(version) > 1:
+    elif not killed and version and version.isdigit() and int(version) > 1:
         edit_kind = EditKind.update
     return finish(
         paragraphs,
@@ -81,11 +93,15 @@ def dispatch_from_nitf(
         credit=credit or text(first(body_head, "distributor")),
         signature=text(first(body, "body.end", "tagline")),
         subjects=subjects,
-        language=attr(nitf, "lang") or attr(first(head, "meta"), "lang"),
+        language=attr(nitf, "lang") or attr(nitf, "baselang") or attr(first(head, "meta"), "lang"),
+        provider=agency_name(text(first(body_head, "distributor")))
+        or agency_name(text(first(body_head, "rights", "rights.owner"))),
         format=fmt,
         source=source,
     )
 
 
-def parse_nitf(data: bytes, *, source: str, received_at: datetime) -> list[Dispatch]:
-    return [dispatch_from_nitf(parse_xml(data), source=source, received_at=received_at)]
+def parse(data: bytes, ctx: Context) -> Parsed:
+    return Parsed(
+        [dispatch_from_nitf(parse_xml(data), source=ctx.source, received_at=ctx.received_at)]
+    )

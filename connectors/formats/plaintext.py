@@ -15,14 +15,35 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
+from connectors.errors import RefusedInput
+from connectors.formats.base import Context, Parsed
+from connectors.formats.decode import decode_text
 from schemas import Dateline, Dispatch
 from schemas.calendar import month_number
+
+NAME = "plaintext"
+
+
+def sniff(head: bytes) -> bool:
+    """The fallback: anything no other format claims."""
+    return True
+
+
+def parse(data: bytes, ctx: Context) -> Parsed:
+    """Plain copy declares no charset: UTF-8 (or what --encoding says), else refused
+    with a hint, rather than guessed."""
+    text = decode_text(data, ctx.encoding)
+    if not text.strip():
+        raise RefusedInput("empty document (only whitespace)", stage="decode")
+    return Parsed(parse_plaintext(text, source=ctx.source, received_at=ctx.received_at))
+
 
 DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Ý][^\n(),]{0,60}?)"
     r"(?:\s*\((?P<country>[^()\n]{2,30})\))?"  # 'ROUBAIX (France), 20 nov 2026 (AFP) -'
     r"(?:,\s*(?P<date>[^()\n]{3,40}?))?"
-    r"\s*\((?P<credit>[A-Za-z][A-Za-z0-9 ./&-]{0,40})\)\s*[-–—]+\s*",
+    # '(AFP) -', AP's '(AP) _', EFE's '(EFE).-', NTB's '(NTB):'
+    r"\s*\((?P<credit>[^\W\d_][\w ./&'-]{0,40})\)\s*\.?\s*(?:[-–—]+|_|:)\s*",
 )
 SIGNATURE = re.compile(r"^[A-Za-z]{2,8}(?:[/-][A-Za-z0-9]{1,10}){1,6}$")
 SLUGLINE = re.compile(r"^[A-Za-zÀ-ÿ0-9]+(?:[-,][A-Za-zÀ-ÿ0-9]+){1,10}$")
@@ -30,8 +51,13 @@ _DATE_DMY = re.compile(r"(?P<d>\d{1,2})(?:er)?\s+(?P<m>[A-Za-zéû]+)\.?(?:\s+(?
 _DATE_MDY = re.compile(r"(?P<m>[A-Za-z]+)\.?\s+(?P<d>\d{1,2})(?:,\s*(?P<y>\d{4}))?")
 
 
+def normalise_newlines(text: str) -> str:
+    """CR LF, CR CR LF (a terminal's doubled CR) and lone CR all become LF."""
+    return re.sub(r"\r+\n|\r", "\n", text)
+
+
 def _paragraphs(text: str) -> list[str]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_newlines(text)
     blocks = re.split(r"\n\s*\n", text)
     return [" ".join(line.strip() for line in b.splitlines() if line.strip()) for b in blocks]
 
@@ -83,7 +109,7 @@ def parse_plaintext(text: str, *, source: str, received_at: datetime) -> list[Di
     if lead_index is not None:
         header_lines = [
             line.strip()
-            for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))[:lead_index]
+            for block in re.split(r"\n\s*\n", normalise_newlines(text))[:lead_index]
             for line in block.splitlines()
             if line.strip()
         ]

@@ -38,6 +38,7 @@ class FileResult:
     format: str | None = None
     dispatches: list[Dispatch] = field(default_factory=list)
     error: RefusedInput | None = None
+    skipped: list[str] = field(default_factory=list)  # items of a multi-item file left out
 
 
 def read_file(
@@ -78,4 +79,6 @@ def read_file(
         return FileResult(
             path, data, error=RefusedInput(f"parser error: {type(exc).__name__}: {exc}")
         )
-    return FileResult(path, data, format=parsed.format, dispatches=parsed.dispatches)
+    return FileResult(
+        path, data, format=parsed.format, dispatches=parsed.dispatches, skipped=parsed.skipped
+    )

@@ -24,14 +24,29 @@ from pipeline.cli.render import print_report, report_json
 
 @app.command(rich_help_panel="Without servers")
 def parse(
-    file: Path,
+    file: Annotated[Path | None, typer.Argument()] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Skip detection")] = None,
     encoding: Annotated[
         str | None, typer.Option(help="Decode plain text with this encoding")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Every file under DIR: per format and agency, parsed, refused (why), "
+            "empty, languages (and a manifest.toml's expectations, if DIR has one)",
+        ),
+    ] = None,
 ) -> None:
     """Print the parsed Dispatch(es) of FILE, one JSON line each. Exit 2 if unreadable."""
     s = get_settings()
+    if report is not None:
+        from connectors.report import report_text
+
+        sys.stdout.write(report_text(report, max_bytes=s.max_document_bytes) + "\n")
+        return
+    if file is None:
+        raise fail("give a FILE to parse, or --report DIR")
     r = read_file(
         file,
         received_at=datetime.now(UTC),

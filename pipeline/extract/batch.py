@@ -27,7 +27,13 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
     amounts = extract_amounts(text, dispatch.language)
     dates = extract_dates(text, reference_date(dispatch).date())
     if doc is None:
-        out = dispatch.model_copy(update={"amounts": amounts, "dates": dates})
+        out = dispatch.model_copy(
+            update={
+                "amounts": amounts,
+                "dates": dates,
+                "extraction_skipped": skip_reason(dispatch),
+            }
+        )
     else:
         mentions = mentions_from_doc(doc, memory)
         entities = resolve_entities(text, mentions, memory)
@@ -44,6 +50,20 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
             "extracted_by": EXTRACTOR_VERSION,
         }
     )
+
+
+def skip_reason(dispatch: Dispatch) -> str | None:
+    """Why a dispatch gets no entities and events, said in the dispatch itself."""
+    if not dispatch.body:
+        return None
+    if dispatch.language not in SUPPORTED:
+        covered = ", ".join(SUPPORTED)
+        return (
+            f"no spaCy model for language {dispatch.language!r} here (covered: {covered})"
+            if dispatch.language
+            else f"language unknown (covered: {covered})"
+        )
+    return None
 
 
 def extract_batch(

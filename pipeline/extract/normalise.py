@@ -6,28 +6,18 @@ import hashlib
 import re
 import unicodedata
 
-from pipeline.extract.language import detect_language
+from connectors.formats.common import derive_headline
+from pipeline.extract.language import detect_language, normalise_language
 from schemas import Dispatch, VersionRecord
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"])")
-HEADLINE_MAX = 140
 
 
 def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
     return _SPACES.sub(" ", text).strip()
-
-
-def derive_headline(lead: str) -> str:
-    """First sentence of the lead, cut on a word boundary: a title for copy that has none."""
-    first = _SENTENCE_END.split(lead, maxsplit=1)[0]
-    if len(first) <= HEADLINE_MAX:
-        return first.rstrip(".")
-    cut = first[:HEADLINE_MAX].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
 
 
 def content_hash(headline: str | None, body: list[str]) -> str:
@@ -42,11 +32,9 @@ def normalise(dispatch: Dispatch) -> Dispatch:
     slugline = clean_text(dispatch.slugline) if dispatch.slugline else None
     if not headline and body:
         headline = derive_headline(body[0])
-    language = dispatch.language
-    if language:
-        language = language.lower().split("-")[0][:2]
-    else:
-        language = detect_language(" ".join([headline or "", *body]))
+    language = normalise_language(dispatch.language) or detect_language(
+        " ".join([headline or "", *body])
+    )
     history = dispatch.history or [
         VersionRecord(
             version=dispatch.version,

@@ -117,6 +117,20 @@ class Publisher:
                         )
                     )
                     out.guids.append(d.guid)
+                # Items of a multi-item document that could not become dispatches (a text
+                # item without text, ...): each is dead-lettered with the document and why.
+                for reason in parsed.skipped:
+                    dl = DeadLetter.of(
+                        data,
+                        source=source,
+                        stage="parse",
+                        error=reason,
+                        keep_bytes=s.dlq_payload_bytes,
+                        fmt=parsed.format,
+                    )
+                    futures.append(
+                        self.producer.send(s.dlq_topic, key=dl.id.encode(), value=encode(dl))
+                    )
         if refused is not None:
             dl = DeadLetter.of(
                 data,

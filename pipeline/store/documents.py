@@ -20,7 +20,16 @@ from pipeline.dedup.versioning import Known
 from pipeline.settings import Settings
 from schemas import Dispatch, EntityType, Event, EventRetraction, PubStatus, VersionRecord
 
-LANG_ANALYZERS = {"fr": "french", "en": "english"}
+# Each dispatch's headline and body are also indexed with its language's built-in
+# Elasticsearch analyser (stemming, stop words), in headline_<lang> / body_<lang>; a
+# language not listed here is searched through the standard-analysed fields only.
+LANG_ANALYZERS = {
+    "fr": "french", "en": "english", "de": "german", "it": "italian", "es": "spanish",
+    "pt": "portuguese", "nl": "dutch", "da": "danish", "no": "norwegian", "sv": "swedish",
+    "fi": "finnish", "el": "greek", "ru": "russian", "ar": "arabic", "tr": "turkish",
+    "cs": "czech", "hu": "hungarian", "ro": "romanian", "bg": "bulgarian", "ca": "catalan",
+    "id": "indonesian", "zh": "cjk", "ja": "cjk", "ko": "cjk",
+}  # fmt: skip
 FACETS = {
     "orgs": "orgs",
     "people": "people",
@@ -53,6 +62,7 @@ def dispatch_mappings() -> dict[str, Any]:
         "received_at": _DATE,
         "indexed_at": _DATE,
         "language": _KW,
+        "item_type": _KW,  # text, or picture / video / audio / graphic (caption as body)
         "urgency": {"type": "integer"},
         "format": _KW,
         "source": _KW,
@@ -163,6 +173,7 @@ def dispatch_document(
         "received_at": d.received_at.isoformat(),
         "indexed_at": (indexed_at or datetime.now(UTC)).isoformat(),
         "language": d.language,
+        "item_type": d.type.value,
         "urgency": d.urgency,
         "format": d.format,
         "source": d.source,
