@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from pipeline import metrics
 from pipeline.extract.entities import given_names
 from pipeline.extract.geo import gazetteer
 from pipeline.extract.memory import Memory
@@ -65,6 +66,19 @@ class NlpRunner:
         self._in_process = in_process
         self._processes = 1 if in_process else max(1, processes)
         self._pool: Executor | None = None
+        # Idle accounting (wire_nlp_idle_seconds_total): chunks submitted and not done,
+        # and when that count last changed; counted from the first batch on.
+        self._chunks = 0
+        self._since: float | None = None
+
+    def _account(self, delta: int) -> None:
+        now = time.perf_counter()
+        if self._since is not None:
+            idle = max(0, self._processes - self._chunks)
+            if idle:
+                metrics.NLP_IDLE_SECONDS.inc(idle * (now - self._since))
+        self._since = now
+        self._chunks += delta
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -110,9 +124,17 @@ class NlpRunner:
         pool = self._executor()
         size = -(-len(batch) // self._processes)  # ceil: one chunk per process
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        parts = await asyncio.gather(
-            *(loop.run_in_executor(pool, enrich, c, batch_size, keep_bytes, memory) for c in chunks)
-        )
+
+        async def one(chunk: list[Dispatch]) -> Stage:
+            self._account(+1)
+            try:
+                return await loop.run_in_executor(
+                    pool, enrich, chunk, batch_size, keep_bytes, memory
+                )
+            finally:
+                self._account(-1)
+
+        parts = await asyncio.gather(*(one(c) for c in chunks))
         return Stage(ok=[d for p in parts for d in p.ok], dead=[x for p in parts for x in p.dead])
 
     def close(self) -> None:

@@ -325,6 +325,30 @@ STATE_FIELDS = [
 ]
 
 
+def state_source(d: Dispatch, delivery: Delivery | None = None) -> dict[str, Any]:
+    """The gate's state of a written dispatch in the stored shape: exactly the STATE_FIELDS
+    of its document (`dispatch_document`), so that `known_from_source` reads either. The
+    worker keeps this in its guid table (pipeline.dedup.state); `wire state rebuild` reads
+    the same fields back from the index."""
+    source: dict[str, Any] = {
+        "version": d.version,
+        "content_hash": d.content_hash,
+        "pubstatus": d.pubstatus.value,
+        "story_id": d.story_id or d.guid,
+        "dispatch": {
+            "history": [r.model_dump(mode="json") for r in d.history],
+            "events": [e.model_dump(mode="json") for e in d.events],
+            "extracted_by": d.extracted_by,
+        },
+    }
+    if delivery is not None:
+        source["delivery"] = {
+            "raw": delivery.raw_position,
+            "retractions": [r.model_dump(mode="json") for r in delivery.retractions],
+        }
+    return source
+
+
 def known_from_source(source: dict[str, object]) -> Known:
     """Read the gate's view of a guid from an indexed dispatch document."""
     disp = source.get("dispatch") or {}

@@ -5,8 +5,9 @@
                                                            --> wire.dispatches (live feed)
                                                            --> wire.dlq (anything that failed)
 
-`create_worker(settings)` builds the Faust app, its topics, the entity-memory table and
-the agent; importing this module builds nothing. What a written batch sends is decided by
+`create_worker(settings)` builds the Faust app, its topics, its tables (the entity memory,
+and the gate's state: pipeline.worker.state) and the agent; importing this module builds
+nothing. The gate decides from the worker's own tables; Elasticsearch is only written. What a written batch sends is decided by
 pipeline.worker.batch (pure, unit-tested); pipeline.worker.sinks sends it.
 Processing guarantee is at-least-once; every sink is idempotent (ids = guid / event id,
 external versioning in Elasticsearch), so a replay after a crash changes nothing.
@@ -41,12 +42,12 @@ from pipeline.kafka.bootstrap import prepare_infrastructure
 from pipeline.kafka.client import encode
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
-from pipeline.store.lookup import lookup_state
 from pipeline.store.writes import write_batch
 from pipeline.worker.alerts import AlertMatcher
 from pipeline.worker.batch import deliveries, settle
 from pipeline.worker.inflight import InFlight, Turns
 from pipeline.worker.sinks import Sinks
+from pipeline.worker.state import StateTables
 from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger("wirestream.worker")
@@ -58,11 +59,13 @@ class _Admitted:
 
     ticket: int
     since: int  # the first batch not yet written when this one's lookup began
+    events: dict[str, EventT[bytes]]  # guid -> the raw record it came in
     prepared: Stage
     gated: Gated
     signatures: dict[str, list[int]]
     candidates: list[Candidate]
     started: float
+    released: bool = False  # its extraction slot given back (Worker.process)
 
 
 class _TableStore:
@@ -126,6 +129,9 @@ class Worker:
             help="What earlier dispatches taught about names",
         )
         self.memory = _TableStore(self.entity_memory)
+        # The gate's state (pipeline.worker.state): per guid, content owners, story sketches.
+        self.state = StateTables(app, settings)
+        app.timer(settings.state_sweep_s, name="pipeline.worker.state.sweep")(self.state.sweep)
         self.matcher = AlertMatcher(settings)
         self.nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
         self.es: Any = None
@@ -136,23 +142,27 @@ class Worker:
         app.agent(self.raw_topic, name="pipeline.worker.app.process")(self.process)
         app.page("/metrics")(metrics_page)
 
-    async def admit(self, values: list[bytes], positions: list[str]) -> _Admitted:
+    async def admit(self, records: Sequence[EventT[bytes]]) -> _Admitted:
         """Validate, look up and gate one batch. Called in offset order, one batch at a
         time, so that versions of one guid are decided in the order they were published.
-        `positions`: each value's raw record, topic:partition:offset."""
+        The look-up reads the worker's own tables (no I/O); what earlier batches accepted
+        and have not written yet comes from `self.inflight`."""
         s = self.settings
-        if self.es is None:
-            self.es = make_async_es(s)
         t0 = time.perf_counter()
         since = self.turns.next
-        prepared = validate_and_normalise(values, s.dlq_payload_bytes, positions)
+        positions = [f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in records]
+        by_position = dict(zip(positions, records, strict=True))
+        prepared = validate_and_normalise(
+            [e.value for e in records], s.dlq_payload_bytes, positions
+        )
+        events = {guid: by_position[pos] for guid, pos in prepared.positions.items()}
         signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        known, owners, candidates = await lookup_state(self.es, s, prepared.ok, signatures)
+        looked = self.state.gate_state(events).look_up(prepared.ok, signatures, time.time())
         pending_known, pending_owners = self.inflight.gate_view(since, EXTRACTOR_VERSION)
         gated = gate(
             prepared.ok,
-            {**known, **pending_known},
-            {**pending_owners, **owners},
+            {**looked.known, **pending_known},
+            {**pending_owners, **looked.owners},
             EXTRACTOR_VERSION,
             prepared.positions,
         )
@@ -165,28 +175,43 @@ class Worker:
         for guid in gated.replayed:
             metrics.DISPATCHES.labels("replayed").inc()
             log.info("%s: its raw record is seen again after its write; sending it again", guid)
-        return _Admitted(ticket, since, prepared, gated, signatures, candidates, t0)
+        return _Admitted(ticket, since, events, prepared, gated, signatures, looked.candidates, t0)
 
     async def finish(
-        self, batch: _Admitted, events: Sequence[EventT[bytes]], stream: Stream[bytes]
+        self,
+        batch: _Admitted,
+        events: Sequence[EventT[bytes]],
+        stream: Stream[bytes],
+        extracting: asyncio.Semaphore,
     ) -> None:
         """Extract and write an admitted batch, then acknowledge its records (only then:
-        at-least-once; a batch that fails is not acknowledged and comes back on restart)."""
+        at-least-once; a batch that fails is not acknowledged and comes back on restart).
+        `extracting`: held (acquired by `process`) until this batch's extraction is over,
+        so that the next batch is admitted and extracted while this one is written."""
         try:
-            await self.extract_and_write(batch, len(events))
+            await self.extract_and_write(batch, len(events), extracting)
         finally:
+            _release(extracting, batch)
             self.turns.finish(batch.ticket)  # later batches may write now, even if this failed
         for event in events:
             await stream.ack(event)
 
-    async def extract_and_write(self, batch: _Admitted, size: int) -> None:
+    async def extract_and_write(
+        self, batch: _Admitted, size: int, extracting: asyncio.Semaphore | None = None
+    ) -> None:
         s = self.settings
+        if self.es is None:
+            self.es = make_async_es(s)
         gated, signatures = batch.gated, batch.signatures
         live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
         killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
         t_nlp = time.perf_counter()
-        memory = snapshot((d.text for d in live), self.memory.get)
-        enriched = await self.nlp.run(live, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        try:
+            memory = snapshot((d.text for d in live), self.memory.get)
+            enriched = await self.nlp.run(live, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        finally:
+            if extracting is not None:
+                _release(extracting, batch)  # the NLP processes may take the next batch
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
         await self.turns.wait(batch.ticket)
         # What the batches written since this one's lookup add: look-alikes, replaced events.
@@ -207,8 +232,13 @@ class Worker:
         )
         metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
         indexed_at = datetime.now(UTC)
-        self.inflight.written(
-            batch.ticket, [d for d in ready if d.guid not in outcome.failed], signatures
+        written = [d for d in ready if d.guid not in outcome.failed]
+        self.inflight.written(batch.ticket, written, signatures)
+        # The gate's state follows the index: only what it accepted (not failed, not
+        # refused as older than what it holds).
+        stale = set(outcome.stale)
+        self.state.gate_state(batch.events).record(
+            [d for d in written if d.guid not in stale], signatures, planned, time.time()
         )
         done = settle(ready, gated, planned, outcome.failed, set(outcome.stale))
         await self.sinks.retractions(done.retractions)
@@ -258,26 +288,45 @@ class Worker:
             )
 
     async def process(self, records: StreamT[bytes]) -> None:
-        """Batches are admitted in offset order; up to `batches_in_flight` of them are then
-        extracted side by side and written in the order they were admitted."""
+        """Batches are admitted in offset order; up to `batches_in_flight` of them are
+        extracted side by side, and a batch whose extraction is over makes room for the
+        next one while it waits for its turn to be written (in the order admitted), so
+        the NLP processes never wait on a write."""
         s = self.settings
         stream = cast(Stream[bytes], records)
+        extracting = asyncio.Semaphore(s.batches_in_flight)
+        most = s.batches_in_flight + 2  # extracting, plus written or waiting to be
         running: set[asyncio.Task[None]] = set()
+
+        def reap(done: set[asyncio.Task[None]]) -> None:
+            for task in done:
+                task.result()  # a failed batch stops the agent, as it would unpipelined
+
         try:
             async for taken in stream.noack_take(s.nlp_batch_size, within=0.2):
                 events = cast(list[EventT[bytes]], taken)  # noack_take yields events
-                batch = await self.admit(
-                    [e.value for e in events],
-                    [f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in events],
-                )
-                running.add(asyncio.create_task(self.finish(batch, events, stream)))
-                while len(running) >= s.batches_in_flight:
+                await extracting.acquire()
+                try:
+                    batch = await self.admit(events)
+                except BaseException:
+                    extracting.release()
+                    raise
+                running.add(asyncio.create_task(self.finish(batch, events, stream, extracting)))
+                reap({t for t in running if t.done()})
+                running = {t for t in running if not t.done()}
+                while len(running) >= most:
                     done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        task.result()  # a failed batch stops the agent, as it would unpipelined
+                    reap(done)
         finally:
             for task in running:
                 task.cancel()
+
+
+def _release(extracting: asyncio.Semaphore, batch: _Admitted) -> None:
+    """Give a batch's extraction slot back, once (after extraction, or on failure)."""
+    if not batch.released:
+        batch.released = True
+        extracting.release()
 
 
 async def metrics_page(view: Any, request: Any) -> Any:
