@@ -35,8 +35,24 @@ import orjson
 
 from pipeline.dedup.similarity import NUM_PERM, Candidate, bands
 from pipeline.dedup.versioning import Known
+from pipeline.settings import Settings
 from pipeline.store.documents import Delivery, known_from_source, state_source
 from schemas import Dispatch, PubStatus
+
+# The worker's tables (pipeline.worker.state) and their changelog topics.
+GUIDS = "gate-guids"
+OWNERS = "gate-owners"
+SKETCHES = "gate-sketches"
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """Faust's name for a table's changelog (`<app id>-<table>-changelog`)."""
+    return f"{settings.consumer_group}-{table}-changelog"
+
+
+def changelog_partitions(settings: Settings) -> dict[str, int]:
+    """Table -> partitions: the guid table is partitioned like the raw topic."""
+    return {GUIDS: settings.raw_partitions, OWNERS: 1, SKETCHES: 1}
 
 
 class Bytes(Protocol):
@@ -209,6 +225,14 @@ class Windows:
     owners_s: float = 7 * 86400.0
     stories_s: float = 3 * 86400.0
     stories_max: int = 20_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Windows:
+        return cls(
+            owners_s=settings.state_owner_window_h * 3600,
+            stories_s=settings.state_story_window_h * 3600,
+            stories_max=settings.state_story_max,
+        )
 
 
 @dataclass

@@ -64,6 +64,29 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
         admin.close()
 
 
+def ensure_compacted_topics(settings: Settings, wanted: dict[str, int]) -> None:
+    """Create these compacted topics (name -> partitions) if missing, as Faust creates a
+    table's changelog (`wire state rebuild` may run before any worker did)."""
+    admin = KafkaAdminClient(**client_kwargs(settings))
+    try:
+        existing = set(admin.list_topics())
+        new = [
+            NewTopic(
+                name,
+                num_partitions=n,
+                replication_factor=settings.replication_factor,
+                topic_configs={"cleanup.policy": "compact"},
+            )
+            for name, n in wanted.items()
+            if name not in existing
+        ]
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(new)
+    finally:
+        admin.close()
+
+
 def encode(model: Dispatch | DeadLetter) -> bytes:
     return orjson.dumps(model.model_dump(mode="json"))
 

@@ -36,6 +36,9 @@ from faust.types import EventT
 
 from pipeline import metrics
 from pipeline.dedup.state import (
+    GUIDS,
+    OWNERS,
+    SKETCHES,
     GateState,
     StoryIndex,
     Windows,
@@ -46,23 +49,6 @@ from pipeline.dedup.state import (
 from pipeline.settings import Settings
 
 log = logging.getLogger("wirestream.worker.state")
-
-GUIDS = "gate-guids"
-OWNERS = "gate-owners"
-SKETCHES = "gate-sketches"
-
-
-def changelog_topic(settings: Settings, table: str) -> str:
-    """Faust's name for a table's changelog (`<app id>-<table>-changelog`)."""
-    return f"{settings.consumer_group}-{table}-changelog"
-
-
-def windows(settings: Settings) -> Windows:
-    return Windows(
-        owners_s=settings.state_owner_window_h * 3600,
-        stories_s=settings.state_story_window_h * 3600,
-        stories_max=settings.state_story_max,
-    )
 
 
 @contextmanager
@@ -124,7 +110,7 @@ class StateTables:
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
         self.settings = settings
-        self.windows = windows(settings)
+        self.windows = Windows.of(settings)
         self.index = StoryIndex()
         rocks = settings.state_store.startswith("rocksdb")
         self.guids = app.Table(
