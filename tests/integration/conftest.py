@@ -123,11 +123,9 @@ def wire_process(
             proc.kill()
 
 
-@pytest.fixture(scope="session")
-def worker(
-    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Path]:
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+@contextmanager
+def run_worker(env: dict[str, str], log: Path, settings: Settings) -> Iterator[Path]:
+    """`wire worker` with this environment until the block ends (SIGTERM)."""
     es = make_es(settings)
 
     def serving() -> bool:
@@ -143,9 +141,7 @@ def worker(
             return False
 
     try:
-        with wire_process(
-            ["worker", "--loglevel", "warning"], wire_env, log, serving, "worker"
-        ) as proc:
+        with wire_process(["worker", "--loglevel", "warning"], env, log, serving, "worker") as proc:
             time.sleep(2)
             if proc.poll() is not None:
                 raise RuntimeError(
@@ -156,6 +152,14 @@ def worker(
                 raise RuntimeError(f"worker died during the session:\n{log.read_text()[-3000:]}")
     finally:
         es.close()
+
+
+@pytest.fixture(scope="session")
+def worker(
+    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    with run_worker(wire_env, tmp_path_factory.mktemp("worker") / "worker.log", settings) as log:
+        yield log
 
 
 @pytest.fixture(scope="session")
