@@ -190,9 +190,9 @@ class StateTables:
                     self.index.put(bytes(k).decode(), decode_sketch(bytes(v)))
         metrics.STATE_ENTRIES.labels("sketches").set(len(self.index))
 
-    async def sweep(self) -> None:
+    async def sweep(self, app: Any = None) -> None:
         """Forget owners and sketches past their windows (a tombstone each, so every
-        worker's copy forgets them too)."""
+        worker's copy forgets them too). `app`: what a Faust timer passes."""
         now = time.time()
         gone_owners = expired_owners(_Global(self.owners).items(), now, self.windows)
         for i, h in enumerate(gone_owners):
