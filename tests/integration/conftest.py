@@ -154,6 +154,39 @@ def run_worker(env: dict[str, str], log: Path, settings: Settings) -> Iterator[P
         es.close()
 
 
+def own_pipeline(
+    wire_env: dict[str, str], tmp_path: Path, name: str
+) -> tuple[dict[str, str], Settings]:
+    """A pipeline of its own on the session's stack (topics, index, group, worker port and
+    datadir), prepared as a worker prepares it: for tests that stop and start their own
+    worker, or that must hold state the session's worker never saw."""
+    from pipeline.kafka.bootstrap import prepare_infrastructure
+
+    tag = wire_env["WIRE_TOPIC_PREFIX"] + name
+    env = wire_env | {
+        "WIRE_TOPIC_PREFIX": tag,
+        "WIRE_INDEX_PREFIX": tag,
+        "WIRE_CONSUMER_GROUP": f"wirestream-{tag}",
+        "WIRE_WORKER_WEB_PORT": str(free_port()),
+        "WIRE_WORKER_DATADIR": str(tmp_path / "faust"),
+    }
+    own = Settings(**{k.removeprefix("WIRE_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    prepare_infrastructure(own)
+    return env, own
+
+
+def wire_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`wire ARGS` with this environment, to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=ROOT,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 @pytest.fixture(scope="session")
 def worker(
     settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +15,7 @@ from elasticsearch import Elasticsearch
 from pipeline.settings import Settings
 from pipeline.store.search import SearchQuery, search
 from schemas import EventRetraction, RetractionReason
-from tests.helpers import FIXTURES, ROOT, parse_file
+from tests.helpers import FIXTURES, parse_file
 from tests.integration.conftest import metric, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
@@ -196,28 +194,20 @@ def test_a_record_written_but_never_published_is_sent_again_when_replayed(
 
     from pipeline.extract.batch import extract_batch
     from pipeline.extract.normalise import normalise
-    from pipeline.kafka.bootstrap import prepare_infrastructure
     from pipeline.kafka.client import client_kwargs, encode
     from pipeline.store.client import make_es
     from pipeline.store.documents import Delivery, bulk_operations
     from tests.helpers import SAMPLES
-    from tests.integration.conftest import free_port, run_worker
+    from tests.integration.conftest import own_pipeline, run_worker, wire_cli
 
-    tag = wire_env["WIRE_TOPIC_PREFIX"] + "r"
-    env = wire_env | {
-        "WIRE_TOPIC_PREFIX": tag,
-        "WIRE_INDEX_PREFIX": tag,
-        "WIRE_CONSUMER_GROUP": f"wirestream-{tag}",
-        "WIRE_WORKER_WEB_PORT": str(free_port()),
-        "WIRE_WORKER_DATADIR": str(tmp_path / "faust"),
-    }
     # The session's stack (`settings` started it), a pipeline of its own on it.
-    own = Settings(**{k.removeprefix("WIRE_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
-    prepare_infrastructure(own)
+    env, own = own_pipeline(wire_env, tmp_path, "r")
     es = make_es(own)
     [sample] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")
-    guid = f"urn:test:replayed:{tag}"
-    raw = sample.model_copy(update={"guid": guid, "body": [*sample.body, f"Replay check {tag}."]})
+    guid = f"urn:test:replayed:{own.topic_prefix}"
+    raw = sample.model_copy(
+        update={"guid": guid, "body": [*sample.body, f"Replay check {own.topic_prefix}."]}
+    )
     [enriched] = extract_batch([normalise(raw)])
     assert [e.type for e in enriched.events if e.type == "acquisition"] == ["acquisition"]
 
@@ -225,14 +215,7 @@ def test_a_record_written_but_never_published_is_sent_again_when_replayed(
     # partition 0 (the topic is new); nothing sent.
     ops = bulk_operations(own, [enriched], deliveries={guid: Delivery(f"{own.raw_topic}:0:0")})
     assert not es.bulk(operations=ops, refresh="wait_for")["errors"]
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "state", "rebuild"],
-        cwd=ROOT,
-        env=os.environ | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    rebuilt = wire_cli(env, "state", "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "1 guid(s) (per raw partition 0: 1)" in rebuilt.stdout
 
