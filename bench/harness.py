@@ -184,6 +184,18 @@ class Worker:
                 pass
         return total
 
+    def peak_rss_parts_mib(self) -> list[float]:
+        """Peak resident set of the worker, then of each of its child processes."""
+        out = []
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        out.append(int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+        return out
+
     def cpu_seconds(self) -> float:
         """User + system CPU of the worker process itself (not its NLP child)."""
         return cpu_seconds(self.proc.pid)

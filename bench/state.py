@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import tempfile
 import time
@@ -30,7 +31,6 @@ from bench.harness import (
     private_stack,
     workers,
 )
-from pipeline.dedup.similarity import signature
 from pipeline.dedup.state import (
     GUIDS,
     OWNERS,
@@ -71,7 +71,7 @@ def fill(settings: Settings, n: int, windows: Windows) -> float:
         template.text.encode(), source="bench", received_at=datetime.now(UTC), max_bytes=10**6
     ).dispatches
     base = normalise(base)
-    sig = tuple(signature(base.text))
+    rng = random.Random(29)
     producer = make_producer(settings)
     now = time.time()
     try:
@@ -116,7 +116,10 @@ def fill(settings: Settings, n: int, windows: Windows) -> float:
                 producer.send(
                     topics[SKETCHES],
                     key=guid.encode(),
-                    value=encode_sketch(Sketch(guid, now, sig)),
+                    # distinct texts: distinct signatures (not one story of 20,000)
+                    value=encode_sketch(
+                        Sketch(guid, now, tuple(rng.randrange(2**32) for _ in range(64)))
+                    ),
                     partition=0,
                 )
         producer.flush(timeout=300)
@@ -153,6 +156,7 @@ def run_worker(
         arrivals.wait_for({k.decode() for k, _ in records}, 900, procs)
         rate = (len(records) - 1) / (time.perf_counter() - t1)
         rss = procs[0].peak_rss_mib()
+        parts = " + ".join(f"{r:.0f}" for r in procs[0].peak_rss_parts_mib())
         stages = procs[0].stages()
     arrivals.stop.set()
     producer.close()
@@ -160,7 +164,7 @@ def run_worker(
     print(
         f"  {label}: first dispatch searchable {started:.1f} s after the worker was started; "
         f"then {len(records) - 1} at {rate:.1f}/s; peak RSS (worker + NLP processes) "
-        f"{rss:.0f} MiB = {rss / 1024:.2f} GiB",
+        f"{rss:.0f} MiB = {rss / 1024:.2f} GiB ({parts})",
         flush=True,
     )
     print(f"    {stages}", flush=True)

@@ -15,8 +15,8 @@ and the worker uses Faust tables (pipeline.worker.state):
   window (`Windows.owners_s`): a copy re-keyed by a feed comes within days, not years.
 - **sketches**: guid -> story id, when, MinHash signature, for story look-alikes, kept
   for `Windows.stories_s` and at most `Windows.stories_max` entries. `StoryIndex`
-  holds the same rows in memory by LSH band, so finding a batch's look-alikes is a few
-  dictionary reads.
+  holds the same rows in memory by LSH band (pipeline.dedup.similarity's 16 bands of 4
+  rows), so finding a batch's look-alikes is a few dictionary reads.
 
 `look_up` answers what `pipeline.store.lookup.lookup_state` used to ask Elasticsearch;
 `record` is called once a batch is written (and only for what was written).
@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from pipeline.dedup.similarity import NUM_PERM, Candidate, bands
+from pipeline.dedup.similarity import BANDS, NUM_PERM, ROWS, Candidate
 from pipeline.dedup.versioning import Known
 from pipeline.settings import Settings
 from pipeline.store.documents import Delivery, known_from_source, state_source
@@ -145,23 +145,26 @@ def decode_sketch(raw: bytes) -> Sketch:
 # ------------------------------------------------------------------ story index
 
 
-@dataclass
-class _Row:
-    story_id: str
-    at: float
-    signature: bytes  # NUM_PERM little-endian uint64
-    bands: tuple[str, ...]
+def band_keys(sig: Sequence[int]) -> tuple[int, ...]:
+    """The LSH bands of a signature (as pipeline.dedup.similarity.bands cuts them) as
+    in-process ints: a tuple of ints hashes the same in every run, and an int key costs
+    a fraction of the index's band strings."""
+    return tuple(hash((b, *sig[b * ROWS : (b + 1) * ROWS])) for b in range(BANDS))
 
 
 class StoryIndex:
-    """Recent sketches by LSH band (pipeline.dedup.similarity.bands), in memory.
+    """Recent sketches by LSH band, in memory.
 
     Fed by every write of this worker and by the sketch table's changelog (other
-    workers' writes, and recovery at start), so each worker finds look-alikes from all."""
+    workers' writes, and recovery at start), so each worker finds look-alikes from all.
+    ~1.5 KB per sketch: a row (story, when, signature bytes, band keys) and 16 band
+    entries holding the guid itself, or a list when a band has several."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, _Row] = {}  # insertion order = write order
-        self._by_band: dict[str, list[str]] = {}
+        # guid -> (story id, written at, NUM_PERM little-endian uint64, band keys);
+        # insertion order = write order
+        self._rows: dict[str, tuple[str, float, bytes, tuple[int, ...]]] = {}
+        self._by_band: dict[int, str | list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -174,25 +177,36 @@ class StoryIndex:
         if len(sketch.signature) != NUM_PERM:
             return  # not comparable (another MinHash width)
         self.drop(guid)
-        keys = tuple(bands(sketch.signature))
-        self._rows[guid] = _Row(
-            sketch.story_id, sketch.at, np.asarray(sketch.signature, dtype="<u8").tobytes(), keys
-        )
-        for b in keys:
-            self._by_band.setdefault(b, []).append(guid)
+        keys = band_keys(sketch.signature)
+        sig = np.asarray(sketch.signature, dtype="<u8").tobytes()
+        self._rows[guid] = (sketch.story_id, sketch.at, sig, keys)
+        for k in keys:
+            members = self._by_band.get(k)
+            if members is None:
+                self._by_band[k] = guid
+            elif isinstance(members, str):
+                self._by_band[k] = [members, guid]
+            else:
+                members.append(guid)
 
     def drop(self, guid: str) -> None:
         row = self._rows.pop(guid, None)
         if row is None:
             return
-        for b in row.bands:
-            members = self._by_band.get(b)
+        for k in row[3]:
+            members = self._by_band.get(k)
             if members is None:
+                continue
+            if isinstance(members, str):
+                if members == guid:
+                    del self._by_band[k]
                 continue
             if guid in members:
                 members.remove(guid)
-            if not members:
-                del self._by_band[b]
+            if len(members) == 1:
+                self._by_band[k] = members[0]
+            elif not members:
+                del self._by_band[k]
 
     def candidates(
         self, signatures: Mapping[str, Sequence[int]], since: float = float("-inf")
@@ -201,20 +215,27 @@ class StoryIndex:
         after `since`, oldest first (pipeline.dedup.stories keeps the first of equals)."""
         found: set[str] = set()
         for sig in signatures.values():
-            for b in bands(sig):
-                found.update(self._by_band.get(b, ()))
+            if len(sig) != NUM_PERM:
+                continue
+            for k in band_keys(sig):
+                members = self._by_band.get(k)
+                if members is None:
+                    continue
+                if isinstance(members, str):
+                    found.add(members)
+                else:
+                    found.update(members)
         rows = sorted(
-            ((g, self._rows[g]) for g in found if self._rows[g].at >= since),
-            key=lambda gr: gr[1].at,
+            ((g, self._rows[g]) for g in found if self._rows[g][1] >= since),
+            key=lambda gr: gr[1][1],
         )
         return [
-            Candidate(g, r.story_id, tuple(int(v) for v in np.frombuffer(r.signature, "<u8")))
-            for g, r in rows
+            Candidate(g, r[0], tuple(int(v) for v in np.frombuffer(r[2], "<u8"))) for g, r in rows
         ]
 
     def oldest(self) -> Iterator[tuple[str, float]]:
         """(guid, written at), oldest write first."""
-        return iter(sorted(((g, r.at) for g, r in self._rows.items()), key=lambda x: x[1]))
+        return iter(sorted(((g, r[1]) for g, r in self._rows.items()), key=lambda x: x[1]))
 
 
 # ------------------------------------------------------------------ the state

@@ -124,9 +124,9 @@ class StateTables:
             options=(
                 {
                     "driver": "rocksdict",
-                    "write_buffer_size": 8 * 1024 * 1024,
+                    "write_buffer_size": 4 * 1024 * 1024,
                     "max_write_buffer_number": 2,
-                    "block_cache_size": 32 * 1024 * 1024,
+                    "block_cache_size": 8 * 1024 * 1024,
                     "block_cache_compressed_size": 0,
                     "target_file_size_base": 16 * 1024 * 1024,
                 }
