@@ -187,18 +187,21 @@ class Worker:
         """Extract and write an admitted batch, then acknowledge its records (only then:
         at-least-once; a batch that fails is not acknowledged and comes back on restart).
         `extracting`: held (acquired by `process`) until this batch's extraction is over,
-        so that the next batch is admitted and extracted while this one is written."""
+        so that the next batch is admitted and extracted while this one is written.
+        Saved-search matching comes after the batch's turn: it never holds up a write."""
         try:
-            await self.extract_and_write(batch, len(events), extracting)
+            fresh = await self.extract_and_write(batch, len(events), extracting)
         finally:
             _release(extracting, batch)
             self.turns.finish(batch.ticket)  # later batches may write now, even if this failed
+        await self.send_alerts(fresh)
         for event in events:
             await stream.ack(event)
 
     async def extract_and_write(
         self, batch: _Admitted, size: int, extracting: asyncio.Semaphore | None = None
-    ) -> None:
+    ) -> list[Dispatch]:
+        """Returns the dispatches published now (saved searches match them)."""
         s = self.settings
         if self.es is None:
             self.es = make_async_es(s)
@@ -263,9 +266,9 @@ class Worker:
         ]
         await self.sinks.dead_letters(dead)
         self.remember(done.fresh)
-        await self.send_alerts(done.fresh)
         metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - batch.started)
         metrics.BATCH_SIZE.observe(size)
+        return done.fresh
 
     def remember(self, dispatches: Iterable[Dispatch]) -> None:
         """Teach the memory what these dispatches typed confidently."""
