@@ -63,7 +63,7 @@ def end_to_end(
             arrivals.start()
             arrivals.ready.wait(30)
             before = cpu_snapshot(procs, settings)
-            idle_before = [w.counter("wire_nlp_idle_seconds_total") for w in procs]
+            idle_before = [w.counter("wire_nlp_idle_seconds") for w in procs]
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
@@ -74,7 +74,7 @@ def end_to_end(
             elapsed = time.perf_counter() - t0
             shares = cpu_between(before, cpu_snapshot(procs, settings))
             nlp_idle = [
-                (w.counter("wire_nlp_idle_seconds_total") - b) / (nlp_processes() * elapsed)
+                (w.counter("wire_nlp_idle_seconds") - b) / (nlp_processes() * elapsed)
                 for w, b in zip(procs, idle_before, strict=True)
             ]
             arrivals.stop.set()

@@ -34,8 +34,8 @@ STATE_ENTRIES = Gauge(
     "Entries of the gate's windowed state tables (at the last sweep)",
     ["table"],
 )
-NLP_IDLE_SECONDS = Counter(
-    "wire_nlp_idle_seconds_total",
-    "NLP process-seconds with no chunk to work on, since the first batch (a process "
-    "idle for 1 s adds 1; pipeline.extract.runner)",
+NLP_IDLE_SECONDS = Gauge(
+    "wire_nlp_idle_seconds",
+    "NLP process-seconds with no chunk to work on since the first batch, up to the scrape "
+    "(a process idle for 1 s adds 1; only grows; pipeline.extract.runner)",
 )

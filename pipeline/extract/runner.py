@@ -66,18 +66,23 @@ class NlpRunner:
         self._in_process = in_process
         self._processes = 1 if in_process else max(1, processes)
         self._pool: Executor | None = None
-        # Idle accounting (wire_nlp_idle_seconds_total): chunks submitted and not done,
-        # and when that count last changed; counted from the first batch on.
+        # Idle accounting (wire_nlp_idle_seconds): chunks submitted and not done, when
+        # that count last changed, idle process-seconds until then; from the first batch.
         self._chunks = 0
         self._since: float | None = None
+        self._idle = 0.0
+        metrics.NLP_IDLE_SECONDS.set_function(self.idle_seconds)
+
+    def idle_seconds(self) -> float:
+        """NLP process-seconds with no chunk to run, since the first batch, until now."""
+        if self._since is None:
+            return 0.0
+        idle = max(0, self._processes - self._chunks)
+        return self._idle + idle * (time.perf_counter() - self._since)
 
     def _account(self, delta: int) -> None:
-        now = time.perf_counter()
-        if self._since is not None:
-            idle = max(0, self._processes - self._chunks)
-            if idle:
-                metrics.NLP_IDLE_SECONDS.inc(idle * (now - self._since))
-        self._since = now
+        self._idle = self.idle_seconds()
+        self._since = time.perf_counter()
         self._chunks += delta
 
     def _executor(self) -> Executor:
