@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup lint unit integration browser stop bench clean
+.PHONY: run test setup lint unit integration browser stop bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -u -m bench.throughput --count 2000 --workers 1 2
 	$(BIN)/python -u -m bench.latency --rate 20 --seconds 60 --workers 2
+
+# The scale model (bench/README.md, "Scale"): 1, 2, 4 workers; several minutes, not CI.
+bench-scale: $(STAMP)
+	$(BIN)/python -u -m bench.scale --count 800 --workers 1 2 4
 
 clean:
 	rm -rf $(VENV) .wirestream .pytest_cache .mypy_cache .ruff_cache *.egg-info test-artifacts

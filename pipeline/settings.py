@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     es_username: str | None = None
     es_password: SecretStr | None = None
     es_verify_certs: bool = True
+    es_ca_certs: Path | None = Field(
+        default=None, description="CA bundle (PEM) that signed the cluster's certificates"
+    )
     index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
 
     # NLP

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.kafka.client import ensure_topics
+from pipeline.kafka.topics import changelog_topic
 from pipeline.settings import Settings
 from pipeline.store.client import make_es
 from pipeline.store.saved_searches import ensure_saved_search_index
@@ -12,7 +13,12 @@ from pipeline.store.writes import ensure_indices
 
 def prepare_infrastructure(settings: Settings) -> None:
     ensure_topics(
-        settings, [settings.alerts_topic, *(settings.event_topic(t) for t in EVENT_TYPES)]
+        settings,
+        [
+            settings.alerts_topic,
+            *(settings.event_topic(t) for t in EVENT_TYPES),
+            changelog_topic(settings),  # before Faust: compacted, one partition
+        ],
     )
     es = make_es(settings)
     try:

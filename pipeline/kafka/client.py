@@ -12,6 +12,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from pipeline.kafka.topics import reconcile, topic_configs
 from pipeline.settings import Settings
 from schemas import DeadLetter, Dispatch
 
@@ -42,7 +43,9 @@ def make_producer(settings: Settings) -> KafkaProducer:
 
 
 def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
-    """Create the pipeline's topics if missing. Partition counts come from settings."""
+    """Create the pipeline's topics if missing. Partition counts come from settings;
+    retention, compaction and size limits from pipeline.kafka.topics, which also brings
+    them onto topics that already exist."""
     wanted = {
         settings.raw_topic: settings.raw_partitions,
         settings.dispatches_topic: settings.raw_partitions,
@@ -52,14 +55,21 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
     admin = KafkaAdminClient(**client_kwargs(settings))
     try:
         existing = set(admin.list_topics())
+        configs = topic_configs(settings)
         new = [
-            NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor)
+            NewTopic(
+                name,
+                num_partitions=n,
+                replication_factor=settings.replication_factor,
+                topic_configs=configs.get(name, {}),
+            )
             for name, n in wanted.items()
             if name not in existing
         ]
         if new:
             with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent creator won
                 admin.create_topics(new)
+        reconcile(admin, settings, [name for name in wanted if name in existing])
     finally:
         admin.close()
 

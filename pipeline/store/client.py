@@ -17,6 +17,8 @@ def _client_kwargs(settings: Settings) -> dict[str, Any]:
         kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
     if settings.es_url.startswith("https"):
         kwargs["verify_certs"] = settings.es_verify_certs
+        if settings.es_ca_certs and settings.es_verify_certs:
+            kwargs["ca_certs"] = str(settings.es_ca_certs)
     return kwargs
 
 

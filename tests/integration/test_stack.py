@@ -58,3 +58,47 @@ def test_workers_starting_together_prepare_the_same_indices(settings: Settings) 
         assert es.indices.exists(index=fresh.saved_search_index)
     finally:
         es.close()
+
+
+def test_topics_get_their_settings_and_defaults_are_brought_onto_existing_ones(
+    settings: Settings,
+) -> None:
+    """prepare_infrastructure creates topics with retention, compaction and size limits
+    (pipeline.kafka.topics) and, on a later start, sets a key that was left at a default."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
+
+    from pipeline.kafka.client import client_kwargs, ensure_topics
+    from pipeline.kafka.topics import changelog_topic, topic_configs
+
+    fresh = settings.model_copy(
+        update={
+            "topic_prefix": settings.topic_prefix + "cfg",
+            "consumer_group": settings.consumer_group + "-cfg",
+        }
+    )
+    names = [fresh.alerts_topic, changelog_topic(fresh)]
+    ensure_topics(fresh, names)
+    admin = KafkaAdminClient(**client_kwargs(fresh))
+    try:
+
+        def current(name: str) -> dict[str, str]:
+            got = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name)], config_filter="all"
+            )
+            return {k: v["value"] for k, v in got["topic"][name].items()}
+
+        wanted = topic_configs(fresh)
+        for name in (fresh.raw_topic, fresh.dlq_topic, changelog_topic(fresh)):
+            assert wanted[name].items() <= current(name).items()
+        dlq = ConfigResource(
+            ConfigResourceType.TOPIC,
+            fresh.dlq_topic,
+            {"retention.ms": (AlterConfigOp.DELETE, None)},
+        )
+        admin.alter_configs([dlq], raise_on_unknown=False)
+        assert current(fresh.dlq_topic)["retention.ms"] != wanted[fresh.dlq_topic]["retention.ms"]
+        ensure_topics(fresh, names)  # the next start
+        assert current(fresh.dlq_topic)["retention.ms"] == wanted[fresh.dlq_topic]["retention.ms"]
+    finally:
+        admin.close()
