@@ -53,9 +53,10 @@ def subscribe(
         sub = await hub.subscribe(topics, {}, from_start=from_start)
         seen = 0
         try:
-            async for _pos, value in sub.records():
-                if value is None:
+            async for _pos, record in sub.records():
+                if record is None:
                     continue
+                value = record.value
                 rec = orjson.loads(value)
                 if "saved_search_id" not in rec and not event_matches(rec, entity or [], query):
                     continue

@@ -44,12 +44,30 @@ WINDOW_PER_PARTITION = 2000
 QUEUE_SIZE = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, slots=True)
 class Record:
     topic: str
     partition: int
     offset: int
     value: bytes
+    # Frames already encoded for this record (event name, SSE id) -> bytes: thousands of
+    # subscribers at the same position share one encoding.
+    frames: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and (
+            self.topic,
+            self.partition,
+            self.offset,
+            self.value,
+        ) == (other.topic, other.partition, other.offset, other.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# Put in every idle queue every HEARTBEAT_SECONDS by the hub: one timer for everybody
+# instead of one per subscriber.
+HEARTBEAT = Record("", -1, -1, b"")
 
 
 class Overflow(Exception):
@@ -140,6 +158,15 @@ class Window:
             self.members.setdefault(t, set()).add(m)
         return m, start
 
+    def heartbeat(self) -> int:
+        """Wake every subscriber with nothing to read, so its stream sends a keep-alive."""
+        woken = 0
+        for m in {m for ms in self.members.values() for m in ms}:
+            if m.queue.empty():
+                m.queue.put_nowait(HEARTBEAT)
+                woken += 1
+        return woken
+
     def detach(self, m: Member) -> None:
         for t in m.topics:
             self.members.get(t, set()).discard(m)
@@ -150,8 +177,9 @@ class Window:
 
 
 class Subscription:
-    """What a stream reads: (position after the record, value), or (position, None) as a
-    heartbeat every HEARTBEAT_SECONDS without a record. Raises Overflow if dropped."""
+    """What a stream reads: (position after the record, the record), or (position, None) as
+    a keep-alive about every HEARTBEAT_SECONDS. Raises Overflow if dropped. The position
+    yielded is the subscription's own, updated in place: read it, don't keep it."""
 
     def __init__(self, hub: Hub, topics: Sequence[str], position: Position) -> None:
         self.hub = hub
@@ -160,7 +188,7 @@ class Subscription:
         self._member: Member | None = None
         self._catchup: AIOKafkaConsumer | None = None
 
-    async def records(self) -> AsyncIterator[tuple[Position, bytes | None]]:
+    async def records(self) -> AsyncIterator[tuple[Position, Record | None]]:
         pos = dict(self.position)
         if self._catchup is not None:
             async for reached, value in self._catch_up(pos):  # advances `pos` in place
@@ -170,17 +198,16 @@ class Subscription:
             pos.update(start)
         queue = self._member.queue
         while True:
-            try:
-                rec = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield dict(pos), None
-                continue
+            rec = await queue.get()
             if rec is None:
                 raise Overflow("subscriber dropped: its queue was full")
+            if rec is HEARTBEAT:
+                yield pos, None
+                continue
             pos[(rec.topic, rec.partition)] = rec.offset + 1
-            yield dict(pos), rec.value
+            yield pos, rec
 
-    async def _catch_up(self, pos: Position) -> AsyncIterator[tuple[Position, bytes | None]]:
+    async def _catch_up(self, pos: Position) -> AsyncIterator[tuple[Position, Record | None]]:
         """Read Kafka from `pos` until the shared window covers it, then hand over."""
         consumer = self._catchup
         assert consumer is not None
@@ -189,7 +216,7 @@ class Subscription:
             while not window.covers(pos, self.topics):
                 batch = await consumer.getmany(timeout_ms=1000, max_records=500)
                 if not batch:
-                    yield dict(pos), None
+                    yield pos, None
                     continue
                 for tp, msgs in batch.items():
                     for msg in msgs:
@@ -197,7 +224,7 @@ class Subscription:
                         if msg.offset < pos.get(key, 0):
                             continue
                         pos[key] = msg.offset + 1
-                        yield dict(pos), msg.value
+                        yield pos, Record(tp.topic, tp.partition, msg.offset, msg.value or b"")
         finally:
             self._catchup = None
             await consumer.stop()
@@ -228,6 +255,7 @@ class Hub:
         self.window = window or Window()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
     async def start(self) -> None:
@@ -245,6 +273,12 @@ class Hub:
                 raise
             self._consumer = consumer
             self._task = asyncio.create_task(self._run(), name="fanout-reader")
+            self._ticker = asyncio.create_task(self._heartbeats(), name="fanout-heartbeats")
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.window.heartbeat()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         existing = await consumer.topics()
@@ -311,6 +345,9 @@ class Hub:
         return consumer
 
     async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

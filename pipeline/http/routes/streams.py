@@ -47,14 +47,19 @@ def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -
     async def body() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 3000\n\n"
-            async for pos, value in sub.records():
+            async for pos, rec in sub.records():
                 token = encode_position(pos)
-                if value is None:  # heartbeat; the id lets a client skip what it filtered
+                if rec is None:  # keep-alive; the id lets a client skip what it filtered
                     yield f"id: {token}\n: keepalive\n\n".encode()
                     continue
-                picked = pick(value)
-                if picked is not None:
-                    yield sse(picked[1], event=picked[0], event_id=token)
+                picked = pick(rec.value)
+                if picked is None:
+                    continue
+                frame = rec.frames.get((picked[0], token))
+                if frame is None:  # the first subscriber at this position encodes it
+                    frame = sse(picked[1], event=picked[0], event_id=token)
+                    rec.frames[(picked[0], token)] = frame
+                yield frame
         except Overflow:
             # This client fell a whole queue behind: it reconnects with its Last-Event-ID
             # (the id of the last frame it got) and resumes exactly, nobody else waited.

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from pipeline.kafka.fanout import Record, Window
+from pipeline.kafka.fanout import HEARTBEAT, Record, Window
 
 T, U = "wire.dispatches", "wire.alerts"
 
@@ -100,3 +100,13 @@ def test_each_record_reaches_every_subscriber(n: int) -> None:
     members = [w.attach([T], {})[0] for _ in range(n)]
     w.add(rec(10, partition=1))
     assert all([r.offset for r in drain(m.queue) if r] == [10] for m in members)
+
+
+def test_a_heartbeat_wakes_only_idle_subscribers() -> None:
+    w = window()
+    idle, _ = w.attach([T], {})
+    busy, _ = w.attach([U], {})
+    w.add(rec(5, U))
+    assert w.heartbeat() == 1
+    assert drain(idle.queue) == [HEARTBEAT]
+    assert drain(busy.queue) == [rec(5, U)]
