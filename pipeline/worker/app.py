@@ -132,7 +132,13 @@ class Worker:
         self.turns = Turns()
         self.inflight = InFlight(keep=2 * settings.batches_in_flight + 2)
         app.agent(self.raw_topic, name="pipeline.worker.app.process")(self.process)
-        app.page("/metrics")(self.metrics_page)
+
+        # Faust makes the handler a View's `get`: a plain function, bound to the view there
+        # (a bound method of ours would be called without the view, and fail every request).
+        async def metrics(web: Any, request: Any) -> Any:
+            return await self.metrics_page(web, request)
+
+        app.page("/metrics")(metrics)
 
     async def admit(self, values: list[bytes], positions: list[str]) -> _Admitted:
         """Validate, look up and gate one batch. Called in offset order, one batch at a
