@@ -86,7 +86,8 @@ class ContentApi:
       feed; `next_page` is always there, an empty page says "nothing new yet".
     - `/v1/latest?page=N`: newest first, `{"items": [...], "links": {"next": ...}}` while
       more pages remain.
-    - `/g2/feed?page=N`: NewsML-G2 newsMessage pages, next page in the `Link` header.
+    - `/g2/feed?page=N`: NewsML-G2 newsMessage pages, newest first, the next page in the
+      `Link` header.
     Every response has an ETag; If-None-Match answers 304. `down` answers 503.
     """
 
@@ -158,7 +159,7 @@ def serve_api(api: ContentApi) -> Iterator[str]:
                 )
             elif url.path == "/g2/feed":
                 n = int(query.get("page", "0"))
-                page = api.items[n * size : (n + 1) * size]
+                page = api.items[::-1][n * size : (n + 1) * size]
                 xml = (
                     '<?xml version="1.0" encoding="UTF-8"?>\n'
                     '<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/"><header>'

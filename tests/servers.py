@@ -169,6 +169,7 @@ def ftp_server(root: Path, tls: SelfSigned | None = None) -> Iterator[int]:
     """pyftpdlib serving `root` to USER/PASSWORD (TLS required on both channels with `tls`)."""
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.servers import FTPServer
 
     authorizer = DummyAuthorizer()
@@ -182,7 +183,8 @@ def ftp_server(root: Path, tls: SelfSigned | None = None) -> Iterator[int]:
             "tls_data_required": True,
         }
     handler = type("Handler", (TLS_FTPHandler if tls else FTPHandler,), attrs)
-    server = FTPServer(("127.0.0.1", 0), handler)
+    # Its own IO loop: two servers in one process must not share pyftpdlib's default one.
+    server = FTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
     port = int(server.socket.getsockname()[1])
     stop = threading.Event()
 

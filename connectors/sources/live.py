@@ -82,8 +82,9 @@ def is_temporary(name: str) -> bool:
 
 def oversize(size: int, max_bytes: int) -> RefusedInput:
     """The refusal of a document over WIRE_MAX_DOCUMENT_BYTES (read no further than that)."""
+    div, unit = (1_048_576, "MiB") if max_bytes >= 1_048_576 else (1024, "KiB")
     return RefusedInput(
-        f"document is {size / 1_048_576:.1f} MiB, over the {max_bytes / 1_048_576:.1f} MiB "
-        "limit (WIRE_MAX_DOCUMENT_BYTES)",
+        f"document is {size / div:.1f} {unit}, over the {max_bytes / div:.1f} {unit} limit "
+        "(WIRE_MAX_DOCUMENT_BYTES)",
         stage="decode",
     )

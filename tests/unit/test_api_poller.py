@@ -83,7 +83,10 @@ def test_g2_pages_follow_the_link_header_and_use_etags(tmp_path: Path) -> None:
         again = poller.poll_once(sink)
         assert again.status == 304 and again.sent == 0
         assert api.requests[-1][1]["If-None-Match"] == poller.state.etag
-    assert guids(sink) == ["urn:test:G0", "urn:test:G1", "urn:test:G2"]
+        api.items.append(ninjs_item("G3"))  # on the first page: its ETag changes
+        third = poller.poll_once(sink)
+        assert (third.sent, third.skipped, third.pages) == (1, 1, 1)
+    assert guids(sink) == ["urn:test:G2", "urn:test:G1", "urn:test:G0", "urn:test:G3"]
 
 
 def test_a_bad_item_goes_to_the_dead_letters_alone(tmp_path: Path) -> None:

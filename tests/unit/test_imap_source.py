@@ -87,7 +87,7 @@ def test_a_message_over_the_limit_goes_to_the_dead_letters_with_its_size(
     poller = ImapPoller(address(server), tmp_path / "s.json", sink, ImapOptions(max_bytes=4096))
     assert poller.poll_once().refused == 1
     [letter] = sink.refused
-    assert letter.refused is not None and "over the 0.0 MiB limit" in letter.refused
+    assert letter.refused is not None and "over the 4.0 KiB limit" in letter.refused
     assert len(letter.data) == 4097  # fetched no further than the limit
     assert poller.poll_once().refused == 0  # once
 

@@ -175,7 +175,7 @@ def test_a_file_over_the_limit_goes_to_the_dead_letters_with_its_size(
     assert p.poll_once().refused == 1
     [letter] = sink.refused
     assert letter.refused == (
-        "document is 0.4 MiB, over the 0.0 MiB limit (WIRE_MAX_DOCUMENT_BYTES)"
+        "document is 390.8 KiB, over the 4.0 KiB limit (WIRE_MAX_DOCUMENT_BYTES)"
     )
     assert len(letter.data) == 4097  # read no further than the limit
     assert (folder / "failed" / "huge.txt").exists()
