@@ -84,7 +84,10 @@ class FtpFolder:
         self.ftp.voidcmd("TYPE I")
         chunks: list[bytes] = []
         got = 0
-        conn = self.ftp.transfercmd(f"RETR {self._full(name)}")
+        try:
+            conn = self.ftp.transfercmd(f"RETR {self._full(name)}")
+        except ftplib.error_perm as exc:  # gone, or not ours to read
+            raise SourceError(f"cannot read {name}: {exc}") from exc
         try:
             while got < limit:
                 chunk = conn.recv(min(65536, limit - got))

@@ -52,7 +52,8 @@ class RemoteFolder(Protocol):
         ...
 
     def read(self, name: str, limit: int) -> bytes:
-        """The file's first `limit` bytes at most (all of it when it is smaller)."""
+        """The file's first `limit` bytes at most (all of it when it is smaller);
+        SourceError when it cannot be read (gone since the listing, no permission)."""
         ...
 
     def move(self, name: str, folder: str) -> str:
@@ -188,7 +189,12 @@ class RemotePoller:
             self._finish(folder, f, self.state.sent.get(f.key) or "ok", report)
             return
         limit = self.options.max_bytes + 1
-        data = folder.read(f.name, limit)
+        try:
+            data = folder.read(f.name, limit)
+        except SourceError as exc:  # taken away meanwhile, or unreadable: the next poll sees
+            report.notes.append(str(exc))
+            self.stability.forget(f.name)
+            return
         refused: RefusedInput | None = None
         if f.size > self.options.max_bytes or len(data) > self.options.max_bytes:
             refused = oversize(max(f.size, len(data)), self.options.max_bytes)

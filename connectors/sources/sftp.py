@@ -64,7 +64,10 @@ class SftpFolder:
                 data: bytes = await fh.read(limit)
                 return data
 
-        return self._run(read())
+        try:
+            return self._run(read())
+        except asyncssh.SFTPError as exc:  # gone, or not ours to read
+            raise SourceError(f"cannot read {name}: {exc.reason}") from exc
 
     def move(self, name: str, folder: str) -> str:
         target_dir = folder if folder.startswith("/") else posixpath.join(self.path, folder)

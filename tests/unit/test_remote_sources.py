@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -278,3 +278,31 @@ def test_the_state_file_is_replaced_atomically(
     state = tmp_path / "feeds" / "x.json"
     poller(remote, state, MemorySink()).poll_once()
     assert os.listdir(state.parent) == ["x.json"]  # no temporary file left behind
+
+
+def test_a_file_taken_away_before_it_is_read_is_skipped(
+    remote: tuple[Path, Connect, str], tmp_path: Path
+) -> None:
+    folder, connect, _ = remote
+    sink = MemorySink()
+    (folder / "gone.txt").write_bytes(dispatch_text("Gone"))
+    (folder / "stays.txt").write_bytes(dispatch_text("Stays"))
+
+    @contextmanager
+    def racing() -> Iterator[RemoteFolder]:
+        """The real connection; another client takes gone.txt between listing and reading."""
+        with connect() as real:
+            original = real.read
+
+            def read(name: str, limit: int) -> bytes:
+                (folder / "gone.txt").unlink(missing_ok=True)
+                return original(name, limit)
+
+            real.read = read  # type: ignore[method-assign]
+            yield real
+
+    p = poller(remote, tmp_path / "state.json", sink)
+    p.connect = racing
+    report = p.poll_once()
+    assert report.sent == 1 and "cannot read gone.txt" in report.notes[0]
+    assert sink.sent[0].endswith("/stays.txt")
