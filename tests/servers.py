@@ -9,6 +9,7 @@ import datetime as dt
 import imaplib
 import ipaddress
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -268,9 +269,12 @@ def sftp_server(root: Path, folder: Path) -> Iterator[SftpServer]:
 class ImapServer:
     port: int
     process: subprocess.Popen[bytes]
+    tls: SelfSigned | None = None
 
     def client(self) -> imaplib.IMAP4:
         c = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.tls:
+            c.starttls(ssl.create_default_context(cafile=str(self.tls.cert)))
         c.login(USER, PASSWORD)
         return c
 
@@ -296,10 +300,12 @@ class ImapServer:
 
 
 @contextmanager
-def imap_server() -> Iterator[ImapServer]:
+def imap_server(tls: SelfSigned | None = None) -> Iterator[ImapServer]:
     """pymap (MIT) with its in-memory backend, in its own process: a real IMAP4rev1
-    server (UIDPLUS, MOVE) that knows USER/PASSWORD and starts with an empty INBOX."""
+    server (UIDPLUS, MOVE) that knows USER/PASSWORD and starts with an empty INBOX.
+    With `tls`, it offers STARTTLS with that certificate."""
     port = free_port()
+    tls_args = ["--cert", str(tls.cert), "--key", str(tls.key)] if tls else ["--no-tls"]
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -309,7 +315,7 @@ def imap_server() -> Iterator[ImapServer]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-tls",
+            *tls_args,
             "dict",
             "--demo-user",
             USER,
@@ -332,7 +338,7 @@ def imap_server() -> Iterator[ImapServer]:
             raise RuntimeError(f"pymap did not start: {proc.communicate()[1][-2000:]!r}")
         time.sleep(0.1)
     try:
-        yield ImapServer(port, proc)
+        yield ImapServer(port, proc, tls)
     finally:
         proc.terminate()
         try:

@@ -18,6 +18,7 @@ from tests.servers import (
     email,
     free_port,
     imap_server,
+    self_signed,
 )
 
 
@@ -152,3 +153,18 @@ def test_login_and_connection_errors_are_one_line(server: ImapServer, tmp_path: 
         connect_imap(closed),
     ):
         pass
+
+
+def test_starttls_checks_the_certificate(tmp_path: Path) -> None:
+    tls = self_signed(tmp_path / "tls")
+    with imap_server(tls) as srv:
+        srv.append(email("Chiffré", dispatch_text("Starttls"), "t@afp.example"))
+        trusted = ImapAddress(
+            "127.0.0.1", srv.port, "INBOX", USER, PASSWORD, "starttls", ca_file=str(tls.cert)
+        )
+        sink = MemorySink()
+        poller = ImapPoller(trusted, tmp_path / "s.json", sink, ImapOptions(max_bytes=10**6))
+        assert poller.poll_once().sent == 1
+        untrusted = ImapAddress("127.0.0.1", srv.port, "INBOX", USER, PASSWORD, "starttls")
+        with pytest.raises(SourceError, match="CERTIFICATE_VERIFY_FAILED"), connect_imap(untrusted):
+            pass
