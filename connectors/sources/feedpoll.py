@@ -93,6 +93,7 @@ class FeedOptions:
     max_pages: int = 10
     fmt: str | None = None
     max_page_bytes: int | None = None  # default: the document limit (x4 when split in items)
+    secret_params: Sequence[str] = ()  # query parameters never shown (sources, logs, state)
 
 
 @dataclass
@@ -154,6 +155,14 @@ class FeedPoller:
         self.state = FeedState.load(state_file)
         self._sent = Ledger(self.state.sent, limit=MAX_REMEMBERED)
 
+    def redact(self, url: str) -> str:
+        """`url` without the secret query parameters (an API key sent as a parameter):
+        what sources, messages and the state file show. Requests add them back."""
+        u = httpx.URL(url)
+        for name in self.options.secret_params:
+            u = u.copy_remove_param(name)
+        return str(u)
+
     @property
     def page_limit(self) -> int:
         o = self.options
@@ -175,7 +184,9 @@ class FeedPoller:
                             break
                 return resp, b"".join(chunks), got > limit
         except httpx.HTTPError as exc:
-            raise SourceError(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
+            raise SourceError(
+                f"cannot fetch {self.redact(url)}: {exc or type(exc).__name__}"
+            ) from exc
 
     def poll_once(self, sink: Sink) -> FeedReport:
         rep = FeedReport()
@@ -183,7 +194,7 @@ class FeedPoller:
         url = st.resume_url if o.resume and st.resume_url else self.url
         for page_no in range(o.max_pages):
             headers: dict[str, str] = {}
-            if page_no == 0 and st.validated_url in (None, url):
+            if page_no == 0 and st.validated_url in (None, self.redact(url)):
                 if st.etag:
                     headers["If-None-Match"] = st.etag
                 if st.last_modified:
@@ -195,16 +206,16 @@ class FeedPoller:
                 break
             if resp.status_code != 200:
                 hint = " (check the feed's credentials)" if resp.status_code in (401, 403) else ""
-                raise SourceError(f"HTTP {resp.status_code} from {url}{hint}")
+                raise SourceError(f"HTTP {resp.status_code} from {self.redact(url)}{hint}")
             rep.pages += 1
-            seen, new = self._ingest(url, body, cut, sink, rep)
+            seen, new = self._ingest(self.redact(url), body, cut, sink, rep)
             nxt = None if cut else self._next(url, body, resp)
             if page_no == 0:
                 st.etag = resp.headers.get("ETag")
                 st.last_modified = resp.headers.get("Last-Modified")
-                st.validated_url = url
+                st.validated_url = self.redact(url)
             if o.resume and nxt:
-                st.resume_url = nxt
+                st.resume_url = self.redact(nxt)
             st.sent = list(self._sent.to_dict())
             st.save(self.state_file)  # the sink confirmed this page
             caught_up = seen == 0 if o.resume else new < seen or seen == 0
@@ -318,7 +329,9 @@ class FeedPoller:
         """Fetch the first page (unconditionally) and say what a poll would send."""
         url = self.state.resume_url if self.options.resume and self.state.resume_url else self.url
         resp, body, cut = self._get(url, {})
-        lines = [f"GET {url}: HTTP {resp.status_code}, {len(body)} bytes{' (cut)' if cut else ''}"]
+        lines = [
+            f"GET {self.redact(url)}: HTTP {resp.status_code}, {len(body)} bytes{' (cut)' if cut else ''}"
+        ]
         if resp.status_code != 200 or cut:
             return lines
         if self.options.items:

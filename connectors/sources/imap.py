@@ -191,6 +191,7 @@ class ImapPoller:
         self.addr, self.sink, self.options = addr, sink, options
         self.state = ImapState(state_file)
         self.address = f"imap://{addr.username}@{addr.host}:{addr.port}/{addr.mailbox}"
+        self._ensured = False
 
     def _target(self, outcome: str) -> tuple[ImapAfter, str | None]:
         o = self.options
@@ -212,9 +213,13 @@ class ImapPoller:
                     )
                 st.uidvalidity, st.last_uid, st.unfinished = box.uidvalidity, 0, {}
                 st.save()
-            for folder in {self.options.move_to, self.options.failed_to}:
-                if folder and (self.options.after == "move" or folder == self.options.failed_to):
-                    box.ensure(folder)
+            if not self._ensured:  # the folders we move to, once per run
+                for folder in {self.options.move_to, self.options.failed_to}:
+                    if folder and (
+                        self.options.after == "move" or folder == self.options.failed_to
+                    ):
+                        box.ensure(folder)
+                self._ensured = True
             for pending, outcome in list(st.unfinished.items()):  # sent before a crash
                 self._finish(box, int(pending), outcome, report)
             for uid in box.uids_after(st.last_uid)[: self.options.batch]:

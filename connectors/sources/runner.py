@@ -202,6 +202,7 @@ def _http_feed(cfg: HttpFeed, sink: Sink, state: Path, max_bytes: int) -> LiveFe
             resume=cfg.resume,
             max_pages=cfg.max_pages,
             fmt=cfg.format,
+            secret_params=(cfg.api_key_param,) if key and cfg.api_key_param else (),
         ),
     )
     return LiveFeed(cfg, lambda: poller.poll_once(sink), poller.check, client.close)

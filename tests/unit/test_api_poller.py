@@ -151,3 +151,23 @@ def test_cursor_paging_sends_the_cursor_back(tmp_path: Path) -> None:
         poller = FeedPoller(f"{base}/v1/feed", tmp_path / "s.json", client, 10**6, options)
         poller.poll_once(sink)
         assert "after=" in api.requests[1][0]
+
+
+def test_an_api_key_sent_as_a_parameter_is_never_shown(tmp_path: Path) -> None:
+    api = ContentApi([ninjs_item("S0"), {"uri": "urn:test:S1", "version": "1"}], page_size=5)
+    sink = MemorySink()
+    options = FeedOptions(
+        headers=BEARER,
+        params={"apikey": "s3cr3t"},
+        items="data.items",
+        next_page="data.next_page",
+        resume=True,
+        secret_params=("apikey",),
+    )
+    with serve_api(api) as base, httpx.Client() as client:
+        poller = FeedPoller(f"{base}/v1/feed", tmp_path / "s.json", client, 10**6, options)
+        poller.poll_once(sink)
+        assert all("apikey=s3cr3t" in path for path, _ in api.requests)  # sent...
+    assert "s3cr3t" not in (tmp_path / "s.json").read_text()  # ...never kept or shown
+    assert all("s3cr3t" not in d.source for d in sink.deliveries)
+    assert sink.refused and all("s3cr3t" not in d.source for d in sink.refused)
