@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         default=256 * 1024, ge=0, description="Bytes kept in a DLQ record"
     )
 
+    # Live sources
+    feeds_file: Path = Field(
+        default=Path("feeds.yaml"), description="The feeds file `wire feeds` reads (YAML or TOML)"
+    )
+
     # Local stack / services
     stack_dir: Path = Path(".wirestream/stack")
     worker_web_port: int = 6066
