@@ -28,7 +28,6 @@ from schemas import DeadLetter, Dispatch
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     from elasticsearch import Elasticsearch
 
-    from pipeline.extract.evaluate import Counts, Report
 
 app = typer.Typer(
     add_completion=False,
@@ -160,13 +159,14 @@ def extract(
 @app.command("eval")
 def evaluate(
     split: Annotated[
-        list[str] | None, typer.Option("--split", help="dev, heldout (repeatable); default both")
+        list[str] | None,
+        typer.Option("--split", help="dev, heldout, heldout2 (repeatable); default dev, heldout"),
     ] = None,
     gold_dir: Annotated[Path, typer.Option("--gold", help="Gold set folder")] = Path("eval/gold"),
     min_confidence: Annotated[
         float, typer.Option(help="Events below this confidence are not asserted")
     ] = 0.5,
-    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev split only)")] = False,
+    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev splits only)")] = False,
     memory_from: Annotated[
         str | None,
         typer.Option(
@@ -212,73 +212,10 @@ def evaluate(
         extracted = extract_batch(parsed, memory=memory or None)
         reports.append(ev.score(name, gold, extracted, min_confidence))
     if as_json:
-        sys.stdout.write(orjson.dumps([_report_json(rep) for rep in reports]).decode() + "\n")
+        sys.stdout.write(orjson.dumps([ev.report_json(rep) for rep in reports]).decode() + "\n")
         return
     for rep in reports:
-        _print_report(rep, show_errors=errors and rep.split != "heldout")
-
-
-def _scores(c: Counts) -> dict[str, float | int]:
-    return {
-        "tp": c.tp,
-        "fp": c.fp,
-        "fn": c.fn,
-        "precision": round(c.precision, 3),
-        "recall": round(c.recall, 3),
-        "f1": round(c.f1, 3),
-    }
-
-
-def _report_json(r: Report) -> dict[str, object]:
-    return {
-        "split": r.split,
-        "dispatches": r.dispatches,
-        "entities": {"all": _scores(r.entity_total)}
-        | {t: _scores(c) for t, c in sorted(r.entities.items())},
-        "entities_untyped": _scores(r.entities_untyped),
-        "events": {"all": _scores(r.event_total)}
-        | {t: _scores(c) for t, c in sorted(r.events.strict.items())},
-        "events_type_only": _scores(r.event_type_only_total),
-        "amounts": {"right": r.events.amounts_right, "expected": r.events.amounts_expected},
-    }
-
-
-def _print_report(r: Report, show_errors: bool) -> None:
-    table = Table(title=f"{r.split}: {r.dispatches} dispatches", title_justify="left")
-    for col in ("", "tp", "fp", "fn", "P", "R", "F1"):
-        table.add_column(col, justify="left" if not col else "right")
-
-    def row(label: str, c: Counts, style: str = "") -> None:
-        table.add_row(
-            label,
-            str(c.tp),
-            str(c.fp),
-            str(c.fn),
-            f"{c.precision:.2f}",
-            f"{c.recall:.2f}",
-            f"{c.f1:.2f}",
-            style=style,
-        )
-
-    row("entities (typed)", r.entity_total, "bold")
-    for t, c in sorted(r.entities.items()):
-        row(f"  {t}", c)
-    row("entities (untyped)", r.entities_untyped, "dim")
-    row("events (type + roles)", r.event_total, "bold")
-    for t, c in sorted(r.events.strict.items()):
-        row(f"  {t}", c)
-    row("events (type only)", r.event_type_only_total, "dim")
-    out.print(table)
-    out.print(
-        f"amounts right on matched events: {r.events.amounts_right}/{r.events.amounts_expected}"
-    )
-    if show_errors:
-        for e in r.errors:
-            out.print(f"[bold]{escape(e.file)}[/]")
-            for m in e.missed:
-                out.print(f"  [red]missed[/]   {escape(m)}")
-            for sp in e.spurious:
-                out.print(f"  [yellow]spurious[/] {escape(sp)}")
+        out.print(*ev.report_tables(rep, show_errors=errors and ev.errors_allowed(rep.split)))
 
 
 @app.command()
