@@ -215,7 +215,7 @@ def evaluate(
         sys.stdout.write(orjson.dumps([ev.report_json(rep) for rep in reports]).decode() + "\n")
         return
     for rep in reports:
-        out.print(*ev.report_tables(rep, show_errors=errors and ev.errors_allowed(rep.split)))
+        out.print(*ev.report_tables(rep, errors and ev.errors_allowed(rep.split)), sep="\n")
 
 
 @app.command()
