@@ -14,10 +14,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from pipeline.extract import knowledge
 from pipeline.extract.geo import fold
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
@@ -50,6 +50,9 @@ _ORG_NOUNS = (
     r"|chain|carrier|airline|broadcaster|regulator|r[ée]gulateur|gendarme|watchdog"
     r"|banque en ligne|online bank|quotidien|journal|newspaper|daily|magazine|hebdomadaire"
     r"|association|ONG|NGO|syndicat|chausseur|sidérurgiste|chimiste|drugmaker"
+    r"|filiale|subsidiary|marque|brand|griffe|label|verrier|brasseur|brewer|miner|minier"
+    r"|trading house|conglomerate|manufacturer|chain|supermarket chain|cabinet|agence|agency"
+    r"|union|house|maison de couture|leader|numéro un|number one|champion|exploitant|négociant"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
 _BODY_OF_PLACE = re.compile(
@@ -69,8 +72,8 @@ ORG_BEFORE = re.compile(
     rf"(?:(?:\b(?:la|le|les|l'|l’|une|un|du|des|de la|the|a|an|rival|US|French|American)\s+"
     rf"|\b[A-Z][a-z]+(?:ish|an|ese|ch|ic|i)\s+)"
     rf"(?:[\w-]+\s+){{0,3}}|\b(?:of|de|d'|d’|by|par)\s+)(?:{_ORG_NOUNS})"
-    rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|of\s+(?:the\s+)?)?(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*)"
-    rf"{{0,4}}\s*,?\s*$",
+    rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|des\s+|du\s+|en\s+|of\s+(?:the\s+)?)?"
+    rf"(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*){{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(
@@ -112,28 +115,18 @@ _NAME_TOKEN = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*$")
 _PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bin", "al", "el"}
 
 
-@lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
-    """Given names, accent-folded and lower-cased (gender-guesser's list, ~48,000 names)."""
-    from pipeline.extract.cache import load_or_build
-
-    names = load_or_build(
-        "given-names", "pipeline.extract.entities:build_given_names", ("gender-guesser",)
-    )
-    assert isinstance(names, frozenset)
-    return names
-
-
-def build_given_names() -> frozenset[str]:
-    from gender_guesser.detector import Detector
-
-    return frozenset(fold(n) for n in Detector(case_sensitive=False).names)
+    """Given names, accent-folded and lower-cased (~20,000: pipeline.extract.knowledge,
+    built from Faker's person providers, MIT licence)."""
+    return knowledge.given_names()
 
 
 def _looks_like_person(name: str) -> bool:
     """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
     tokens = _HONORIFIC.sub("", name).split()
     if not 2 <= len(tokens) <= 4 or _ORG_TAIL.search(name):
+        return False
+    if knowledge.legal_form_inside().search(name) or knowledge.known_organisation(name):
         return False
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
@@ -207,6 +200,21 @@ PRODUCT_OF = re.compile(
 )
 
 
+_NATIONALITY_BEFORE = re.compile(
+    r"\b(?:le|la|l['’]|au|du|les|des|aux)\s*(?:chinois|américain|allemand|japonais|français"
+    r"|britannique|italien|espagnol|suisse|néerlandais|suédois|coréen|sud-coréen|indien"
+    r"|brésilien|canadien|norvégien|danois|belge|autrichien|finlandais|israélien|saoudien"
+    r"|émirati|turc|russe|polonais|portugais|australien|irlandais|luxembourgeois|mexicain"
+    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$",
+    re.IGNORECASE,
+)
+_KIN_BEFORE = re.compile(
+    r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
+    r"|mari|frère|sœur|père|mère|veuve)\s+$",
+    re.IGNORECASE,
+)
+
+
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
     if PRODUCT_OF.search(before):
@@ -223,11 +231,80 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         and not _BODY_OF_PLACE.search(before)
     ):
         return EntityType.ORG
-    if PER_BEFORE.search(before) or PER_AFTER.match(after):
+    if PER_BEFORE.search(before) or PER_AFTER.match(after) or _KIN_BEFORE.search(before):
         return EntityType.PER
+    if _NATIONALITY_BEFORE.search(before):
+        return EntityType.ORG  # 'le chinois Leapmotor', 'l'allemand MTU Aero Engines'
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
+
+
+def _is_known(name: str) -> bool:
+    from pipeline.extract.geo import gazetteer
+
+    return bool(knowledge.known_organisation(name)) or gazetteer().resolve(name) is not None
+
+
+def _add_known_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """Listed organisations the model missed or cut short ('Salesforce', 'Groupe de soutien
+    à l'islam et aux musulmans'); a lone word opening a sentence is left alone."""
+    out = list(mentions)
+    for match in knowledge.organisation_pattern().finditer(text):
+        start, end = match.span()
+        inside = [m for m in out if m.start < end and start < m.end]
+        if inside:
+            if all(start <= m.start and m.end <= end for m in inside) and any(
+                (m.end - m.start) < end - start for m in inside
+            ):
+                out = [m for m in out if m not in inside]
+                out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
+            continue
+        opens = re.search(r"(?:^|[.!?\n]\s*|[«\"]\s*)$", text[max(0, start - 3) : start])
+        if opens and " " not in match.group(0) and not match.group(0).isupper():
+            continue
+        out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _split_at_commas(m: EntityMention) -> list[EntityMention]:
+    """'In Victoria, Amazon will cut': a name does not run across a comma ('Victoria' and
+    'Amazon'); a legal form after one stays ('Acme, Inc.')."""
+    if ", " not in m.text:
+        return [m]
+    out: list[EntityMention] = []
+    pos = 0
+    for part in m.text.split(", "):
+        start = m.start + pos
+        pos += len(part) + 2
+        bare = part.strip(" .")
+        if out and (knowledge.legal_form_after().match(" " + part) or len(bare) < 2):
+            prev = out[-1]
+            end = start + len(part)
+            out[-1] = EntityMention(
+                prev.start, end, m.text[prev.start - m.start : end - m.start], m.type
+            )
+            continue
+        if len(bare) >= 2 and bare[0].isupper():
+            out.append(EntityMention(start, start + len(part), part, m.type))
+    return out
+
+
+_ORG_NOUN_BEFORE = re.compile(
+    r"\b(?:groupe|group|société|company|firm|enseigne|chaîne|chain|maison|cabinet)\s+$", re.I
+)
+
+
+def _extend_joined_name(text: str, m: EntityMention) -> EntityMention:
+    """'le groupe Pierre et Vacances-Center Parcs': the name before 'et' / 'and' / '&'
+    belongs to the company when a company noun introduces it."""
+    j = re.search(r"(?<![\w-])([A-Z][\w'’-]+) (?:et|and|&) $", text[max(0, m.start - 40) : m.start])
+    if j is None or m.type not in (EntityType.ORG, EntityType.MISC, EntityType.PER):
+        return m
+    start = m.start - (len(j.group(0)))
+    if not _ORG_NOUN_BEFORE.search(text[max(0, start - 30) : start]):
+        return m
+    return EntityMention(start, m.end, text[start : m.end], EntityType.ORG)
 
 
 def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[int]]:
@@ -266,14 +343,28 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             continue
         if re.match(r"(?:de|du|des|of|d['’])\b", cleaned):  # 'de la Culture' after a title
             continue
+        art = re.match(r"(?:La|Le|Les|L['’])\s*(?=[A-ZÀ-Ý])", cleaned)
+        if art and _is_known(cleaned[art.end() :]):
+            cleaned = cleaned[art.end() :]  # 'La Cnil', 'La France' (but 'Le Figaro')
+        if (
+            len(ent) == 1
+            and ent[0].is_sent_start
+            and ent[0].pos_ in ("ADJ", "VERB", "NOUN", "ADV", "ADP", "DET", "PRON", "AUX")
+            and not _is_known(cleaned)
+        ):
+            continue  # 'Agée de 48 ans', 'Turnout was 63 percent'
         offset = ent.start_char + ent.text.find(cleaned)
-        mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
+        mentions.extend(
+            _split_at_commas(EntityMention(offset, offset + len(cleaned), cleaned, type_))
+        )
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
+    mentions = [_extend_joined_name(text, m) for m in mentions]
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
+    mentions = _add_known_mentions(text, mentions)
     mentions = _add_country_mentions(text, mentions)
     return repair_types(text, mentions, memory)
 
@@ -433,6 +524,36 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
     return out
 
 
+_PLACE_PREP = re.compile(
+    r"(?:\b(?:in|at|near|outside|from|à|en|près de|dans la ville de|to|vers|depuis|de)\s+$)"
+    r"",
+    re.IGNORECASE,
+)
+
+
+def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
+    """What the shipped lists say of a mention: a legal form after it or a company word
+    ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
+    country of the gazetteer read as a person or an organisation ('Victoria', 'Toulouse')."""
+    from pipeline.extract.geo import gazetteer
+
+    after = text[m.end : m.end + 24]
+    if knowledge.legal_form_after().match(after) or knowledge.legal_form_inside().search(m.text):
+        return EntityType.ORG
+    if knowledge.known_organisation(m.text):
+        return EntityType.ORG
+    if m.type != EntityType.LOC and m.text not in surnames:
+        record = gazetteer().resolve(m.text)
+        before = text[max(0, m.start - 30) : m.start]
+        if record is not None and (
+            (m.type == EntityType.PER and " " not in m.text)
+            or _PLACE_PREP.search(before)
+            or re.match(r"-based\b|,\s+(?:the )?capital\b", after)
+        ):
+            return EntityType.LOC
+    return None
+
+
 def repair_types(
     text: str, mentions: list[EntityMention], memory: Memory | None = None
 ) -> list[EntityMention]:
@@ -445,10 +566,16 @@ def repair_types(
         _HONORIFIC.sub("", m.text).split() for m in mentions if m.type == EntityType.PER
     ]
     surnames = {p[-1] for p in full_people if len(p) >= 2}
+    known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
+        listed = _knowledge_type(text, m, surnames)
+        if listed is not None:
+            known[i] = listed
         if cue is not None:
             confident[i] = cue
+        elif i in known:
+            pass
         elif _looks_like_person(m.text):
             likely[i] = EntityType.PER
         elif " " not in m.text and m.text in surnames:
@@ -478,13 +605,16 @@ def repair_types(
     evidence: dict[int, tuple[str, EntityType]] = {}
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
-        known = memory.get(fold(key))
+        known_in_memory = memory.get(fold(key))
         if i in confident:
             votes[key][confident[i]] += 3
             evidence[i] = ("context", confident[i])
-        elif known is not None and known.settled:
-            votes[key][known.type] += 2.5
-            evidence[i] = ("memory", known.type)
+        elif known_in_memory is not None and known_in_memory.settled:
+            votes[key][known_in_memory.type] += 2.5
+            evidence[i] = ("memory", known_in_memory.type)
+        elif i in known:
+            votes[key][known[i]] += 2.2
+            evidence[i] = ("name", known[i])
         elif i in likely:
             votes[key][likely[i]] += 2
             evidence[i] = ("name" if likely[i] == EntityType.PER else "model", likely[i])
@@ -531,6 +661,13 @@ def resolve_entities(
                     return ci
                 if type_ == EntityType.ORG and (_acronym(n) == key_name or _acronym(key_name) == n):
                     return ci
+                if (
+                    type_ == EntityType.ORG
+                    and n.startswith(key_name + " ")
+                    and len(n[len(key_name) :].split()) == 1
+                    and knowledge.legal_form_inside().search(n)
+                ):
+                    return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
                 if type_ == EntityType.ORG and re.match(
                     rf"{re.escape(key_name)}\s+(?:de|du|des|d['’])\s", n
                 ):
