@@ -17,6 +17,7 @@ import platform
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.metadata import version
 
 import spacy
 
@@ -57,7 +58,7 @@ def main() -> None:
     batch = get_settings().nlp_batch_size
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, spaCy {spacy.__version__}; "
+        f"Python {platform.python_version()}, spaCy {version('spacy')}; "
         f"{len(dispatches)} dispatches "
         + ", ".join(f"{k} {len(v)}" for k, v in sorted(by_lang.items()))
     )

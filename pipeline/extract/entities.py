@@ -52,7 +52,7 @@ _ORG_NOUNS = (
     r"|association|ONG|NGO|syndicat|chausseur|sidérurgiste|chimiste|drugmaker"
     r"|filiale|subsidiary|marque|brand|griffe|label|verrier|brasseur|brewer|miner|minier"
     r"|trading house|conglomerate|manufacturer|chain|supermarket chain|cabinet|agence|agency"
-    r"|union|house|maison de couture|leader|numéro un|number one|champion|exploitant|négociant"
+    r"|union|house|consultancy|maison de couture|leader|numéro un|number one|champion|exploitant|négociant"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
 _BODY_OF_PLACE = re.compile(
@@ -142,6 +142,7 @@ class EntityMention:
     type: EntityType
     entity_id: str = ""
     evidence: str = "model"  # context | name | memory | model: what settled the type
+    joinable: bool = False  # a lone word after 'le groupe': 'Pierre' (et Vacances)
 
 
 @dataclass
@@ -215,8 +216,22 @@ _KIN_BEFORE = re.compile(
 )
 
 
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|outside|à|en|dans|près de|from|depuis)\s+$|\b(?:based|listed) in\s+$", re.I
+)
+
+
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
+    if (
+        _LOCATIVE.search(before)
+        and not knowledge.known_organisation(text[start:end])
+        and not text[start:end].isupper()
+    ):
+        from pipeline.extract.geo import gazetteer
+
+        if gazetteer().resolve(text[start:end]) is not None:
+            return EntityType.LOC  # 'plants in Ohio and Tennessee, a spokeswoman said'
     if PRODUCT_OF.search(before):
         return EntityType.MISC
     if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
@@ -246,9 +261,12 @@ def _is_known(name: str) -> bool:
     return bool(knowledge.known_organisation(name)) or gazetteer().resolve(name) is not None
 
 
-def _add_known_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+def _add_known_mentions(
+    text: str, mentions: list[EntityMention], proper: frozenset[int] = frozenset()
+) -> list[EntityMention]:
     """Listed organisations the model missed or cut short ('Salesforce', 'Groupe de soutien
-    à l'islam et aux musulmans'); a lone word opening a sentence is left alone."""
+    à l'islam et aux musulmans'); a lone word opening a sentence only if the tagger reads
+    it as a proper noun (`proper`: start offsets of PROPN tokens)."""
     out = list(mentions)
     for match in knowledge.organisation_pattern().finditer(text):
         start, end = match.span()
@@ -261,7 +279,13 @@ def _add_known_mentions(text: str, mentions: list[EntityMention]) -> list[Entity
                 out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
             continue
         opens = re.search(r"(?:^|[.!?\n]\s*|[«\"]\s*)$", text[max(0, start - 3) : start])
-        if opens and " " not in match.group(0) and not match.group(0).isupper():
+        if (
+            opens
+            and " " not in match.group(0)
+            and not match.group(0).isupper()
+            and start not in proper
+            and text.count(match.group(0)) < 2
+        ):
             continue
         out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
     return sorted(out, key=lambda m: m.start)
@@ -295,16 +319,52 @@ _ORG_NOUN_BEFORE = re.compile(
 )
 
 
-def _extend_joined_name(text: str, m: EntityMention) -> EntityMention:
-    """'le groupe Pierre et Vacances-Center Parcs': the name before 'et' / 'and' / '&'
-    belongs to the company when a company noun introduces it."""
-    j = re.search(r"(?<![\w-])([A-Z][\w'’-]+) (?:et|and|&) $", text[max(0, m.start - 40) : m.start])
-    if j is None or m.type not in (EntityType.ORG, EntityType.MISC, EntityType.PER):
-        return m
-    start = m.start - (len(j.group(0)))
-    if not _ORG_NOUN_BEFORE.search(text[max(0, start - 30) : start]):
-        return m
-    return EntityMention(start, m.end, text[start : m.end], EntityType.ORG)
+def _joined_name(prev: EntityMention, m: EntityMention, gap: str) -> EntityType | None:
+    """'le groupe Pierre et Vacances-Center Parcs': one company, not 'Pierre' and a place."""
+    if re.fullmatch(r" (?:et|and|&) ", gap) and " " not in prev.text and prev.joinable:
+        return EntityType.ORG
+    return None
+
+
+def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention]:
+    """Names the model cut short: a given name before a surname ('Petter' + 'Aas'), a
+    name before a company word ('Veridia' + 'Pharma'), a company word after a name
+    ('Kvist' + 'Marine'); and marks a lone word after 'le groupe' as able to join the
+    name after 'et' ('Pierre et Vacances')."""
+    text = doc.text
+    taken: set[int] = set()
+    spans = []
+    for m in mentions:
+        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        spans.append(span)
+        if span is not None:
+            taken.update(t.i for t in span)
+    tail = re.compile(rf"^(?:{knowledge.ORG_TAIL_WORDS})$")
+    out: list[EntityMention] = []
+    for m, span in zip(mentions, spans, strict=True):
+        if span is None:
+            out.append(m)
+            continue
+        start_i, end_i, type_ = span.start, span.end, m.type
+        prev = doc[start_i - 1] if start_i > 0 else None
+        if prev is not None and prev.i not in taken and prev.text[:1].isupper() and prev.is_alpha:
+            if type_ == EntityType.PER and fold(prev.text) in given_names():
+                start_i -= 1
+            elif len(span) == 1 and tail.match(span.text) and prev.pos_ == "PROPN":
+                start_i, type_ = start_i - 1, EntityType.ORG
+        nxt = doc[end_i] if end_i < len(doc) else None
+        if nxt is not None and nxt.i not in taken and tail.match(nxt.text):
+            end_i, type_ = end_i + 1, EntityType.ORG
+        if (start_i, end_i) == (span.start, span.end):
+            out.append(m)
+        else:
+            s_, e_ = doc[start_i].idx, doc[end_i - 1].idx + len(doc[end_i - 1].text)
+            out.append(EntityMention(s_, e_, text[s_:e_], type_))
+            taken.update(range(start_i, end_i))
+        out[-1].joinable = bool(
+            _ORG_NOUN_BEFORE.search(text[max(0, out[-1].start - 30) : out[-1].start])
+        )
+    return out
 
 
 def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[int]]:
@@ -348,7 +408,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             cleaned = cleaned[art.end() :]  # 'La Cnil', 'La France' (but 'Le Figaro')
         if (
             len(ent) == 1
-            and ent[0].is_sent_start
+            and (ent[0].is_sent_start or ent[0].i == 0 or doc[ent[0].i - 1].is_space)
             and ent[0].pos_ in ("ADJ", "VERB", "NOUN", "ADV", "ADP", "DET", "PRON", "AUX")
             and not _is_known(cleaned)
         ):
@@ -360,11 +420,13 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
-    mentions = [_extend_joined_name(text, m) for m in mentions]
+    mentions = _extend_names(doc, mentions)
+    mentions = _merge_adjacent(text, mentions, _joined_name)
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
-    mentions = _add_known_mentions(text, mentions)
+    proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
+    mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
     return repair_types(text, mentions, memory)
 
@@ -542,7 +604,7 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
         return EntityType.ORG
     if knowledge.known_organisation(m.text):
         return EntityType.ORG
-    if m.type != EntityType.LOC and m.text not in surnames:
+    if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
         record = gazetteer().resolve(m.text)
         before = text[max(0, m.start - 30) : m.start]
         if record is not None and (

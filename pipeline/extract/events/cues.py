@@ -94,6 +94,12 @@ _REPORTING_LEMMAS = frozenset(
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
+# 'no forced redundancies', 'aucun licenciement', 'pas de suppression de postes'
+_NO_BEFORE = re.compile(
+    r"\b(?:no|aucune?|pas de|pas d['’]|sans|zero|zéro|ni)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE
+)
+
+
 def clause_before(sentence: str, start: int) -> str:
     """The trigger's clause up to the trigger: the sentence from its last clause break."""
     head = sentence[:start]
@@ -142,7 +148,7 @@ def status(
     before = clause_before(sentence, start)
     trigger = sentence[start:end]
     lowered = before.lower()
-    if DENIAL.search(before, lowered) or negated_by_parse(tok):
+    if DENIAL.search(before, lowered) or negated_by_parse(tok) or _NO_BEFORE.search(before):
         return EventStatus.denied
     around = before + trigger
     if RUMOUR.search(around):
@@ -199,7 +205,7 @@ def _pluperfect_aux(tok: Token) -> bool:
     """'avait racheté', 'had bought': a past auxiliary 'have' on the trigger verb."""
     for c in tok.children:
         if c.dep_ in ("aux", "aux:tense") and c.lemma_.lower() in ("avoir", "have"):
-            morph = c.morph.get("Tense")
+            morph = c.morph.get("Tense", [])
             if "Imp" in morph or (c.lower_ == "had") or c.lower_ in ("avait", "avaient"):
                 return True
     return False

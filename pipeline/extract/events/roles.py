@@ -224,7 +224,9 @@ def _person(ctx: Ctx, *, object_role: bool = False) -> tuple[list[EntityMention]
             return [], 0.0  # 'to hire 300 engineers': nobody named is hired
     found = ctx.subject(PER, conj=False)
     if found:
-        return found[:1], 1.0
+        subj = sx.subject_tokens(ctx.verb) if ctx.verb is not None else []
+        by_pronoun = bool(subj) and subj[0].pos_ == "PRON" and found[0] not in ctx.mentions
+        return found[:1], 0.8 if by_pronoun else 1.0  # 'Elle arrive chez Amazon'
     return _person_linear(ctx)
 
 
@@ -232,6 +234,14 @@ def departure(ctx: Ctx) -> tuple[Roles, float] | None:
     person, factor = _person(ctx, object_role=_FIRES.search(ctx.trigger_text) is not None)
     if not person:
         return None
+    if ctx.tok is not None and ctx.tok.pos_ == "NOUN" and not ctx.of_type(PER):
+        # 'the departure was expected', 'Son départ': the person told before, and the
+        # company only where the noun names it ('le départ de X de Y')
+        org = ctx._under(sx.prep_objects(ctx.tok, {"from", "de", "d'", "d’", "of", "at"}), ORG)
+        told: Roles = {"person": person}
+        if org:
+            told["organization"] = org[:1]
+        return told, 0.85 * factor
     org = ctx.objects(ORG, conj=False) or ctx.preps(ORG, {"from", "de", "d'", "d’", "of", "at"})
     if not org:
         org = ctx.in_subtree(ORG)
@@ -451,11 +461,11 @@ def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
             return None  # 'acquired a 10 percent stake in X': an investment
     if _SELL.match(ctx.trigger_text):
         # 'Vivendi cède X à Comcast', 'sold X to Y': the buyer is the acquirer
-        target = [m for m in ctx.objects(ORG, conj=False)]
+        sold = ctx.objects(ORG, conj=False)
         buyer = ctx.preps(ORG, {"to", "à", "au", "aux"}, conj=False)
-        if not target or not buyer:
+        if not sold or not buyer:
             return None
-        return {"acquirer": buyer[:1], "target": target[:1]}, 0.8
+        return {"acquirer": buyer[:1], "target": sold[:1]}, 0.8
     noun = ctx.tok is not None and ctx.tok.pos_ in ("NOUN", "PROPN")
     acquirer: list[EntityMention] = []
     target: list[EntityMention] = []

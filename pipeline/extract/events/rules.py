@@ -182,6 +182,7 @@ def extract_events(
         lowered = sent.text.lower()  # read by every case-blind cue below
         attributed = ATTRIBUTION.search(sent.text, lowered) is not None
         kept: dict[str, list[frozenset[tuple[str, str]]]] = {}  # rule type -> role sets
+        kept_status: dict[int, list[EventStatus]] = {}  # rule -> status of each kept set
         for cand in _candidates(sent, lowered, syn, doc):
             rule = cand.rule
             ctx = r.Ctx(
@@ -207,18 +208,25 @@ def extract_events(
             if any(ids <= k or k <= ids for k in same_rule):
                 continue  # one event per trigger family and roles in a sentence
             status = status_of(sent.text, cand.start, cand.end, rule.type, year, cand.tok)
+            ents = {e for _, e in ids}
+            if any(
+                ents & {e for _, e in k} and st is status
+                for k, st in zip(same_rule, kept_status.setdefault(id(rule), []), strict=False)
+            ):
+                continue  # the same event read twice with other roles: the first reading holds
             if "target" not in roles and rule.type == "funding_round":
                 earlier = [e for e in events.values() if e.type == rule.type and e.status == status]
                 if earlier:  # participants of the round the story already told
                     known_ids = {x.entity_id for x in earlier[-1].roles.get("investor", [])}
                     lead_ids = {x.entity_id for x in earlier[-1].roles.get("lead_investor", [])}
-                    extra = [
+                    joining = [
                         x
                         for x in _role_view(roles)["investor"]
                         if x.entity_id not in known_ids | lead_ids
                     ]
-                    earlier[-1].roles.setdefault("investor", []).extend(extra)
+                    earlier[-1].roles.setdefault("investor", []).extend(joining)
                 same_rule.append(ids)
+                kept_status[id(rule)].append(status)
                 continue
             amount = None
             if rule.wants_amount:
@@ -229,6 +237,7 @@ def extract_events(
                 if amount is None and rule.needs_amount:
                     continue
             same_rule.append(ids)
+            kept_status[id(rule)].append(status)
             confidence *= 0.85 if attributed else 1.0
             if status is not EventStatus.asserted:
                 confidence *= _NOT_ASSERTED_FACTOR
@@ -272,7 +281,7 @@ def extract_events(
                 evidence=sent.text.strip(),
                 confidence=round(min(confidence, 1.0), 2),
                 versioncreated=dispatch.versioncreated or dispatch.received_at,
-                **extra,  # type: ignore[arg-type]
+                **extra,
             )
         people = [m for m in in_sent if m.type == EntityType.PER]
         if people:

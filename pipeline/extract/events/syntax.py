@@ -80,7 +80,7 @@ class Syntax:
             t = queue.pop(0)
             m = self.by_token.get(t.i)
             named = m is not None and m.type in wanted
-            if named and m not in out:
+            if m is not None and named and m not in out:
                 out.append(m)
             for c in t.children:
                 if c.dep_ in skip or (c.dep_ == "conj" and not conj):
