@@ -164,8 +164,14 @@ def entity_id(type_: EntityType, name: str) -> str:
 
 
 _LEADING_TITLE = re.compile(
-    r"^(?:PDG|CEO|président|présidente|directeur|directrice|ministre|minister|patron|patronne"
-    r"|chief executive|président-directeur général)\s+(?=[A-Z])",
+    r"^(?:(?:le|la|l['’]|the)\s+)?(?:(?:PDG|CEO|président|présidente|directeur|directrice"
+    r"|ministre|minister|patron|patronne|chief executive|président-directeur général|premier"
+    r"|première|prime|governor|gouverneur|mayor|maire|senator|sénateur|sénatrice|chancellor"
+    r"|chancelier|chancelière|president|vice president|vice-président|judge|juge|general"
+    r"|général|colonel|king|queen|roi|reine|pope|pape|prince|princesse|cardinal|sheikh|cheikh"
+    r"|emir|émir|ayatollah|commissioner|commissaire|secretary|secrétaire|spokesman"
+    r"|spokeswoman|porte-parole|deputy|député|députée|ambassador|ambassadeur|ambassadrice"
+    r"|mr|mrs|ms|dr)\.?\s+)+(?=[A-Z])",
     re.IGNORECASE,
 )
 _LEADING_ARTICLE = re.compile(r"^(?:the|The(?=\s+\w+\s+\w)|la|le|les|l'|l’)\s*(?=[A-Z])")
@@ -184,10 +190,12 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
         text,
     )
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
-    text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
+    if type_ in (EntityType.PER, None):
+        text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
     if type_ == EntityType.LOC:
         text = _LEADING_LOWER.sub("", text)
+    text = re.sub(r"\s+(?:province|state|region|district|county|préfecture|département)$", "", text)
     text = re.sub(r"^(?:(?!de\b|du\b|des\b|d['’])[a-zàâçéèêëîïôûù-]+\s+)+(?=[A-Z])", "", text)
     return text.strip(" \t\n,;:()«»\"'’-")
 
@@ -253,6 +261,14 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
+
+
+def _is_country(name: str) -> bool:
+    """A country, continent or first-level region of the gazetteer ('Japan', 'Ohio')."""
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("country", "continent", "region")
 
 
 def _is_known(name: str) -> bool:
@@ -555,6 +571,11 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
     return sorted(mentions + added, key=lambda m: m.start)
 
 
+_FUNCTION_OPENING = re.compile(
+    r"^(?:En|Par|Selon|Pour|Dans|Après|Avec|Sans|Sur|Mais|Et|Ou|Donc|Ainsi|Enfin|Cependant"
+    r"|Toutefois|However|But|And|Meanwhile|Separately|Also|In|On|At|For|With|After|Before"
+    r"|Lors|Depuis|Malgré|Outre|Face|Au|Aux|Du|Des)\s+[a-zàâçéèêëîïôûù]",
+)
 _COMMON_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})$", re.IGNORECASE)
 
 
@@ -570,6 +591,18 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
         and re.search(r"\b(?:un|une|a|an)\s+$", text[max(0, m.start - 5) : m.start])
     }
     for m in mentions:
+        if (
+            " " not in m.text
+            and _ADJECTIVE.search(m.text)
+            and re.match(r"\s+[a-z]", text[m.end : m.end + 3])
+            and not knowledge.known_organisation(m.text)
+            and not _is_known(m.text)
+        ):
+            continue  # 'a Lithuanian power network operator': an adjective
+        if _FUNCTION_OPENING.match(m.text):
+            continue  # 'En revanche', 'Par ailleurs', 'Separately'
+        if re.search(r"\b[Gg]ares? (?:de |du |d['’])$", text[max(0, m.start - 10) : m.start]):
+            continue  # 'la gare de Lyon': a station, not the city
         if (
             m.type == EntityType.LOC
             and re.fullmatch(r"[A-Z]{2,3}", m.text)
@@ -593,6 +626,13 @@ _PLACE_PREP = re.compile(
 )
 
 
+_PLACE_TAIL = re.compile(
+    r"\s(?:County|Province|State|Region|Island|Islands|Valley|Bay|Coast|Mountains|Peninsula"
+    r"|Desert|Gulf|Sea|Ocean|River|Lake|Canyon|Heights|Hills|Beach|Springs|Falls)$"
+)
+_ADJECTIVE = re.compile(r"(?:ian|ese|ish|ais|aise|ois|oise|ien|ienne)$")
+
+
 def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
     """What the shipped lists say of a mention: a legal form after it or a company word
     ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
@@ -604,13 +644,16 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
         return EntityType.ORG
     if knowledge.known_organisation(m.text):
         return EntityType.ORG
+    if _PLACE_TAIL.search(m.text):
+        return EntityType.LOC  # 'Lamar County', 'Vancouver Island'
     if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
         record = gazetteer().resolve(m.text)
         before = text[max(0, m.start - 30) : m.start]
         if record is not None and (
             (m.type == EntityType.PER and " " not in m.text)
             or _PLACE_PREP.search(before)
-            or re.match(r"-based\b|,\s+(?:the )?capital\b", after)
+            or re.match(r"-(?:based|listed|headquartered)\b|,\s+(?:the )?capital\b", after)
+            or record.kind in ("country", "continent", "region")
         ):
             return EntityType.LOC
     return None
@@ -628,10 +671,19 @@ def repair_types(
         _HONORIFIC.sub("", m.text).split() for m in mentions if m.type == EntityType.PER
     ]
     surnames = {p[-1] for p in full_people if len(p) >= 2}
+    org_heads = {  # 'Kaito' after 'Kaito Electronics': the short form of a company
+        m.text.split()[0]: m.start
+        for m in sorted(mentions, key=lambda m: -m.start)
+        if m.type == EntityType.ORG
+        and len(m.text.split()) == 2
+        and m.text.split()[0] not in surnames
+    }
     known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
         listed = _knowledge_type(text, m, surnames)
+        if listed is None and " " not in m.text and org_heads.get(m.text, m.start) < m.start:
+            listed = EntityType.ORG
         if listed is not None:
             known[i] = listed
         if cue is not None:
@@ -675,7 +727,9 @@ def repair_types(
             votes[key][known_in_memory.type] += 2.5
             evidence[i] = ("memory", known_in_memory.type)
         elif i in known:
-            votes[key][known[i]] += 2.2
+            votes[key][known[i]] += (
+                2.2 if known[i] != EntityType.LOC or not _is_country(m.text) else 3.5
+            )
             evidence[i] = ("name", known[i])
         elif i in likely:
             votes[key][likely[i]] += 2
@@ -727,7 +781,10 @@ def resolve_entities(
                     type_ == EntityType.ORG
                     and n.startswith(key_name + " ")
                     and len(n[len(key_name) :].split()) == 1
-                    and knowledge.legal_form_inside().search(n)
+                    and (
+                        knowledge.legal_form_inside().search(n)
+                        or first_seen.get(n, 0) < first_seen.get(key_name, 0)
+                    )
                 ):
                     return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
                 if type_ == EntityType.ORG and re.match(
@@ -737,6 +794,9 @@ def resolve_entities(
 
         return None
 
+    first_seen: dict[str, int] = {}
+    for m in sorted(mentions, key=lambda m: m.start):
+        first_seen.setdefault(_HONORIFIC.sub("", m.text), m.start)
     # Longest names first, so short forms attach to the full name.
     order = sorted(range(len(mentions)), key=lambda i: -len(mentions[i].text))
     for i in order:

@@ -26,7 +26,7 @@ import re
 from spacy.tokens import Token
 
 from pipeline.extract.caseblind import CaseBlind
-from pipeline.extract.events.syntax import CLAUSAL, SUBJECT, governors
+from pipeline.extract.events.syntax import SUBJECT, governors
 from schemas import EventStatus
 
 _CLAUSE_BREAK = re.compile(
@@ -91,6 +91,7 @@ _REPORTING_LEMMAS = frozenset(
     {"say", "announce", "tell", "report", "confirm", "state", "add", "annoncer", "indiquer",
      "préciser", "déclarer", "confirmer", "affirmer", "expliquer", "ajouter", "assurer"}
 )  # fmt: skip
+_FROM_OR_UNTIL = frozenset({"by", "d'ici", "until", "jusqu'en", "from", "since", "depuis"})
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 
 
@@ -114,6 +115,28 @@ def _clause_span(sentence: str, start: int, end: int) -> str:
     left = max(sentence.rfind(",", 0, start), sentence.rfind("(", 0, start))
     right = [i for i in (sentence.find(",", end), sentence.find(")", end)) if i >= 0]
     return sentence[left + 1 : min(right) if right else len(sentence)]
+
+
+_HYPOTHESIS_HEADS = frozenset(
+    {"talk", "talks", "discussion", "discussions", "negotiation", "negotiations", "plan",
+     "plans", "rumour", "rumours", "rumor", "report", "reports", "speculation", "hope",
+     "prospect", "possibility", "idea", "project", "négociation", "négociations",
+     "rumeur", "rumeurs", "projet", "possibilité", "hypothèse", "idée", "perspective",
+     "pourparlers", "spéculation", "spéculations"}
+)  # fmt: skip
+
+
+def _under_hypothesis(tok: Token | None) -> bool:
+    """'after talks about a partnership collapsed', 'le projet de rachat': the event is the
+    topic of talks or plans, not a fact."""
+    if tok is None or tok.pos_ not in ("NOUN", "PROPN"):
+        return False
+    head = tok.head
+    if head.dep_ == "prep" or head.pos_ == "ADP":
+        head = head.head
+    if head is tok:
+        return False
+    return head.lemma_.lower() in _HYPOTHESIS_HEADS or head.lower_ in _HYPOTHESIS_HEADS
 
 
 def negated_by_parse(tok: Token | None) -> bool:
@@ -151,7 +174,7 @@ def status(
     if DENIAL.search(before, lowered) or negated_by_parse(tok) or _NO_BEFORE.search(before):
         return EventStatus.denied
     around = before + trigger
-    if RUMOUR.search(around):
+    if RUMOUR.search(around) or _under_hypothesis(tok):
         return EventStatus.rumoured
     plan = PLAN.search(before, lowered)
     if plan is not None and not (type_ == "layoffs" and _ANNOUNCED_PLAN.search(plan.group(0))):
@@ -170,35 +193,42 @@ def is_background(sentence: str, start: int, end: int, year: int, tok: Token | N
         return True
     if tok is not None and _pluperfect_aux(tok) and not reported(tok, sentence[:start]):
         return True
-    clause = _clause_span(sentence, start, end)
-    years = [int(y) for y in _YEAR.findall(clause)]
-    if years and max(years) < year:
+    if tok is None:  # no parse: the clause between commas
+        clause = _clause_span(sentence, start, end)
+        years = [int(y) for y in _YEAR.findall(clause)]
+        return (bool(years) and max(years) < year) or _PAST_PERIOD.search(clause) is not None
+    # 'in 2019', 'last year' attached to the trigger, wherever the commas fall; not a
+    # date in the reason ('fined … for failing to connect calls during an outage last year')
+    own = sorted(_own_phrase(tok), key=lambda t: t.i)
+    own_years = [
+        int(t.text)
+        for t in own
+        if _YEAR.fullmatch(t.text)
+        and not ({t.head.lower_} | {c.lower_ for c in t.children}) & _FROM_OR_UNTIL
+    ]
+    if own_years and max(own_years) < year:
         return True
-    if tok is not None:  # 'in 2019' attached to the trigger, wherever the commas fall
-        sub = _own_phrase(tok)
-        subtree_years = [int(t.text) for t in sub if _YEAR.fullmatch(t.text)]
-        if (
-            subtree_years
-            and max(subtree_years) < year
-            and not any(
-                t.lower_ in ("by", "d'ici", "until", "jusqu'en", "from", "since", "depuis")
-                for t in sub
-            )
-        ):
-            return True
-    return _PAST_PERIOD.search(clause) is not None
+    return _PAST_PERIOD.search(" ".join(t.text for t in own)) is not None
 
 
 def _own_phrase(tok: Token) -> list[Token]:
     """The trigger's dependents, not its subject nor clauses of their own ('Mistral AI,
     qui avait levé … en 2024, a recruté X': 2024 is the subject's, not the hire's)."""
     out: list[Token] = []
-    queue = [c for c in tok.children if c.dep_ not in SUBJECT and c.dep_ not in CLAUSAL]
+    queue = [c for c in tok.children if c.dep_ not in SUBJECT and c.dep_ not in _NOT_OWN]
     while queue:
         t = queue.pop()
         out.append(t)
-        queue.extend(c for c in t.children if c.dep_ not in CLAUSAL)
+        queue.extend(c for c in t.children if c.dep_ not in _NOT_OWN)
     return out
+
+
+# Clauses of their own under a trigger: a relative or adverbial clause, a reason
+# ('for failing to …'); a participle describing the event ('a round led by X in 2024')
+# is part of it.
+_NOT_OWN = frozenset(
+    {"relcl", "acl:relcl", "advcl", "ccomp", "parataxis", "csubj", "pcomp", "xcomp", "conj"}
+)
 
 
 def _pluperfect_aux(tok: Token) -> bool:

@@ -91,6 +91,11 @@ class Ctx:
         if v is None or self.syn is None:
             return []
         subj = sx.subject_tokens(v)
+        rel = [c for c in v.children if c.dep_ in sx.SUBJECT and c.lower_ in sx.RELATIVE]
+        if rel:  # 'Agnès de Villers, qui prend sa retraite': the name before the pronoun
+            left = [m for m in self.of_type(t) if 0 <= rel[0].idx - m.end <= 3]
+            if left:
+                return left[:1]
         found = self._under(subj, t, conj)
         if found:
             return found
@@ -153,7 +158,9 @@ class Ctx:
         """Names under the trigger (not in its subject), nearest first."""
         if self.tok is None:
             return []
-        heads = [c for c in self.tok.children if c.dep_ not in sx.SUBJECT]
+        heads = [
+            c for c in self.tok.children if c.dep_ not in sx.SUBJECT and c.dep_ not in sx.CLAUSAL
+        ]
         return self._under(heads, t)
 
 
@@ -243,6 +250,11 @@ def departure(ctx: Ctx) -> tuple[Roles, float] | None:
             told["organization"] = org[:1]
         return told, 0.85 * factor
     org = ctx.objects(ORG, conj=False) or ctx.preps(ORG, {"from", "de", "d'", "d’", "of", "at"})
+    if not org and ctx.tok is not None and ctx.main_org is not None:
+        # 'is leaving the group', 'quitte l'entreprise': the story's own company
+        generic = [o for o in sx.objects(ctx.tok) if o.lemma_.lower() in _UNIT_NOUNS]
+        if generic:
+            org = [ctx.main_org]
     if not org:
         org = ctx.in_subtree(ORG)
     if not org:
@@ -259,6 +271,10 @@ def departure(ctx: Ctx) -> tuple[Roles, float] | None:
     return roles, 0.85 * factor
 
 
+_UNIT_NOUNS = frozenset(
+    {"group", "company", "firm", "board", "groupe", "société", "entreprise", "maison",
+     "bank", "banque", "carrier", "compagnie", "airline", "business"}
+)  # fmt: skip
 _FIRES = re.compile(r"limog|évinc|démi[st]|renvoy|congédi|remerci|dismiss|fire|sack|oust", re.I)
 _DIRECT = r"^\s*(?:(?:le|la|les|l'|l’|the)\s+)?"
 _GENERIC_UNIT = re.compile(
@@ -376,6 +392,13 @@ _RAISE = re.compile(
     r"|obtient|a bouclé|boucle|bouclé|clos(?:es|ed|ing|e)|finalis\w+|réalis\w+|complet\w+)$",
     re.IGNORECASE,
 )
+_PARTICIPATE_ONLY = re.compile(
+    r"particip(?!ation)|took part|take part|joined|se joint|également investi", re.I
+)
+_ROUND_VERBS = frozenset(
+    {"lever", "raise", "boucler", "close", "complete", "announce", "annoncer", "finaliser",
+     "réaliser", "finalise", "finalize", "secure", "obtenir", "conclure", "mener"}
+)  # fmt: skip
 _PARTICIPATE = re.compile(
     r"particip|took part|take part|joined|se joint|également investi|aux côtés|alongside"
     r"|with participation|avec la participation",
@@ -399,6 +422,23 @@ def _lead_investors(ctx: Ctx) -> list[EntityMention]:
     return []
 
 
+def _listed_investors(
+    ctx: Ctx, lead: list[EntityMention], target: list[EntityMention]
+) -> list[EntityMention]:
+    """'auprès de X et Y', 'with participation from X and Y', 'aux côtés de X'."""
+    found = ctx.after(
+        ORG,
+        r"(?:auprès d[eu]s?|from|with|avec|aux côtés d[eu]s?|alongside|including|dont"
+        r"|participation of|participation de)\b[^.;]{0,60}?",
+        160,
+    )
+    listed: list[EntityMention] = []
+    for f in found:
+        if f not in listed and f not in lead and f not in target:
+            listed.extend(m for m in _coordinated(ctx, f) if m not in listed)
+    return [m for m in listed if m not in lead and m not in target]
+
+
 def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     """'X raised N in a round led by Y'; 'a round of N organised by X'; 'Y took part'."""
     lead = _lead_investors(ctx)
@@ -406,29 +446,31 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     raises = _RAISE.match(ctx.trigger_text) is not None
     target = [m for m in ctx.subject(ORG, conj=False) if m not in lead] if raises else []
     if not target and ctx.tok is not None and ctx.verb is not None and not raises:
-        # 'Quantix a bouclé un tour de table', 'a round raised by X'
+        # 'Quantix a bouclé un tour de table', 'Cardiolys a annoncé une levée de fonds'
         v = ctx.verb
-        if _RAISE.match(v.text) or v.lemma_.lower() in ("lever", "raise", "boucler", "close"):
+        if (
+            _RAISE.match(v.text)
+            or v.lemma_.lower() in _ROUND_VERBS
+            or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
+        ):
             target = [m for m in ctx.subject(ORG, conj=False) if m not in lead]
     if raises or target:
         target = target or orgs_before[-1:]
-        found = ctx.after(
-            ORG,
-            r"(?:auprès d[eu]s?|from|with|avec|aux côtés d[eu]s?|alongside|including|dont"
-            r"|participation of|participation de)\b[^.;]{0,60}?",
-            160,
-        )
-        listed: list[EntityMention] = []
-        for f in found:
-            if f not in listed and f not in lead and f not in target:
-                listed.extend(m for m in _coordinated(ctx, f) if m not in listed)
-        investors = [m for m in listed if m not in lead and m not in target]
+        investors = _listed_investors(ctx, lead, target)
     else:
         target = [
             m for m in ctx.after(ORG, r"par|\bby|\bfor|\bde|\bpour", window=120) if m not in lead
         ][:1]
         investors = [m for m in orgs_before if m not in target]
-    if _PARTICIPATE.search(ctx.sentence_text) and not target:
+    if not target and ctx.tok is not None and ctx.tok.pos_ == "NOUN" and orgs_before:
+        # 'La medtech Cardiolys, qui …, a annoncé une levée de fonds … menée par X'
+        first = orgs_before[0]
+        if first not in lead and not _PARTICIPATE_ONLY.search(ctx.sentence_text):
+            target = [first]
+            investors = [m for m in investors if m is not first] + [
+                m for m in _listed_investors(ctx, lead, target) if m not in investors
+            ]
+    if _PARTICIPATE_ONLY.search(ctx.sentence_text) and not target:
         # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
         return ({"investor": investors}, 0.8) if investors else None
     if not target and orgs_before:

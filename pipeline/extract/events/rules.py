@@ -30,7 +30,16 @@ from pipeline.extract.events import triggers as tr
 from pipeline.extract.events.cues import status as status_of
 from pipeline.extract.events.measures import figures, head_count, percent
 from pipeline.extract.events.syntax import SUBJECT, Syntax
-from schemas import Amount, DateMention, Dispatch, EntityType, Event, EventRole, EventStatus
+from schemas import (
+    Amount,
+    DateMention,
+    Dispatch,
+    EntityType,
+    Event,
+    EventRole,
+    EventStatus,
+    Figure,
+)
 
 # re-exported for callers that built contexts themselves
 Roles = r.Roles
@@ -86,6 +95,9 @@ ONE_PER_DISPATCH = frozenset({"disaster", "attack"})
 ATTRIBUTION = CaseBlind(
     r"(?:selon (?:une|des|plusieurs) sources?|source proche|reportedly|sources said"
     r"|people familiar|selon la presse|selon le quotidien|according to (?:a )?reports?)"
+)
+_RESULT_KINDS = frozenset(
+    {"net_profit", "profit", "operating_profit", "net_loss", "loss", "operating_loss"}
 )
 # Confidence kept for what is not asserted (under the default floor of 0.5).
 _NOT_ASSERTED_FACTOR = 0.5
@@ -229,6 +241,7 @@ def extract_events(
                 kept_status[id(rule)].append(status)
                 continue
             amount = None
+            reported: list[Figure] = []
             if rule.wants_amount:
                 in_amounts = [a for a in amounts if sent.start <= a.start < sent.end]
                 amount = min(
@@ -236,6 +249,12 @@ def extract_events(
                 )
                 if amount is None and rule.needs_amount:
                     continue
+                if rule.type == "earnings":
+                    # the profit (or loss) reported first, not the revenue nearest the word
+                    reported = figures(sent.text, sent.start, in_amounts)
+                    result = [f for f in reported if f.kind in _RESULT_KINDS]
+                    if result:
+                        amount = result[0].amount
             same_rule.append(ids)
             kept_status[id(rule)].append(status)
             confidence *= 0.85 if attributed else 1.0
@@ -252,6 +271,12 @@ def extract_events(
                 prev = events.get(eid) or events[_event_id(dispatch.guid, rule.type, roles, status)]
                 known = {(d.text, d.start) for d in prev.dates}
                 prev.dates.extend(d for d in when if (d.text, d.start) not in known)
+                if (
+                    prev.type == "earnings"
+                    and not any(f.kind in _RESULT_KINDS for f in prev.figures)
+                    and any(f.kind in _RESULT_KINDS for f in reported)
+                ):
+                    prev.amount, prev.figures = amount, reported
                 prev.amount = prev.amount or amount
                 prev.confidence = max(prev.confidence, round(confidence, 2))
                 continue
@@ -266,8 +291,7 @@ def extract_events(
                 extra["head_count"] = head_count(sent.text, cand.start)
                 extra["percent"] = percent(sent.text)
             if rule.type == "earnings":
-                in_amounts = [a for a in amounts if sent.start <= a.start < sent.end]
-                extra["figures"] = figures(sent.text, sent.start, in_amounts)
+                extra["figures"] = reported
             events[eid] = Event(
                 id=eid,
                 type=rule.type,

@@ -40,7 +40,9 @@ ORG_TAIL_WORDS = (
     "|Logistics|Solutions|Services|Mining|Resources|Lithium|Marine|Shipping|Chemicals"
     "|Materials|Steel|Semiconductors?|Devices|Health|Healthcare|Brands|Records|Films"
     "|Pictures|Publishing|Éditions|Society|Institute|Institut|Foundation|Fondation|Trust"
-    "|Fund|Fonds|AI|Sachs|Stanley|Lake|Capital Partners|Asset Management"
+    "|Fund|Fonds|AI|Sachs|Stanley|Lake|Capital Partners|Asset Management|Electronics"
+    "|Mobility|Mobile|Cargo|Composites|Platforms|Logistique|Logística|Aviation|Airport"
+    "|Télécoms?|Distribution|Immobilier|Properties|Realty|Semiconductor|Biosciences"
 )
 
 
@@ -79,8 +81,8 @@ def companies() -> dict[str, str]:
             forms.append(bare)
         for form in forms:
             key = fold(form)
-            if len(key) >= 3:
-                out.setdefault(key, name)
+            if len(key) >= 3 or (len(key) == 2 and form.isupper()):
+                out.setdefault(key, name)  # 'BT', 'GE' as written
     return out
 
 
