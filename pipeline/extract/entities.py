@@ -425,7 +425,10 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
         if (
             len(ent) == 1
             and (ent[0].is_sent_start or ent[0].i == 0 or doc[ent[0].i - 1].is_space)
-            and ent[0].pos_ in ("ADJ", "VERB", "NOUN", "ADV", "ADP", "DET", "PRON", "AUX")
+            and (
+                ent[0].pos_ in ("ADJ", "VERB", "ADV", "ADP", "DET", "PRON", "AUX")
+                or (ent[0].pos_ == "NOUN" and ent[0].lemma_.lower() != ent[0].lower_)
+            )
             and not _is_known(cleaned)
         ):
             continue  # 'Agée de 48 ans', 'Turnout was 63 percent'
@@ -620,7 +623,7 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
 
 
 _PLACE_PREP = re.compile(
-    r"(?:\b(?:in|at|near|outside|from|à|en|près de|dans la ville de|to|vers|depuis|de)\s+$)"
+    r"(?:\b(?:in|at|near|outside|from|à|en|près de|dans la ville de|to|vers|depuis)\s+$)"
     r"",
     re.IGNORECASE,
 )

@@ -164,11 +164,11 @@ FINE = Lexicon(
 LAWSUIT = Lexicon(
     {**_words("sue", V), **_words("lawsuit", N)},
     CaseBlind(
-        r"\b(?:porte plainte|porté plainte|plainte contre|assign\w* en justice|poursui\w+ en"
+        r"\b(?:port(?:e|é|er|era|ent|eront)\s+plainte|plainte contre|assign\w* en justice|poursui\w+ en"
         r" justice|attaqu\w+ (?:[\w'’-]+ ){0,3}en justice|sue[sd]?\b|suing|lawsuit"
         r"|assign\w*(?=[^.]{0,60}\b(?:devant|au tribunal|en justice))"
         r"|fil(?:ed|es|ing) (?:a |an )?(?:[\w-]+ ){0,2}(?:suit|complaint|case)"
-        r"|t(?:ook|akes|aken) legal action|launched legal action|class[- ]action"
+        r"|legal action|class[- ]action|poursuites judiciaires"
         r"|action (?:collective )?en justice|intenté une action|saisi la justice)"
     ),
 )
