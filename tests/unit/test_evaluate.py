@@ -179,8 +179,10 @@ def test_scores_on_the_gold_set_stay_above_their_floors(
 ) -> None:
     """A regression guard, not a target: the floors sit under the figures in eval/README.md."""
     dev, held = _run(splits["dev"]), _run(splits["heldout"])
-    assert dev.entity_total.f1 >= 0.95 and dev.event_total.f1 >= 0.93
-    assert held.entity_total.f1 >= 0.88 and held.event_total.f1 >= 0.75
+    # dev grew from 85 to 158 dispatches (rounds 5 and 6, harder copy): floors re-set
+    assert dev.entity_total.f1 >= 0.93 and dev.event_total.f1 >= 0.93
+    assert held.entity_total.f1 >= 0.88 and held.event_total.f1 >= 0.80
+    assert not dev.events.non_facts_asserted  # no denied/rumoured/planned/background as fact
 
 
 def test_a_non_fact_asserted_is_counted_by_its_status() -> None:
