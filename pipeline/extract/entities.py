@@ -190,7 +190,7 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
         text,
     )
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
-    if type_ in (EntityType.PER, None):
+    if type_ in (EntityType.PER, None) or text[:1].islower():
         text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
     if type_ == EntityType.LOC:
@@ -261,6 +261,31 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
+
+
+def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
+    """'le fonds souverain d'Abou Dhabi Mubadala': a place, then the organisation."""
+    from pipeline.extract.geo import gazetteer
+
+    words = m.text.split()
+    if len(words) < 2 or not re.search(
+        r"(?:\bd['’]|\bde |\bof )$", text[max(0, m.start - 4) : m.start]
+    ):
+        return [m]
+    if _is_known(m.text):
+        return [m]
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        record = gazetteer().resolve(head)
+        if record is not None and record.kind in ("city", "country", "region"):
+            end = m.start + len(head)
+            rest = m.text[len(head) :].lstrip()
+            start = m.end - len(rest)
+            return [
+                EntityMention(m.start, end, head, EntityType.LOC),
+                EntityMention(start, m.end, rest, EntityType.ORG),
+            ]
+    return [m]
 
 
 def _is_country(name: str) -> bool:
@@ -439,6 +464,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
+    mentions = [part for m in mentions for part in _split_place_prefix(text, m)]
     mentions = _extend_names(doc, mentions)
     mentions = _merge_adjacent(text, mentions, _joined_name)
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
@@ -714,7 +740,7 @@ def repair_types(
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
         if shared is not None:
             for i in group:
-                if likely.get(i) != EntityType.PER:
+                if likely.get(i) != EntityType.PER and i not in known:
                     confident.setdefault(i, shared)
     # One surface form, one type: a context cue counts 3, what earlier dispatches settled
     # 2.5, a given name 2, the model 1.

@@ -1,6 +1,6 @@
 """Entity knowledge shipped with wirestream: given names, listed companies, legal forms
 and institutions, each from a permissively licensed source (see build.py for how the
-lists were made and from which packages; institutions.tsv is written by hand).
+lists were made and from which packages; institutions.tsv and companies_extra.tsv are written by hand).
 
 The lists are evidence, not verdicts: pipeline.extract.entities weighs them against
 context cues ('le groupe X', 'X, the carmaker'), the model's label and the entity memory.
@@ -83,6 +83,10 @@ def companies() -> dict[str, str]:
             key = fold(form)
             if len(key) >= 3 or (len(key) == 2 and form.isupper()):
                 out.setdefault(key, name)  # 'BT', 'GE' as written
+    for line in _lines("companies_extra.tsv"):
+        name, _, aliases = line.partition("\t")
+        for form in (name, *[a for a in aliases.split("|") if a]):
+            out.setdefault(fold(form), name)
     return out
 
 
@@ -119,5 +123,8 @@ def organisation_pattern() -> re.Pattern[str]:
         for form in (name, short, tail.sub("", re.sub(r"^The\s+", "", short or name))):
             if len(form) >= 4 and not re.search(r"[,()]", form):
                 forms.add(form)
+    for line in _lines("companies_extra.tsv"):
+        name, _, aliases = line.partition("\t")
+        forms.update(f for f in (name, *aliases.split("|")) if len(f) >= 2)
     alternatives = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
     return re.compile(rf"(?<![\w&-])(?:{alternatives})(?![\w&-])")
