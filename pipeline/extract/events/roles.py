@@ -713,6 +713,8 @@ def death(ctx: Ctx) -> tuple[Roles, float] | None:
 def election(ctx: Ctx) -> tuple[Roles, float] | None:
     winner = ctx.subject(PER, conj=False)
     winner = winner or ctx.before(PER)[-1:] or ctx.after(PER, window=40)[:1]
+    if not winner:  # 'the Social Democrats won the election': a party
+        winner = ctx.subject(ORG, conj=False) or ctx.before(ORG)[-1:]
     if not winner:
         return None
     roles: Roles = {"winner": winner[:1]}

@@ -262,8 +262,11 @@ def extract_events(
                 confidence *= _NOT_ASSERTED_FACTOR
             when = [d for d in dates if sent.start <= d.start < sent.end]
             eid = _event_id(dispatch.guid, rule.type, roles, EventStatus.asserted)
-            if rule.type in ONE_PER_DISPATCH:
-                eid = next((k for k, e in events.items() if e.type == rule.type), eid)
+            if rule.type in ONE_PER_DISPATCH:  # one per dispatch and status
+                eid = next(
+                    (k for k, e in events.items() if e.type == rule.type and e.status is status),
+                    _event_id(dispatch.guid, rule.type, roles, status),
+                )
             if eid in events or (
                 status is not EventStatus.asserted
                 and _event_id(dispatch.guid, rule.type, roles, status) in events
@@ -280,7 +283,7 @@ def extract_events(
                 prev.amount = prev.amount or amount
                 prev.confidence = max(prev.confidence, round(confidence, 2))
                 continue
-            if status is not EventStatus.asserted:
+            if status is not EventStatus.asserted and rule.type not in ONE_PER_DISPATCH:
                 eid = _event_id(dispatch.guid, rule.type, roles, status)
             role_view = _role_view(roles)
             for rs in role_view.values():

@@ -12,7 +12,8 @@
 - legal_forms.txt: the legal forms cleanco knows (SA, AG, GmbH, plc, SpA, NV, Oyj ...),
   written as they follow a company's name.
 
-institutions.tsv is written by hand (regulators, courts, unions, agencies, parties),
+institutions.tsv and companies_extra.tsv are written by hand (regulators, unions, agencies,
+parties; well-known companies the index lists miss),
 not built.
 """
 
