@@ -87,9 +87,10 @@ def main() -> None:
     for label, rate in best.items():
         print(f"{label:34} {rate:6.1f} dispatches per CPU second")
     base = best["tok2vec + ner"]
-    parsed = best["+ tagger, parser, lemmatizer"]
+    with_parse = best["+ tagger, parser, lemmatizer"]
     print(
-        f"parser cost: {parsed / base:.2f} x the tok2vec + ner rate ({1 - parsed / base:.0%} slower)"
+        f"parser cost: {with_parse / base:.2f} x the tok2vec + ner rate "
+        f"({1 - with_parse / base:.0%} slower)"
     )
 
 
