@@ -96,6 +96,13 @@ def test_denied_rumoured_and_planned_events_are_never_facts(
     assert all(e.confidence < 0.5 for e in d.non_facts)
 
 
+def test_a_month_is_not_a_modal() -> None:
+    d = _extract("Boeing, which sued Airbus in May, said on Monday it had agreed to buy Spirit.")
+    assert "acquisition" in [e.type for e in d.events]
+    d = _extract("Boeing may buy Spirit AeroSystems, people familiar with the matter said.")
+    assert d.events == [] and [e.status.value for e in d.non_facts] == ["rumoured"]
+
+
 def test_the_worker_publishes_only_asserted_events() -> None:
     d = _extract("Northwind Airlines has filed a lawsuit against Boeing over delivery delays.")
     denied = d.events[0].model_copy(update={"id": "x", "status": EventStatus.denied})

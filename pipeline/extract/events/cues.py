@@ -52,7 +52,7 @@ _NEUTRAL_NEG = frozenset(
      "vouloir", "dire", "expect", "attendre", "need", "falloir", "respond", "répondre"}
 )  # fmt: skip
 RUMOUR = CaseBlind(
-    r"\b(?:\w{3,}(?:erait|eraient|irait|iraient|rait|raient)\b|could|might|may\b"
+    r"\b(?:\w{3,}(?:erait|eraient|irait|iraient|rait|raient)\b|could|might"
     r"|in (?:\w+ )?(?:talks|discussions|negotiations)|en (?:\w+ )?(?:discussions?|négociations?"
     r"|pourparlers)|négocie\w*|negotiat\w+|reportedly|is said to|are said to|was said to"
     r"|rumou?r\w*|rumeur\w*|speculat\w+|spéculation\w*|potential (?:bid|offer|deal|sale)"
@@ -61,6 +61,8 @@ RUMOUR = CaseBlind(
     r"|plusieurs médias)|press reports?|media reports?|reports? that|informations? de presse"
     r"|people (?:familiar|close)|sources? (?:familiar|close)|sources? proches?)"
 )
+# 'may' the modal, lower-case: 'in May' is a month, not a rumour
+_MAY = re.compile(r"(?<![Ii]n )(?<!of )\bmay\b")
 PLAN = CaseBlind(
     r"\b(?:consider(?:s|ing|ed)?|weigh(?:s|ing)|explor(?:es|ing)|contemplat\w+|mull\w*"
     r"|studying|stud(?:ies|y) (?:a|the|an)|looking (?:at|to)|seeks? to|seeking to|aims? to"
@@ -174,7 +176,7 @@ def status(
     if DENIAL.search(before, lowered) or negated_by_parse(tok) or _NO_BEFORE.search(before):
         return EventStatus.denied
     around = before + trigger
-    if RUMOUR.search(around) or _under_hypothesis(tok):
+    if RUMOUR.search(around) or _MAY.search(around) or _under_hypothesis(tok):
         return EventStatus.rumoured
     plan = PLAN.search(before, lowered)
     if plan is not None and not (type_ == "layoffs" and _ANNOUNCED_PLAN.search(plan.group(0))):
