@@ -135,16 +135,46 @@ class EventRole(Model):
     type: EntityType
 
 
+class EventStatus(StrEnum):
+    """What the dispatch says of the event. Only `asserted` events are published on
+    wire.events.<type>; the others stay on the dispatch (`Dispatch.non_facts`)."""
+
+    asserted = "asserted"  # reported as done or decided now
+    denied = "denied"  # "Kering dément tout projet de rachat"
+    rumoured = "rumoured"  # "in talks to buy", "envisagerait", "could bid"
+    planned = "planned"  # "is considering legal action", "doit être cédé"
+    background = "background"  # recalled past: "which it bought in 2019", "avait levé"
+
+
+class Figure(Model):
+    """One reported financial figure (earnings): what it measures and how much."""
+
+    kind: str = Field(description="net_profit, net_loss, operating_profit, revenue, ...")
+    amount: Amount
+
+
 class Event(Model):
     """One typed event extracted from a dispatch, published on wire.events.<type>."""
 
-    id: str = Field(description="Deterministic: dispatch guid + type + sentence offset")
+    id: str = Field(description="Deterministic: dispatch guid + type + role entities (+ status)")
     type: str = Field(description="e.g. 'personnel.departure', 'investment.funding_round'")
     dispatch_guid: str
     dispatch_version: int = Field(ge=1)
     language: str | None = None
-    roles: dict[str, list[EventRole]] = Field(default_factory=dict)
+    status: EventStatus = EventStatus.asserted
+    roles: dict[str, list[EventRole]] = Field(
+        default_factory=dict,
+        description="Entities by role: acquirer/target, authority/defendant (fines), "
+        "plaintiff/defendant (lawsuits), partner (every member of a partnership), ...",
+    )
     amount: Amount | None = None
+    head_count: int | None = Field(default=None, ge=0, description="Layoffs: jobs cut")
+    percent: float | None = Field(
+        default=None, ge=0.0, le=100.0, description="Layoffs: share of the workforce cut"
+    )
+    figures: list[Figure] = Field(
+        default_factory=list, description="Earnings: the figures the sentence reports"
+    )
     dates: list[DateMention] = Field(default_factory=list)
     evidence: str = Field(description="The sentence the event was read from")
     confidence: float = Field(ge=0.0, le=1.0)
@@ -235,7 +265,14 @@ class Dispatch(Model):
     entities: list[Entity] = Field(default_factory=list)
     amounts: list[Amount] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
+    events: list[Event] = Field(
+        default_factory=list, description="Asserted events: the ones published as facts"
+    )
+    non_facts: list[Event] = Field(
+        default_factory=list,
+        description="Events the dispatch mentions but does not report as facts (denied, "
+        "rumoured, planned, background), with their status; never published",
+    )
     places: list[Place] = Field(default_factory=list)
     extracted_by: str | None = Field(
         default=None,

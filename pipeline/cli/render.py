@@ -11,71 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
-    from pipeline.extract.evaluate import Counts, Report
+    pass
 from pipeline.cli.base import out
-
-
-def scores(c: Counts) -> dict[str, float | int]:
-    return {
-        "tp": c.tp,
-        "fp": c.fp,
-        "fn": c.fn,
-        "precision": round(c.precision, 3),
-        "recall": round(c.recall, 3),
-        "f1": round(c.f1, 3),
-    }
-
-
-def report_json(r: Report) -> dict[str, object]:
-    return {
-        "split": r.split,
-        "dispatches": r.dispatches,
-        "entities": {"all": scores(r.entity_total)}
-        | {t: scores(c) for t, c in sorted(r.entities.items())},
-        "entities_untyped": scores(r.entities_untyped),
-        "events": {"all": scores(r.event_total)}
-        | {t: scores(c) for t, c in sorted(r.events.strict.items())},
-        "events_type_only": scores(r.event_type_only_total),
-        "amounts": {"right": r.events.amounts_right, "expected": r.events.amounts_expected},
-    }
-
-
-def print_report(r: Report, show_errors: bool) -> None:
-    table = Table(title=f"{r.split}: {r.dispatches} dispatches", title_justify="left")
-    for col in ("", "tp", "fp", "fn", "P", "R", "F1"):
-        table.add_column(col, justify="left" if not col else "right")
-
-    def row(label: str, c: Counts, style: str = "") -> None:
-        table.add_row(
-            label,
-            str(c.tp),
-            str(c.fp),
-            str(c.fn),
-            f"{c.precision:.2f}",
-            f"{c.recall:.2f}",
-            f"{c.f1:.2f}",
-            style=style,
-        )
-
-    row("entities (typed)", r.entity_total, "bold")
-    for t, c in sorted(r.entities.items()):
-        row(f"  {t}", c)
-    row("entities (untyped)", r.entities_untyped, "dim")
-    row("events (type + roles)", r.event_total, "bold")
-    for t, c in sorted(r.events.strict.items()):
-        row(f"  {t}", c)
-    row("events (type only)", r.event_type_only_total, "dim")
-    out.print(table)
-    out.print(
-        f"amounts right on matched events: {r.events.amounts_right}/{r.events.amounts_expected}"
-    )
-    if show_errors:
-        for e in r.errors:
-            out.print(f"[bold]{escape(e.file)}[/]")
-            for m in e.missed:
-                out.print(f"  [red]missed[/]   {escape(m)}")
-            for sp in e.spurious:
-                out.print(f"  [yellow]spurious[/] {escape(sp)}")
 
 
 def render_search(result: object, query: str) -> None:
