@@ -17,7 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from pipeline.kafka import fetch_pacing
-from pipeline.kafka.client import client_kwargs
+from pipeline.kafka.security import aiokafka_kwargs
 from pipeline.settings import Settings
 
 Position = dict[tuple[str, int], int]
@@ -60,7 +60,7 @@ def event_matches(event: dict[str, Any], entities: Sequence[str], query: str) ->
 
 def _consumer_kwargs(settings: Settings) -> dict[str, Any]:
     return {
-        **client_kwargs(settings),  # addresses and credentials, as every other client
+        **aiokafka_kwargs(settings),  # addresses, TLS and SASL, as every other client
         "enable_auto_commit": False,
         "group_id": None,
         # Bounded memory per subscriber, however many topics it follows.
