@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     es_client_key: Path | None = Field(default=None, description="Its private key (PEM)")
     es_request_timeout_s: float = Field(
-        default=10.0,
+        default=5.0,
         gt=0,
         description="Longest wait for one search or read (the API answers 503 after it)",
     )
@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Longest wait for one request of the worker (bulk writes)"
     )
     index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
+    index_max_text_chars: int = Field(
+        default=32_000,
+        ge=1000,
+        description="Characters of a dispatch's text that are analysed and searchable (the "
+        "whole text is kept, unanalysed); bounds what one document costs a search",
+    )
+    highlight_max_chars: int = Field(
+        default=10_000,
+        ge=100,
+        description="Characters of each text field a search highlights (max_analyzed_offset)",
+    )
 
     # NLP
     model_fr: str = "fr_core_news_sm"
@@ -112,6 +123,12 @@ class Settings(BaseSettings):
         description="'KEY:read+subscribe,KEY2:admin'. Unset = no keys (local default); "
         "set = every /v1 route needs a key with its scope",
     )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the web page's session cookies; unset = a random one per process "
+        "(sessions end when the service restarts)",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="How long a login lasts")
     cache_dir: Path = Field(
         default=Path("~/.cache/wirestream"),
         description="Lookup tables (gazetteer, given names) built once and kept here",

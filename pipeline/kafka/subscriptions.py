@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError
 
 from pipeline.kafka import fetch_pacing
 from pipeline.kafka.security import aiokafka_kwargs
@@ -96,32 +97,47 @@ class Subscription:
 async def subscribe(
     settings: Settings, topics: Sequence[str], position: Position, *, from_start: bool = False
 ) -> Subscription:
-    """Assign every partition of `topics`; resume at `position`, else start or end."""
+    """Assign every partition of `topics`; resume at `position`, else start or end.
+    Raises KafkaTimeoutError when the brokers do not answer within
+    WIRE_KAFKA_REQUEST_TIMEOUT_S (the consumer is closed again)."""
     fetch_pacing.install(settings.kafka_empty_fetch_pause_ms / 1000)
     consumer = AIOKafkaConsumer(**_consumer_kwargs(settings))
-    await consumer.start()
     try:
-        existing = await consumer.topics()
-        parts = [
-            TopicPartition(t, p)
-            for t in topics
-            if t in existing
-            for p in sorted(consumer.partitions_for_topic(t) or [])
-        ]
-        consumer.assign(parts)
-        for tp in parts:
-            if (tp.topic, tp.partition) in position:
-                consumer.seek(tp, position[(tp.topic, tp.partition)])
-            elif from_start:
-                await consumer.seek_to_beginning(tp)
-            else:
-                await consumer.seek_to_end(tp)
-        start: Position = {}
-        for tp in parts:
-            start[(tp.topic, tp.partition)] = await consumer.position(tp)
+        return await asyncio.wait_for(
+            _open(consumer, topics, position, from_start), settings.kafka_request_timeout_s
+        )
+    except TimeoutError:
+        await consumer.stop()
+        raise KafkaTimeoutError(
+            f"no answer within {settings.kafka_request_timeout_s:g} s"
+        ) from None
     except BaseException:
         await consumer.stop()
         raise
+
+
+async def _open(
+    consumer: AIOKafkaConsumer, topics: Sequence[str], position: Position, from_start: bool
+) -> Subscription:
+    await consumer.start()
+    existing = await consumer.topics()
+    parts = [
+        TopicPartition(t, p)
+        for t in topics
+        if t in existing
+        for p in sorted(consumer.partitions_for_topic(t) or [])
+    ]
+    consumer.assign(parts)
+    for tp in parts:
+        if (tp.topic, tp.partition) in position:
+            consumer.seek(tp, position[(tp.topic, tp.partition)])
+        elif from_start:
+            await consumer.seek_to_beginning(tp)
+        else:
+            await consumer.seek_to_end(tp)
+    start: Position = {}
+    for tp in parts:
+        start[(tp.topic, tp.partition)] = await consumer.position(tp)
     return Subscription(consumer, start)
 
 
