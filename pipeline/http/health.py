@@ -143,13 +143,16 @@ def report(
 ) -> PipelineHealth:
     deps = {"kafka": kafka[0], "elasticsearch": search[0]}
     down = [f"{name} down: {d.error}" for name, d in deps.items() if d.status == "down"]
+    figures = {
+        k: v for k, v in (kafka[1] or {}).items() if k not in ("raw_topic", "consumer_group")
+    }
     return PipelineHealth(
         status="degraded" if down else "ok",
         error="; ".join(down) or None,
         dependencies=deps,
         raw_topic=settings.raw_topic,
         consumer_group=settings.consumer_group,
-        **(kafka[1] or {}),
+        **figures,
         **(search[1] or {}),
     )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from elasticsearch import Elasticsearch
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictFloat
 
 from pipeline.extract.subjects import MEDIA_TOPICS
 from pipeline.settings import Settings
@@ -58,15 +58,42 @@ def _iso_only(value: Any) -> Any:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema means it: 7 or 7.0, never true, "7" or 7.5."""
+    if isinstance(value, bool | str):
+        raise ValueError("expected an integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Bounds first, then the validator: so the JSON Schema says minimum/maximum.
+Urgency = Annotated[int, Field(ge=1, le=9), BeforeValidator(_json_integer)]
+PageSize = Annotated[int, Field(ge=0, le=200), BeforeValidator(_json_integer)]
+FacetSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_json_integer)]
+
+
+def es_time(t: datetime) -> str:
+    """A date-time as the search node reads it: in UTC (it refuses offsets past ±18:00;
+    a naive one is taken as UTC), clamped to what a datetime can hold."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    try:
+        return t.astimezone(UTC).isoformat()
+    except OverflowError:
+        edge = datetime.min if t.year < 2 else datetime.max
+        return edge.replace(tzinfo=UTC).isoformat()
+
+
 def has_words(text: str) -> bool:
     """Whether free text restricts anything (see _NO_WORDS)."""
     return not _NO_WORDS.fullmatch(text)
 
 
 class Near(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    km: float = Field(gt=0, le=20000)
+    lat: StrictFloat = Field(ge=-90, le=90)
+    lon: StrictFloat = Field(ge=-180, le=180)
+    km: StrictFloat = Field(gt=0, le=20000)
 
     @classmethod
     def parse(cls, text: str) -> Near:
@@ -96,35 +123,27 @@ class SearchQuery(BaseModel):
     )
     language: str | None = None
     provider: str | None = None
-    urgency_max: StrictInt | None = Field(default=None, ge=1, le=9, description="1 = flash ... 9")
+    urgency_max: Urgency | None = Field(default=None, description="1 = flash ... 9")
     near: Near | None = Field(default=None, description="Dispatches with a place within a radius")
     since: IsoDateTime | None = None
     until: IsoDateTime | None = None
     include_killed: StrictBool = False
     sort: Literal["relevance", "time"] = "relevance"
-    size: StrictInt = Field(default=10, ge=0, le=200)
-    facet_size: StrictInt = Field(default=10, ge=1, le=100)
+    size: PageSize = 10
+    facet_size: FacetSize = 10
     search_after: list[Any] | None = Field(default=None, description="The `next` cursor of a page")
     histogram: Literal["hour", "day", "week", "month"] | None = None
 
     def restricts(self) -> bool:
         """Whether this query narrows anything down: words, or at least one filter. One
         that does not matches every dispatch (refused as a saved search)."""
-        return has_words(self.text) or any(
-            (
-                self.orgs,
-                self.people,
-                self.places,
-                self.countries,
-                self.event_types,
-                self.subjects,
-                self.language,
-                self.provider,
-                self.urgency_max,
-                self.near,
-                self.since,
-                self.until,
-            )
+        lists = (self.orgs, self.people, self.places, self.countries, self.event_types)
+        values = (self.language, self.provider, self.urgency_max, self.near, self.since)
+        return (
+            has_words(self.text)
+            or any(lists)
+            or bool(self.subjects)
+            or any(v is not None for v in (*values, self.until))
         )
 
 
@@ -208,9 +227,9 @@ def build_search(q: SearchQuery, highlight_max_chars: int = HIGHLIGHT_MAX_CHARS)
     if q.since or q.until:
         rng: dict[str, str] = {}
         if q.since:
-            rng["gte"] = q.since.isoformat()
+            rng["gte"] = es_time(q.since)
         if q.until:
-            rng["lte"] = q.until.isoformat()
+            rng["lte"] = es_time(q.until)
         filters.append({"range": {"published": rng}})
     must_not = [] if q.include_killed else [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
     body: dict[str, Any] = {
@@ -405,7 +424,7 @@ class EventQuery(BaseModel):
     text: str = ""
     since: IsoDateTime | None = None
     min_confidence: float = Field(default=0.0, ge=0, le=1)
-    size: StrictInt = Field(default=20, ge=0, le=200)
+    size: PageSize = 20
     search_after: list[Any] | None = None
 
 
@@ -418,7 +437,7 @@ def build_event_search(q: EventQuery) -> dict[str, Any]:
             {"bool": {"should": [{"term": {"entity_ids": e}}, {"term": {"entity_names": e}}]}}
         )
     if q.since:
-        filters.append({"range": {"versioncreated": {"gte": q.since.isoformat()}}})
+        filters.append({"range": {"versioncreated": {"gte": es_time(q.since)}}})
     if q.min_confidence:
         filters.append({"range": {"confidence": {"gte": q.min_confidence}}})
     must = (

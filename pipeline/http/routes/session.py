@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Security
+from fastapi import APIRouter, Cookie, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from pipeline.http.auth import SESSION_COOKIE, Scope
-from pipeline.http.deps import INVALID, SESSION, ErrorBody, Svc, fingerprint
+from pipeline.http.deps import INVALID, ErrorBody, Svc, fingerprint
 
 router = APIRouter(tags=["session"])
 
@@ -74,7 +74,11 @@ def login(svc: Svc, body: Login, request: Request) -> JSONResponse:
 
 @router.get("/v1/session", summary="Whether this browser is logged in, and its scopes")
 def session_state(
-    svc: Svc, cookie: Annotated[str | None, Security(SESSION)] = None
+    svc: Svc,
+    cookie: Annotated[
+        str | None,
+        Cookie(alias=SESSION_COOKIE, description="The session cookie, when there is one"),
+    ] = None,
 ) -> SessionState:
     if not svc.keys:
         return SessionState(authenticated=True, auth_required=False, scopes=list(Scope))

@@ -148,7 +148,12 @@ async function startLive() {
   }
   openLive();
 }
+let canSubscribe = true; // the session's key has the 'subscribe' scope (streams, alerts)
 function openLive() {
+  if (!canSubscribe) {
+    $("#conn").textContent = "○ no live feed (the key lacks 'subscribe')";
+    return;
+  }
   liveSource = new EventSource("/v1/stream/dispatches");
   liveSource.onopen = () => { $("#conn").textContent = "● live"; $("#conn").classList.add("on"); dependencyUp("kafka"); };
   liveSource.onerror = () => {
@@ -161,6 +166,7 @@ function openLive() {
     }
   };
   liveSource.addEventListener("dispatch", (msg) => {
+    const list = $("#live-list");
     const c = fromDispatch(JSON.parse(msg.data));
     list.querySelectorAll(`[data-guid="${CSS.escape(c.guid)}"]`).forEach((el) => el.remove());
     if (c.killed) return;
@@ -291,6 +297,7 @@ async function runEvents() {
     list.replaceChildren(...page.events.map((e) => eventCard(e, false)));
   } catch (err) { list.innerHTML = `<li>${esc(err.message)}</li>`; }
   if (eventSource) eventSource.close();
+  if (!canSubscribe) return;
   eventSource = new EventSource("/v1/stream/events?" + p.toString());
   eventSource.onmessage = null;
   const onEvent = (msg) => list.prepend(eventCard(JSON.parse(msg.data), true));
@@ -327,6 +334,7 @@ async function loadSaved() {
   } catch (err) { ul.innerHTML = `<li>${esc(err.message)}</li>`; }
 }
 function startAlerts() {
+  if (!canSubscribe) return;
   const src = new EventSource("/v1/stream/alerts");
   src.addEventListener("alert", (msg) => {
     const a = JSON.parse(msg.data);
@@ -396,6 +404,7 @@ $("#logout").addEventListener("click", async () => {
   const session = await api("/v1/session");
   if (session.auth_required && !session.authenticated) { showLogin(""); return; }
   $("#logout").hidden = !session.auth_required;
+  canSubscribe = !session.auth_required || session.scopes.includes("subscribe") || session.scopes.includes("admin");
   startLive();
   startAlerts();
   checkDependencies();
