@@ -174,12 +174,16 @@ def up(settings: Settings, timeout: float = 30.0) -> str:
     raise StackError(f"stack did not answer within {timeout:.0f}s; see {data_dir}/noida.log")
 
 
-def down(settings: Settings, timeout: float = 20.0) -> str:
-    """Stop the stack. One that does not answer (hung, paused) is killed after `timeout`."""
+def down(settings: Settings, timeout: float = 15.0) -> str:
+    """Stop the stack: a paused one is resumed first (so it saves its data), one that still
+    does not answer (hung) is killed after `timeout`."""
     data_dir = settings.stack_dir.resolve()
     if not data_dir.exists():
         return "stack not running (no data dir)"
     pid = own_process(settings)
+    if pid is not None and "paused" in process_state(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGCONT)
     try:
         proc = subprocess.run(
             [binary(), "down", "--data-dir", str(data_dir)],
