@@ -225,3 +225,18 @@ def test_elasticsearch_gets_ca_verification_key_and_client_certificate(certs: Ce
     assert basic["basic_auth"] == ("u", "p") and basic["verify_certs"] is False
     assert "ca_certs" not in basic
     assert es_kwargs(s, timeout=60, retries=3)["request_timeout"] == 60
+
+
+def test_the_deployment_example_is_a_valid_secured_configuration() -> None:
+    from tests.helpers import ROOT
+
+    env = {}
+    for line in (ROOT / "deploy" / "wirestream.env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.removeprefix("WIRE_").lower()] = value
+    s = Settings(**env)  # type: ignore[arg-type]
+    assert s.kafka_security_protocol == "SASL_SSL" and s.kafka_sasl_mechanism == "SCRAM-SHA-512"
+    kw = kafka_python_kwargs(s.model_copy(update={"kafka_ssl_cafile": None}))
+    assert kw["sasl_plain_username"] == "wirestream" and kw["ssl_context"] is not None
+    assert es_kwargs(s)["api_key"] == "change-me" and es_kwargs(s)["verify_certs"] is True
