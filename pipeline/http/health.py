@@ -178,15 +178,17 @@ class PipelineCollector:
     def __init__(self, settings: Settings, ttl: float = 5.0) -> None:
         self.settings = settings
         self.ttl = ttl
-        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._cached: tuple[float, dict[str, Any] | None] | None = None
 
     def _health(self) -> dict[str, Any] | None:
+        """Kafka's figures, or None when it is down (also cached: while Kafka is down a
+        scrape waits for its timeout once per `ttl`, not every time)."""
         now = time.monotonic()
         if self._cached is None or now - self._cached[0] > self.ttl:
             try:
                 self._cached = (now, kafka_health(self.settings))
             except Exception:  # a scrape must never fail because Kafka is down
-                return None
+                self._cached = (now, None)
         return self._cached[1]
 
     def describe(self) -> Iterator[Metric]:

@@ -156,6 +156,13 @@ def test_a_search_node_that_is_down_is_said_so(
         expect(row).to_contain_text("DOWN", timeout=20_000)
         expect(page.locator("#dependencies tr[data-dependency=kafka]")).to_contain_text("up")
         shot(page, "search-unavailable")
+        # A script's key in the URL works, and the access log keeps neither it nor a session.
+        r = httpx.get(f"{base}/v1/search", params={"api_key": "test-reader"}, timeout=30)
+        assert r.status_code == 503 and r.json()["dependency"] == "elasticsearch"
+        session = next(c["value"] for c in page.context.cookies() if c["name"] == "wire_session")
+    logged = log.read_text()
+    assert "/v1/search?api_key=***" in logged
+    assert "test-reader" not in logged and "test-admin" not in logged and session not in logged
 
 
 def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Page) -> None:
