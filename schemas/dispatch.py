@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
@@ -129,6 +129,21 @@ class Place(Model):
     entity_id: str | None = Field(default=None, description="The LOC entity it resolves")
 
 
+EVIDENCE_MAX_CHARS = 1000
+
+
+def _bound_evidence(value: object) -> object:
+    """Evidence is a sentence, not a document: a longer one (a text with no sentence
+    breaks) keeps its first EVIDENCE_MAX_CHARS characters, ending with '…', wherever an
+    event is built, so neither a topic, the index nor a page ever carries more."""
+    if isinstance(value, str) and len(value) > EVIDENCE_MAX_CHARS:
+        return value[: EVIDENCE_MAX_CHARS - 1].rstrip() + "…"
+    return value
+
+
+Evidence = Annotated[str, BeforeValidator(_bound_evidence), Field(max_length=EVIDENCE_MAX_CHARS)]
+
+
 class EventRole(Model):
     entity_id: str
     name: str
@@ -176,7 +191,7 @@ class Event(Model):
         default_factory=list, description="Earnings: the figures the sentence reports"
     )
     dates: list[DateMention] = Field(default_factory=list)
-    evidence: str = Field(description="The sentence the event was read from")
+    evidence: Evidence = Field(description="The sentence the event was read from (bounded)")
     confidence: float = Field(ge=0.0, le=1.0)
     versioncreated: datetime | None = None
 
@@ -201,7 +216,7 @@ class EventRetraction(Model):
     roles: dict[str, list[EventRole]] = Field(
         default_factory=dict, description="The withdrawn event's roles, for entity filters"
     )
-    evidence: str = Field(description="The withdrawn event's evidence sentence")
+    evidence: Evidence = Field(description="The withdrawn event's evidence sentence")
     retracted_at: datetime
 
 

@@ -6,7 +6,20 @@ from pipeline.cli.base import app
 
 
 def main() -> None:
-    app()
+    """Every command: a server that is down or too slow is one line and exit 3, not a
+    traceback (pipeline.cli.base.unavailable)."""
+    from rich.markup import escape
+
+    from pipeline.cli.base import EXIT_UNAVAILABLE, err, unavailable
+
+    try:
+        app()
+    except Exception as exc:
+        message = unavailable(exc)
+        if message is None:
+            raise
+        err.print(f"[bold red]error:[/] {escape(message)}")
+        raise SystemExit(EXIT_UNAVAILABLE) from None
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def print_record(value: bytes, as_json: bool) -> None:
         out.print(f"   [dim]{escape(rec['evidence'][:200])}[/]")
 
 
-def monitor_frame(es: object, settings: object) -> RenderableType:
+def monitor_frame(es: object, settings: object) -> tuple[RenderableType, bool]:
+    """One dashboard frame, and whether every dependency answered."""
     from elasticsearch import Elasticsearch
     from rich.console import Group
 
@@ -86,6 +87,17 @@ def monitor_frame(es: object, settings: object) -> RenderableType:
 
     assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
     h = pipeline_health(es, settings)
+    deps = Table.grid(padding=(0, 2))
+    for name, d in h.dependencies.items():
+        state = "[bold green]up[/]" if d.status == "up" else "[bold red]DOWN[/]"
+        why = f"[red]{escape(d.error or '')}[/]" if d.status == "down" else f"{d.latency_ms} ms"
+        deps.add_row(name, escape(d.address), state, why)
+
+    def fig(value: int | None, alarm: bool = False) -> str:
+        if value is None:
+            return "[dim]–[/]"
+        return f"[{'bold red' if alarm else 'bold'}]{value}[/]"
+
     figures = Table.grid(padding=(0, 3))
     for _ in range(6):
         figures.add_column()
@@ -97,20 +109,21 @@ def monitor_frame(es: object, settings: object) -> RenderableType:
         "[dim]consumer lag[/]",
         "[dim]dead letters[/]",
     )
-    lag_style = "bold red" if h["total_lag"] > 100 else "bold"
     figures.add_row(
-        f"[bold]{h['indexed_last_minute']}[/]",
-        f"[bold]{h['indexed_last_hour']}[/]",
-        f"[bold]{h['indexed_total']}[/]",
-        f"[bold]{h['events_total']}[/]",
-        f"[{lag_style}]{h['total_lag']}[/]",
-        f"[{'bold red' if h['dead_letters'] else 'bold'}]{h['dead_letters']}[/]",
+        fig(h.indexed_last_minute),
+        fig(h.indexed_last_hour),
+        fig(h.indexed_total),
+        fig(h.events_total),
+        fig(h.total_lag, (h.total_lag or 0) > 100),
+        fig(h.dead_letters, bool(h.dead_letters)),
     )
-    lag = Table(title=f"lag of {h['consumer_group']} on {h['raw_topic']}", header_style="bold")
+    lag = Table(title=f"lag of {h.consumer_group} on {h.raw_topic}", header_style="bold")
     for col in ("partition", "end", "committed", "lag"):
         lag.add_column(col, justify="right")
-    for p in h["lag"]:
-        lag.add_row(str(p["partition"]), str(p["end"]), str(p["committed"]), str(p["lag"]))
+    for p in h.lag:
+        lag.add_row(str(p.partition), str(p.end), str(p.committed), str(p.lag))
+    if h.dependencies["elasticsearch"].status == "down":
+        return Group(deps, "", figures, "", lag), False
     latest = Table(title="latest dispatches", header_style="bold", expand=True)
     widths = {"published": 16, "place": 12, "lang": 4, "headline": None, "events": 28}
     for col, width in widths.items():
@@ -125,4 +138,4 @@ def monitor_frame(es: object, settings: object) -> RenderableType:
             escape(hit.headline or hit.guid),
             ", ".join(hit.event_types),
         )
-    return Group(figures, "", lag, latest)
+    return Group(deps, "", figures, "", lag, latest), h.status == "ok"

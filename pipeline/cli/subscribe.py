@@ -95,12 +95,15 @@ def monitor(
     es = make_es(s)
     try:
         if once:
-            out.print(monitor_frame(es, s))
+            frame, healthy = monitor_frame(es, s)
+            out.print(frame)
+            if not healthy:  # shown above: which dependency is down, and why
+                raise typer.Exit(EXIT_UNAVAILABLE)
             return
-        with Live(monitor_frame(es, s), console=out, refresh_per_second=4) as live:
+        with Live(monitor_frame(es, s)[0], console=out, refresh_per_second=4) as live:
             while True:
                 time.sleep(interval)
-                live.update(monitor_frame(es, s))
+                live.update(monitor_frame(es, s)[0])
     except KeyboardInterrupt:
         pass
     except ESConnectionError:

@@ -33,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from pipeline.kafka import fetch_pacing
-from pipeline.kafka.client import client_kwargs
+from pipeline.kafka.security import aiokafka_kwargs
 from pipeline.settings import Settings
 
 log = logging.getLogger("wirestream.fanout")
@@ -247,7 +247,7 @@ class Subscription:
 
 def _consumer_kwargs(settings: Settings) -> dict[str, object]:
     return {
-        **client_kwargs(settings),  # addresses and credentials, as every other client
+        **aiokafka_kwargs(settings),  # addresses, TLS and SASL, as every other client
         "enable_auto_commit": False,
         "group_id": None,
         "fetch_max_bytes": 4 * 1024 * 1024,
