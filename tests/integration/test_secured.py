@@ -27,8 +27,8 @@ from pipeline.http.health import kafka_health
 from pipeline.kafka.bootstrap import prepare_infrastructure
 from pipeline.kafka.client import client_kwargs
 from pipeline.kafka.dlq import read_dead_letters
+from pipeline.kafka.fanout import Hub
 from pipeline.kafka.publisher import Publisher
-from pipeline.kafka.subscriptions import subscribe
 from pipeline.settings import Settings
 from pipeline.store.client import make_es
 from tests.helpers import ROOT, SEED
@@ -165,13 +165,15 @@ def test_every_client_kind_works_over_tls_and_sasl(
         assert sum(p["end"] for p in health["lag"]) >= 1  # type: ignore[index]
 
     async def first_live_record() -> bytes:
-        sub = await subscribe(s, [s.dispatches_topic], {}, from_start=True)
+        hub = Hub(s, [s.dispatches_topic])  # the API's shared reader (and its catch-up)
+        sub = await hub.subscribe([s.dispatches_topic], {}, from_start=True)
         try:
-            async for _, value in sub.records():
-                if value is not None:
-                    return value
+            async for _, record in sub.records():
+                if record is not None:
+                    return record.value
         finally:
             await sub.close()
+            await hub.stop()
         raise AssertionError("no record")
 
     live = json.loads(asyncio.run(asyncio.wait_for(first_live_record(), 30)))
