@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from connectors.sources.files import expand_paths, read_file
 from pipeline.settings import get_settings
+from schemas import Dispatch
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
@@ -48,7 +49,15 @@ def ingest(
                 encoding=encoding,
                 fmt=fmt,
             )
-            result = pub.publish(r.data, str(path), encoding=encoding, fmt=fmt, refused=r.error)
+            result = pub.publish(
+                r.data,
+                str(path),
+                encoding=encoding,
+                fmt=fmt,
+                refused=r.error,
+                size=r.size,
+                sha256=r.sha256,
+            )
             if result.refused:
                 refused += 1
                 err.print(f"[red]refused[/] {escape(str(path))}: {escape(result.refused)}")
@@ -119,9 +128,14 @@ def poll(
         s.max_document_bytes,
     )
     with publisher("poll") as pub:
+
+        def send(dispatches: list[Dispatch]) -> None:
+            for dl in pub.publish_dispatches(dispatches):  # an entry over the record limit
+                err.print(f"[red]refused[/] {escape(dl.source)}: {escape(dl.error)}")
+
         while True:
             try:
-                result = poller.poll_once(pub.publish_dispatches)
+                result = poller.poll_once(send)
             except httpx.HTTPError as exc:
                 err.print(f"[red]cannot fetch[/] {escape(url)}: {exc}")
             else:

@@ -9,9 +9,10 @@ from typing import Any
 
 import orjson
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from pipeline.limits import COMPRESSION, Limits
 from pipeline.settings import Settings
 from schemas import DeadLetter, Dispatch
 
@@ -32,11 +33,13 @@ def client_kwargs(settings: Settings) -> dict[str, Any]:
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
+    limits = Limits(settings.max_document_bytes)  # one story: pipeline.limits
     return KafkaProducer(
         acks="all",
         linger_ms=5,
         retries=5,
-        max_request_size=8 * 1024 * 1024,
+        max_request_size=limits.request_bytes,
+        compression_type=COMPRESSION,
         **client_kwargs(settings),
     )
 
@@ -52,16 +55,52 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
     admin = KafkaAdminClient(**client_kwargs(settings))
     try:
         existing = set(admin.list_topics())
+        limits = Limits(settings.max_document_bytes)
         new = [
-            NewTopic(name, num_partitions=n, replication_factor=settings.replication_factor)
+            NewTopic(
+                name,
+                num_partitions=n,
+                replication_factor=settings.replication_factor,
+                topic_configs=limits.topic_configs(),  # pipeline.limits
+            )
             for name, n in wanted.items()
             if name not in existing
         ]
         if new:
             with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent creator won
                 admin.create_topics(new)
+        raise_message_limits(admin, [t for t in wanted if t in existing], limits)
     finally:
         admin.close()
+
+
+def raise_message_limits(admin: KafkaAdminClient, topics: list[str], limits: Limits) -> None:
+    """Raise `max.message.bytes` of existing topics that are below the limit wirestream's
+    producers send up to (topics made before it was set, or by hand). Best effort: where
+    the cluster does not allow it, a record over the topic's limit is refused by the
+    broker and dead-lettered with that reason (pipeline.kafka.publisher)."""
+    if not topics:
+        return
+    wanted = limits.request_bytes
+    try:
+        described = admin.describe_configs(
+            [ConfigResource("TOPIC", t, ["max.message.bytes"]) for t in topics],
+            config_filter="all",
+        )
+        low = []
+        for topic, configs in (described.get("topic") or {}).items():
+            entry = (configs or {}).get("max.message.bytes") or {}
+            value = entry.get("value") if isinstance(entry, dict) else entry
+            if value is None or int(value) < wanted:
+                low.append(topic)
+        if low:
+            admin.alter_configs(
+                [ConfigResource("TOPIC", t, {"max.message.bytes": str(wanted)}) for t in low],
+                raise_on_unknown=False,
+            )
+            log.info("raised max.message.bytes to %d on %s", wanted, ", ".join(sorted(low)))
+    except Exception as exc:  # a locked-down cluster: say so, refusals are dead-lettered
+        log.warning("could not raise max.message.bytes on existing topics: %s", exc)
 
 
 def encode(model: Dispatch | DeadLetter) -> bytes:
