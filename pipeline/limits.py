@@ -71,3 +71,23 @@ def broker_refused(topic: str, error: str) -> str:
         f"Kafka refused the record for {topic}: {error} (the topic's max.message.bytes is "
         "below wirestream's; let the worker raise it, or raise it by hand)"
     )
+
+
+# Entities and events are extracted from a dispatch's first EXTRACT_MAX_CHARS characters
+# (spaCy refuses more than 1,000,000 in one text, and time and memory grow with it; a wire
+# dispatch is rarely over 10,000). The whole text is kept and indexed.
+EXTRACT_MAX_CHARS = 200_000
+
+
+def nlp_body(body: list[str], max_chars: int = EXTRACT_MAX_CHARS) -> list[str]:
+    """The paragraphs whose text ("\\n\\n"-joined) is the first `max_chars` characters of
+    the whole: the same prefix, so offsets found in it hold in the whole text."""
+    out: list[str] = []
+    used = 0
+    for paragraph in body:
+        room = max_chars - used - (2 if out else 0)
+        if room <= 0:
+            break
+        out.append(paragraph[:room])
+        used += len(out[-1]) + (2 if len(out) > 1 else 0)
+    return out

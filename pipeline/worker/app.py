@@ -40,7 +40,7 @@ from pipeline.extract.stages import Stage, mark_killed, validate_and_normalise
 from pipeline.kafka import fetch_pacing, membership
 from pipeline.kafka.bootstrap import prepare_infrastructure
 from pipeline.kafka.client import client_kwargs, encode
-from pipeline.limits import COMPRESSION, Limits
+from pipeline.limits import COMPRESSION, EXTRACT_MAX_CHARS, Limits, nlp_body
 from pipeline.resilience import Stall
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
@@ -400,7 +400,18 @@ class Worker:
         killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
         t_nlp = time.perf_counter()
         memory = snapshot((d.text for d in live), self.memory.get)
-        enriched = await self.nlp.run(live, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        # A very long text is extracted from its beginning only (pipeline.limits); the
+        # dispatch keeps, and the index gets, the whole of it.
+        long = {d.guid: d.body for d in live if len(d.text) > EXTRACT_MAX_CHARS}
+        view = [
+            d.model_copy(update={"body": nlp_body(d.body)}) if d.guid in long else d for d in live
+        ]
+        enriched = await self.nlp.run(view, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        if long:
+            enriched.ok = [
+                e.model_copy(update={"body": long[e.guid]}) if e.guid in long else e
+                for e in enriched.ok
+            ]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
         if not in_turn:
             await self.turns.wait(batch.ticket)

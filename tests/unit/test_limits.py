@@ -47,3 +47,15 @@ def test_a_dead_letter_of_a_beginning_keeps_the_whole_documents_size() -> None:
     assert dl.truncated
     whole = DeadLetter.of(head, source="f", stage="decode", error="x", keep_bytes=5000)
     assert whole.payload_size == 1000 and not whole.truncated
+
+
+def test_the_nlp_view_of_a_long_body_is_a_prefix_of_its_text() -> None:
+    from pipeline.limits import nlp_body
+
+    body = ["a" * 50, "b" * 50, "c" * 50]
+    text = "\n\n".join(body)
+    for cap in (10, 50, 51, 52, 53, 100, 120, 154, 1000):
+        cut = "\n\n".join(nlp_body(body, cap))
+        assert len(cut) <= cap and text.startswith(cut.rstrip("\n"))
+    assert nlp_body(body, 1000) == body
+    assert nlp_body(["x" * 300], 100) == ["x" * 100]
