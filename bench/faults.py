@@ -432,9 +432,23 @@ def poison(w: World, deadline: float) -> str:
     a = w.worker()
     w.wait_ready(a)
     producer = KafkaProducer(**client_kwargs(w.settings))
+    from connectors.registry import parse_document
+
+    [valid] = parse_document(
+        next(iter(sorted(w.corpus.iterdir()))).read_bytes(),
+        source="poison",
+        received_at=_now(),
+        max_bytes=1_000_000,
+    ).dispatches
+    # a valid Dispatch the search node refuses: an _id over its 512-byte limit
+    # (its text changed too: not a copy of the corpus dispatch it was made from)
+    refused = valid.model_copy(
+        update={"guid": "urn:poison:" + "x" * 600, "body": [*valid.body, "Poison."]}
+    )
     bad = {
         b"poison-not-json": b"\xff\xfe not json at all",
         b"poison-not-a-dispatch": orjson.dumps({"guid": "x", "version": "not a number"}),
+        b"poison-id-too-long": orjson.dumps(refused.model_dump(mode="json")),
     }
     for key, value in bad.items():
         producer.send(w.settings.raw_topic, key=key, value=value)
