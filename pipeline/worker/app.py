@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.streams import Stream
@@ -56,6 +57,7 @@ from pipeline.worker.sinks import Outgoing, Sinks
 from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger("wirestream.worker")
+T = TypeVar("T")
 
 
 @dataclass
@@ -183,11 +185,10 @@ class Worker:
             timeout_s=settings.worker_es_timeout_s, max_backoff_s=settings.retry_max_backoff_s
         )
         self.stall = Stall()
-        self._kafka_probe: Any = None
+        self._kafka_client: Any = None
+        self._kafka_job: asyncio.Future[Any] | None = None
         self._ticks = 0
         self._lag: int | None = None
-        self._lag_task: asyncio.Future[int] | None = None
-        self._lag_consumer: Any = None
         self._running: set[asyncio.Task[None]] = set()
         self._acking: set[asyncio.Task[None]] = set()
         lifecycle.on_stop(self.on_stop)
@@ -591,12 +592,9 @@ class Worker:
     async def reap(self) -> None:
         """The join is stuck: remove members that are dead workers of this host."""
         try:
-            dead = await asyncio.wait_for(
-                asyncio.to_thread(
-                    membership.reap_dead_local_members,
-                    client_kwargs(self.settings),
-                    self.settings.consumer_group,
-                    self.instance_id,
+            dead = await self.kafka_call(
+                lambda: membership.reap_dead_local_members(
+                    client_kwargs(self.settings), self.settings.consumer_group, self.instance_id
                 ),
                 15.0,
             )
@@ -607,51 +605,81 @@ class Worker:
             log.warning("removed dead worker(s) %s from the group: the join can complete", dead)
 
     async def measure_lag(self, partitions: list[int]) -> int | None:
-        """Records on this worker's raw partitions past the group's committed offsets (in
-        a thread; None when Kafka does not say within 10 s)."""
-        if self._lag_task is not None and not self._lag_task.done():
-            return self._lag
-        self._lag_task = asyncio.ensure_future(asyncio.to_thread(self._lag_now, partitions))
+        """Records on this worker's raw partitions past the group's committed offsets
+        (None when Kafka does not say within 10 s)."""
         try:
-            return await asyncio.wait_for(asyncio.shield(self._lag_task), 10.0)
+            return await self.kafka_call(lambda: self._lag_now(partitions), 10.0)
         except Exception:
             return None
 
     def _lag_now(self, partitions: list[int]) -> int:
-        from kafka import KafkaConsumer, TopicPartition
+        from kafka import TopicPartition
 
-        s = self.settings
-        if self._lag_consumer is None:
-            self._lag_consumer = KafkaConsumer(
+        consumer = self._kafka()
+        tps = [TopicPartition(self.settings.raw_topic, p) for p in partitions]
+        end = consumer.end_offsets(tps)
+        return sum(max(0, end[tp] - (consumer.committed(tp) or 0)) for tp in tps)
+
+    async def probe_kafka(self) -> bool:
+        """Does the broker answer (the end offset of a raw partition) within 5 s?"""
+        from kafka import TopicPartition
+
+        tp = TopicPartition(self.settings.raw_topic, 0)
+        try:
+            await self.kafka_call(lambda: self._kafka().end_offsets([tp]), 5.0)
+        except Exception:
+            return False
+        return True
+
+    def _kafka(self) -> Any:
+        """The worker's own kafka-python client for probes and lag (same addresses, TLS
+        and SASL as every client: pipeline.kafka.client.client_kwargs); it reads the
+        group's offsets and never joins the group. Used from one thread at a time."""
+        from kafka import KafkaConsumer
+
+        if self._kafka_client is None:
+            s = self.settings
+            self._kafka_client = KafkaConsumer(
                 **{
                     **client_kwargs(s),
-                    "group_id": s.consumer_group,  # reads its offsets; never joins it
+                    "group_id": s.consumer_group,
                     "enable_auto_commit": False,
                     "request_timeout_ms": 8000,
                     "session_timeout_ms": 6000,
                     "heartbeat_interval_ms": 2000,
                 }
             )
-        consumer = self._lag_consumer
-        tps = [TopicPartition(s.raw_topic, p) for p in partitions]
-        end = consumer.end_offsets(tps)
-        return sum(max(0, end[tp] - (consumer.committed(tp) or 0)) for tp in tps)
+        return self._kafka_client
 
-    async def probe_kafka(self) -> bool:
-        """Does a broker answer a metadata request within 5 s? (a client of its own)"""
-        from aiokafka.client import AIOKafkaClient
+    async def kafka_call(self, fn: Callable[[], T], timeout_s: float) -> T:
+        """`fn()` (blocking kafka-python) in a daemon thread, one at a time: while an
+        earlier call still waits on a broker that does not answer, this one fails at once."""
+        if self._kafka_job is not None and not self._kafka_job.done():
+            raise TimeoutError("an earlier call to Kafka is still waiting")
+        loop = asyncio.get_running_loop()
+        job: asyncio.Future[Any] = loop.create_future()
 
-        if self._kafka_probe is None:
-            client = AIOKafkaClient(
-                bootstrap_servers=self.settings.kafka_hosts,
-                request_timeout_ms=5000,
-                security_protocol=self.settings.kafka_security_protocol,
-            )
-            if not await probe(client.bootstrap, 5.0):
-                await client.close()
-                return False
-            self._kafka_probe = client
-        return await probe(self._kafka_probe.fetch_all_metadata, 5.0)
+        def run() -> None:
+            result, error = None, None
+            try:
+                result = fn()
+            except BaseException as exc:  # handed to the event loop
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (exit)
+                loop.call_soon_threadsafe(_settle, job, result, error)
+
+        self._kafka_job = job
+        threading.Thread(target=run, name="wire-kafka-probe", daemon=True).start()
+        return cast(T, await asyncio.wait_for(asyncio.shield(job), timeout_s))
+
+
+def _settle(job: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if job.done():
+        return
+    if exc is not None:
+        job.set_exception(exc)
+    else:
+        job.set_result(result)
 
 
 async def metrics_page(view: Any, request: Any) -> Any:
