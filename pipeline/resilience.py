@@ -134,8 +134,9 @@ class Stall:
       them (pipeline.kafka.membership); after `join_timeout_s`, start afresh (same static
       member id: the fresh process replaces this one in the group).
     - Records waiting (`lag` > 0) on partitions it holds, both servers answering, no
-      rebalance, and nothing acknowledged for `progress_timeout_s`: a consumer or agent
-      stuck where it will not leave by itself; start afresh.
+      rebalance, and neither a record acknowledged nor a batch worked on for
+      `progress_timeout_s`: a consumer or agent stuck where it will not leave by itself;
+      start afresh.
 
     A worker that simply has no partitions (more workers than partitions) is not stuck:
     its join completed. Nothing is decided while a server does not answer: that is an
@@ -158,10 +159,15 @@ class Stall:
         self._reported_healthy = False
         self.processed = 0
         self._idle_since: float | None = None  # waiting records, nothing acknowledged
-        self._seen_processed = 0
+        self._activity = 0
+        self._seen: tuple[int, int] = (0, 0)
 
     def progressed(self, records: int) -> None:
         self.processed += records
+
+    def busy(self) -> None:
+        """The agent is at work on a batch (a long extraction is not a stall)."""
+        self._activity += 1
 
     def observe(
         self,
@@ -190,8 +196,8 @@ class Stall:
             self._stuck_since = None
             self._reaped = False
         # records waiting, nothing done
-        if self.processed != self._seen_processed:
-            self._seen_processed = self.processed
+        if (self.processed, self._activity) != self._seen:
+            self._seen = (self.processed, self._activity)
             self._idle_since = None
         waiting = bool(lag) and kafka and search and not rebalancing and assigned > 0
         if not waiting:

@@ -188,6 +188,7 @@ class Worker:
         self._kafka_client: Any = None
         self._kafka_job: asyncio.Future[Any] | None = None
         self._ticks = 0
+        self._extracting = 0
         self._lag: int | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._acking: set[asyncio.Task[None]] = set()
@@ -218,6 +219,7 @@ class Worker:
         `positions`: each value's raw record, topic:partition:offset."""
         s = self.settings
         es = self.search()
+        self.stall.busy()
         t0 = time.perf_counter()
         since = self.turns.next
         prepared = validate_and_normalise(values, s.dlq_payload_bytes, positions)
@@ -407,7 +409,12 @@ class Worker:
         view = [
             d.model_copy(update={"body": nlp_body(d.body)}) if d.guid in long else d for d in live
         ]
-        enriched = await self.nlp.run(view, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        self._extracting += 1
+        try:
+            enriched = await self.nlp.run(view, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+        finally:
+            self._extracting -= 1
+        self.stall.busy()
         if long:
             enriched.ok = [
                 e.model_copy(update={"body": long[e.guid]}) if e.guid in long else e
@@ -572,6 +579,8 @@ class Worker:
         partitions = sorted(tp.partition for tp in assignment if tp.topic == s.raw_topic)
         self.health.assigned(len(partitions))
         self._ticks += 1
+        if self._extracting:  # a long extraction is work, not a stall
+            self.stall.busy()
         if kafka_ok and partitions and self._ticks % 5 == 0:
             self._lag = await self.measure_lag(partitions)
         verdict = self.stall.observe(

@@ -128,3 +128,10 @@ def test_steady_work_resets_the_restart_backoff_once() -> None:
         if stall.observe(t, kafka=True, rebalancing=False, assigned=2, lag=0).healthy_since_restart
     ]
     assert healthy == [120]
+
+
+def test_a_batch_being_worked_on_is_not_a_stall() -> None:
+    stall = Stall(progress_timeout_s=100)
+    for t in range(0, 500, 10):
+        stall.busy()  # a long extraction: the agent keeps saying it is at work
+        assert not stall.observe(t, kafka=True, rebalancing=False, assigned=4, lag=64).restart
