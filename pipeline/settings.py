@@ -142,6 +142,41 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How often the worker reloads saved searches"
     )
 
+    # ---- self-healing (pipeline/resilience.py, pipeline/worker/health.py, pipeline/kafka/membership.py) ----
+    worker_instance_id: str | None = Field(
+        default=None,
+        description="Static group membership id (Kafka group.instance.id): a restarted "
+        "worker with the same id takes its partitions back at once. Default "
+        "<hostname>-<web port>; 'none' for dynamic membership",
+    )
+    kafka_session_timeout_s: float = Field(
+        default=20.0, gt=0, description="A worker silent this long loses its partitions"
+    )
+    kafka_rebalance_timeout_s: float = Field(
+        default=30.0, gt=0, description="How long a rebalance waits for members to rejoin"
+    )
+    kafka_send_timeout_s: float = Field(
+        default=30.0, gt=0, description="A send not acknowledged by then is retried"
+    )
+    worker_es_timeout_s: float = Field(
+        default=20.0, gt=0, description="The worker's search-node requests; a timeout is retried"
+    )
+    retry_max_backoff_s: float = Field(
+        default=15.0, gt=0, description="Longest wait between two tries of a batch"
+    )
+    ack_delay_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="A batch's records are acknowledged this long after its write: a search "
+        "node that keeps acknowledged writes in memory for a moment (the local emulator "
+        "snapshots every second) then loses nothing a committed offset says is done",
+    )
+    worker_stop_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="After SIGTERM the worker exits by then, whatever it was doing",
+    )
+
     @model_validator(mode="after")
     def _coherent_security(self) -> Self:
         """A half-configured secured connection fails at start, with what is missing."""

@@ -325,9 +325,14 @@ class DeadLetter(Model):
         error: str,
         keep_bytes: int,
         fmt: str | None = None,
+        size: int | None = None,
+        sha256: str | None = None,
     ) -> DeadLetter:
-        """A dead letter for `data`: the bytes (truncated to keep_bytes), where, why, when."""
+        """A dead letter for `data`: the bytes (truncated to keep_bytes), where, why, when.
+        `size` / `sha256`: the whole document's, when `data` is only its beginning (a
+        document over the size limit is not read whole)."""
         kept = data[:keep_bytes]
+        size = len(data) if size is None else size
         return cls.model_validate(
             {
                 "id": uuid.uuid4().hex,
@@ -337,8 +342,8 @@ class DeadLetter(Model):
                 "format": fmt,
                 "failed_at": datetime.now(UTC),
                 "payload_b64": base64.b64encode(kept).decode(),
-                "payload_size": len(data),
-                "payload_sha256": hashlib.sha256(data).hexdigest(),
-                "truncated": len(kept) < len(data),
+                "payload_size": size,
+                "payload_sha256": sha256 or hashlib.sha256(data).hexdigest(),
+                "truncated": len(kept) < size,
             }
         )

@@ -41,8 +41,9 @@ class Sink(Protocol):
         Returns once delivery is confirmed; raises when it could not be."""
         ...
 
-    def publish_dispatches(self, dispatches: list[Dispatch]) -> None:
-        """Send already-parsed dispatches; returns once delivery is confirmed."""
+    def publish_dispatches(self, dispatches: list[Dispatch]) -> object:
+        """Send already-parsed dispatches; returns once delivery is confirmed (what it
+        returns, e.g. the dead letters of records over the size limit, is the sink's)."""
         ...
 
 

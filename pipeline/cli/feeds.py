@@ -67,7 +67,7 @@ class _NoSink:
     ) -> Sent:
         raise RuntimeError("wire feeds check never sends")
 
-    def publish_dispatches(self, dispatches: list[Dispatch]) -> None:
+    def publish_dispatches(self, dispatches: list[Dispatch]) -> object:
         raise RuntimeError("wire feeds check never sends")
 
 

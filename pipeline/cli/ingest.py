@@ -48,7 +48,15 @@ def ingest(
                 encoding=encoding,
                 fmt=fmt,
             )
-            result = pub.publish(r.data, str(path), encoding=encoding, fmt=fmt, refused=r.error)
+            result = pub.publish(
+                r.data,
+                str(path),
+                encoding=encoding,
+                fmt=fmt,
+                refused=r.error,
+                size=r.size,
+                sha256=r.sha256,
+            )
             if result.refused:
                 refused += 1
                 err.print(f"[red]refused[/] {escape(str(path))}: {escape(result.refused)}")

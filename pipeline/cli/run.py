@@ -51,6 +51,23 @@ def worker(
     run_worker(web_port=web_port, loglevel=loglevel)
 
 
+@app.command(
+    hidden=True, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def supervise(ctx: typer.Context, name: str) -> None:
+    """Run `wire ARGS…` (after NAME) and start it again whenever it dies (pipeline.supervisor)."""
+    import sys
+
+    from pipeline.supervisor import supervise as keep_running
+
+    def say(line: str) -> None:
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
+
+    cmd = [sys.executable, "-m", "pipeline.cli", *ctx.args]
+    raise typer.Exit(keep_running(cmd, sys.stdout.buffer, say=say))
+
+
 def wait_searchable(guids: set[str], timeout: float) -> int:
     from pipeline.store.client import make_es
 
@@ -96,8 +113,9 @@ def demo(
         out.print(stack.up(s))
     except stack.StackError as exc:
         raise fail(str(exc)) from None
-    out.print(start_background("worker", ["worker"]))
-    out.print(start_background("api", ["serve"]))
+    # Supervised: a worker or API that dies is started again (pipeline.supervisor).
+    out.print(start_background("worker", ["supervise", "worker", "worker"]))
+    out.print(start_background("api", ["supervise", "api", "serve"]))
     guids: set[str] = set()
     for path in expand_paths([samples]):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)

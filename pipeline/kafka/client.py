@@ -9,11 +9,12 @@ from typing import Any
 
 import orjson
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from pipeline.kafka.security import kafka_python_kwargs
 from pipeline.kafka.topics import reconcile, topic_configs
+from pipeline.limits import COMPRESSION, Limits
 from pipeline.settings import Settings
 from schemas import DeadLetter, Dispatch
 
@@ -28,6 +29,7 @@ def client_kwargs(settings: Settings, *, timeout: float | None = None) -> dict[s
 def make_producer(settings: Settings, *, timeout: float | None = None) -> KafkaProducer:
     """`timeout` (seconds): how long the first connection, and a send waiting for metadata,
     may wait for a broker before failing (acknowledgements keep the default 30 s)."""
+    limits = Limits(settings.max_document_bytes)  # one story: pipeline.limits
     kwargs = client_kwargs(settings, timeout=timeout)
     if timeout is not None:
         kwargs.pop("request_timeout_ms")
@@ -36,7 +38,8 @@ def make_producer(settings: Settings, *, timeout: float | None = None) -> KafkaP
         acks="all",
         linger_ms=5,
         retries=5,
-        max_request_size=8 * 1024 * 1024,
+        max_request_size=limits.request_bytes,
+        compression_type=COMPRESSION,
         **kwargs,
     )
 
@@ -57,6 +60,7 @@ def ensure_topics(
     try:
         existing = set(admin.list_topics())
         configs = topic_configs(settings)
+        limits = Limits(settings.max_document_bytes)
         new = [
             NewTopic(
                 name,
@@ -71,8 +75,38 @@ def ensure_topics(
             with contextlib.suppress(TopicAlreadyExistsError):  # a concurrent creator won
                 admin.create_topics(new)
         reconcile(admin, settings, [name for name in wanted if name in existing])
+        raise_message_limits(admin, [t for t in wanted if t in existing], limits)
     finally:
         admin.close()
+
+
+def raise_message_limits(admin: KafkaAdminClient, topics: list[str], limits: Limits) -> None:
+    """Raise `max.message.bytes` of existing topics that are below the limit wirestream's
+    producers send up to (topics made before it was set, or by hand). Best effort: where
+    the cluster does not allow it, a record over the topic's limit is refused by the
+    broker and dead-lettered with that reason (pipeline.kafka.publisher)."""
+    if not topics:
+        return
+    wanted = limits.request_bytes
+    try:
+        described = admin.describe_configs(
+            [ConfigResource("TOPIC", t, ["max.message.bytes"]) for t in topics],
+            config_filter="all",
+        )
+        low = []
+        for topic, configs in (described.get("topic") or {}).items():
+            entry = (configs or {}).get("max.message.bytes") or {}
+            value = entry.get("value") if isinstance(entry, dict) else entry
+            if value is None or int(value) < wanted:
+                low.append(topic)
+        if low:
+            admin.alter_configs(
+                [ConfigResource("TOPIC", t, {"max.message.bytes": str(wanted)}) for t in low],
+                raise_on_unknown=False,
+            )
+            log.info("raised max.message.bytes to %d on %s", wanted, ", ".join(sorted(low)))
+    except Exception as exc:  # a locked-down cluster: say so, refusals are dead-lettered
+        log.warning("could not raise max.message.bytes on existing topics: %s", exc)
 
 
 def encode(model: Dispatch | DeadLetter) -> bytes:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipeline.extract.events.types import EVENT_TYPES
+from pipeline.limits import Limits
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def max_record_bytes(settings: Settings) -> int:
     escaping at most doubles it (every character a quote or a backslash); 64 KiB cover the
     rest (headline, history, metadata). Producers must allow as much (`max_request_size`).
     """
-    return max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, 2 * settings.max_document_bytes + 64 * 1024)
+    return max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, Limits(settings.max_document_bytes).request_bytes)
 
 
 def dlq_record_bytes(settings: Settings) -> int:

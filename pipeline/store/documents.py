@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from pipeline.dedup.similarity import bands
 from pipeline.dedup.versioning import Known
+from pipeline.resilience import item_transient
 from pipeline.settings import Settings
 from schemas import Dispatch, EntityType, Event, EventRetraction, PubStatus, VersionRecord
 
@@ -322,6 +323,9 @@ class BulkOutcome:
     indexed: int = 0
     stale: list[str] = field(default_factory=list)  # older versions refused (409)
     failed: dict[str, str] = field(default_factory=dict)  # guid/id -> reason
+    # guid/id -> reason, for items the node refused for now (429, 503, rejected execution):
+    # the whole bulk is sent again later (pipeline.resilience.item_transient)
+    retry: dict[str, str] = field(default_factory=dict)
 
 
 def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
@@ -329,6 +333,11 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
     for item in response.get("items", []):
         op = next(iter(item.values()))
         status = int(op.get("status", 500))
+        err = op.get("error") or {}
+        kind = err.get("type") if isinstance(err, dict) else None
+        if status >= 300 and status != 409 and item_transient(status, kind):
+            out.retry[str(op.get("_id"))] = f"{kind or status}: {err.get('reason', '')}"
+            continue
         if "delete" in item:
             continue  # removing an obsolete event that is already gone is fine
         if status < 300:
@@ -336,7 +345,6 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
         elif status == 409:
             out.stale.append(str(op.get("_id")))
         else:
-            err = op.get("error") or {}
             out.failed[str(op.get("_id"))] = f"{err.get('type', status)}: {err.get('reason', '')}"
     return out
 

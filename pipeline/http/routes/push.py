@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from connectors.registry import FORMATS
+from pipeline.http.bounded import read_bounded
 from pipeline.http.deps import UNAUTHORIZED, UNAVAILABLE, Admin, ErrorBody, Svc
 
 router = APIRouter()
@@ -23,7 +24,11 @@ _DOCUMENT = {"type": "string", "format": "binary", "minLength": 1}
     summary="Push one document (IPTC 7901, NITF, NewsML 1.2, NewsML-G2, ninjs, RSS/Atom, plain text)",
     responses={
         202: {"description": "Queued: the guids of the dispatches it held"},
-        413: {"model": ErrorBody, "description": "Larger than WIRE_MAX_DOCUMENT_BYTES"},
+        413: {
+            "model": ErrorBody,
+            "description": "Larger than WIRE_MAX_DOCUMENT_BYTES; kept (its beginning) in the "
+            "dead-letter topic (`dead_letter_id`)",
+        },
         422: {
             "model": ErrorBody,
             "description": "Refused, with the reason (empty, binary, mis-encoded, malformed, "
@@ -61,25 +66,22 @@ async def push(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > svc.settings.max_document_bytes:
-        raise HTTPException(
-            413, f"document is {declared} bytes, over the {svc.settings.max_document_bytes} limit"
-        )
-    data = await request.body()
-    if len(data) > svc.settings.max_document_bytes:
-        raise HTTPException(
-            413, f"document is {len(data)} bytes, over the {svc.settings.max_document_bytes} limit"
-        )
+    # Over the limit: a 413 and a dead letter with the true size (pipeline.http.bounded).
+    body = await read_bounded(request.stream(), svc.settings.max_document_bytes)
     client = request.client.host if request.client else "unknown"
     publisher = await run_in_threadpool(svc.publisher)
     result = await run_in_threadpool(
         publisher.publish,
-        data,
+        body.head,
         f"http-push:{client}",
         encoding=x_wire_encoding,
         fmt=x_wire_format.value if x_wire_format else None,
+        size=body.size,
+        sha256=body.sha256,
     )
     if result.refused:
-        raise HTTPException(422, {"error": result.refused, "dead_letter_id": result.dead_letter_id})
+        status = 413 if body.over(svc.settings.max_document_bytes) else 422
+        raise HTTPException(
+            status, {"error": result.refused, "dead_letter_id": result.dead_letter_id}
+        )
     return {"queued": result.guids, "format": result.format}
