@@ -13,7 +13,7 @@ from pipeline.settings import get_settings
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
 from pipeline.cli.base import EXIT_UNAVAILABLE, app, err, fail, out
-from pipeline.cli.render import monitor_frame, print_record
+from pipeline.cli.render import MonitorView, monitor_data, print_record
 
 
 @app.command(rich_help_panel="Read the news")
@@ -89,18 +89,22 @@ def monitor(
     from kafka.errors import KafkaError
     from rich.live import Live
 
+    from pipeline.render.labels import ui_language
     from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)
+    lang = ui_language()
     try:
         if once:
-            out.print(monitor_frame(es, s))
+            out.print(MonitorView(monitor_data(es, s), lang))
             return
-        with Live(monitor_frame(es, s), console=out, refresh_per_second=4) as live:
+        view = MonitorView(monitor_data(es, s), lang)
+        with Live(view, console=out, refresh_per_second=4, screen=False) as live:
             while True:
                 time.sleep(interval)
-                live.update(monitor_frame(es, s))
+                view = MonitorView(monitor_data(es, s), lang)
+                live.update(view)
     except KeyboardInterrupt:
         pass
     except ESConnectionError:

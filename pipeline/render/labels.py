@@ -4,6 +4,8 @@ The API keeps codes (`funding_round`); people read 'Levée de fonds' / 'Funding 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from pipeline.extract.events.types import TYPES
@@ -36,3 +38,14 @@ def with_display(event: dict[str, Any]) -> dict[str, Any]:
     if isinstance(amount, dict) and amount.get("value") is not None:
         out["amount"] = {**amount, "display": amount_text(amount, out.get("language"))}
     return out
+
+
+def ui_language(environ: Mapping[str, str] | None = None) -> str:
+    """The terminal's language for labels: WIRE_UI_LANG, else the locale (LC_ALL,
+    LC_MESSAGES, LANG) when it is French; English otherwise."""
+    env = os.environ if environ is None else environ
+    for var in ("WIRE_UI_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if value:
+            return "fr" if value.lower().startswith("fr") else "en"
+    return "en"

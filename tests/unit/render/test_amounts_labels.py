@@ -93,3 +93,13 @@ def test_with_display_keeps_codes_and_numbers() -> None:
     assert shown["type_label"] == {"en": "Funding round", "fr": "Levée de fonds"}
     assert "display" not in event["amount"]  # the input is not changed
     assert with_display({"type": "x"}) == {"type": "x"}
+
+
+def test_ui_language_follows_the_terminal() -> None:
+    from pipeline.render.labels import ui_language
+
+    assert ui_language({"LANG": "fr_FR.UTF-8"}) == "fr"
+    assert ui_language({"LANG": "C.UTF-8"}) == "en"
+    assert ui_language({"WIRE_UI_LANG": "fr", "LANG": "en_US.UTF-8"}) == "fr"
+    assert ui_language({"LC_ALL": "en_GB.UTF-8", "LANG": "fr_FR.UTF-8"}) == "en"
+    assert ui_language({}) == "en"
