@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import typer
@@ -139,3 +140,21 @@ def duration(value: str) -> float:
         return float(value[:-1]) * units[value[-1]] if value[-1] in units else float(value)
     except (ValueError, IndexError):
         raise typer.BadParameter(f"{value!r} is not a duration like 30s, 5m or 1h") from None
+
+
+def since_arg(value: str | None, now: datetime | None = None) -> datetime | None:
+    """'--since 2h' (30m, 7d: that long ago) or an ISO date / time ('2026-11-24',
+    '2026-11-24T08:00'; UTC when no offset is given)."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if value[-1] in units and value[:-1].replace(".", "", 1).isdigit():
+        return now - timedelta(seconds=float(value[:-1]) * units[value[-1]])
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is neither a duration (30m, 2h, 7d) nor a date (2026-11-24)"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
