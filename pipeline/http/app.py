@@ -10,6 +10,8 @@ Routes (OpenAPI at /docs):
   GET  /v1/stream/alerts              SSE saved-search alerts                  [subscribe]
   POST/GET/DELETE /v1/saved-searches  saved searches that alert                [subscribe]
   GET  /v1/pipeline/health            throughput, consumer lag, dead letters        [read]
+  GET  /v1/entities/{id}              an entity's timeline, dispatches, related     [read]
+  GET  /v1/alerts                     alert history with delivery status       [subscribe]
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from pipeline.http.deps import Services, reasons
-from pipeline.http.routes import health, push, saved_searches, search, streams
+from pipeline.http.routes import (
+    alerts,
+    entities,
+    health,
+    push,
+    saved_searches,
+    search,
+    streams,
+)
 from pipeline.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -52,11 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.services = svc
-    for module in (push, search, saved_searches, streams, health):
+    for module in (push, search, saved_searches, streams, health, entities, alerts):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    # Page addresses people share (an entity's timeline, a dispatch): the same page,
+    # which reads the address and opens that view.
+    @app.get("/entities/{ident:path}", include_in_schema=False)
+    @app.get("/dispatches/{guid:path}", include_in_schema=False)
+    def page_view() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

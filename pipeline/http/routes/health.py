@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.http.deps import Reader, Svc
 from pipeline.http.health import pipeline_health
+from pipeline.render.labels import event_labels
 from pipeline.store import saved_searches as saved_searches
 
 router = APIRouter()
@@ -29,7 +30,11 @@ def health_detail(svc: Svc, _: Reader) -> dict[str, Any]:
 def meta(
     svc: Svc,
 ) -> dict[str, Any]:
-    return {"event_types": list(EVENT_TYPES), "auth": bool(svc.keys)}
+    return {
+        "event_types": list(EVENT_TYPES),
+        "event_type_labels": event_labels(),
+        "auth": bool(svc.keys),
+    }
 
 
 @router.get("/health")

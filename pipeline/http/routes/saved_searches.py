@@ -11,7 +11,11 @@ from pipeline.store import saved_searches as saved_searches
 router = APIRouter()
 
 
-@router.post("/v1/saved-searches", status_code=201, summary="Save a search that alerts")
+@router.post(
+    "/v1/saved-searches",
+    status_code=201,
+    summary="Save a search that alerts (page, stream, and its webhooks and e-mail digest)",
+)
 def create_saved_search(
     svc: Svc, item: saved_searches.SavedSearchIn, owner: Subscriber
 ) -> saved_searches.SavedSearch:
@@ -20,7 +24,11 @@ def create_saved_search(
 
 @router.get("/v1/saved-searches", summary="Your saved searches")
 def list_saved_searches(svc: Svc, owner: Subscriber) -> list[saved_searches.SavedSearch]:
-    return saved_searches.list_saved(svc.es(), svc.settings, None if not svc.keys else owner)
+    """Webhook signing keys are shown once, when the search is saved; masked here."""
+    return [
+        s.model_copy(update={"delivery": s.delivery.masked()})
+        for s in saved_searches.list_saved(svc.es(), svc.settings, None if not svc.keys else owner)
+    ]
 
 
 @router.delete("/v1/saved-searches/{ident}", status_code=204)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
 from pipeline.http.deps import Many, Reader, Svc, bad_request, known_event_types
+from pipeline.render.labels import with_display
 from pipeline.store import saved_searches as saved_searches
 from pipeline.store.search import (
     EventQuery,
@@ -103,7 +104,7 @@ def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
         "dispatch": src["dispatch"],
         "pubstatus": src["pubstatus"],
         "indexed_at": src.get("indexed_at"),
-        "events": [h["_source"]["event"] for h in events["hits"]["hits"]],
+        "events": [with_display(h["_source"]["event"]) for h in events["hits"]["hits"]],
         "story": [h["_source"] for h in story["hits"]["hits"] if h["_source"]["guid"] != guid],
     }
 
@@ -136,5 +137,6 @@ def search_events(
     resp = svc.es().search(index=svc.settings.event_alias, body=build_event_search(query))
     result = parse_event_search(dict(resp), size)
     page = result.model_dump(mode="json")
+    page["events"] = [with_display(e) for e in page["events"]]
     page["next"] = encode_cursor(result.next)
     return page

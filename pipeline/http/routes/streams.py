@@ -25,6 +25,7 @@ from pipeline.kafka.subscriptions import (
     event_matches,
     sse,
 )
+from pipeline.render.labels import with_display
 from pipeline.store import saved_searches as saved_searches
 
 router = APIRouter()
@@ -43,7 +44,14 @@ async def open_stream(
         raise HTTPException(503, f"Kafka unavailable: {exc}") from None
 
 
-def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -> StreamingResponse:
+def stream(
+    sub: Subscription,
+    pick: Callable[[bytes], tuple[str, str] | None],
+    render: Callable[[str], str] | None = None,
+) -> StreamingResponse:
+    """`render`, when given, rewrites a picked record's data once per record and position
+    (the frame is cached for every other subscriber at that position)."""
+
     async def body() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 3000\n\n"
@@ -57,7 +65,8 @@ def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -
                     continue
                 frame = rec.frames.get((picked[0], token))
                 if frame is None:  # the first subscriber at this position encodes it
-                    frame = sse(picked[1], event=picked[0], event_id=token)
+                    data = render(picked[1]) if render is not None else picked[1]
+                    frame = sse(data, event=picked[0], event_id=token)
                     rec.frames[(picked[0], token)] = frame
                 yield frame
         except Overflow:
@@ -116,7 +125,12 @@ async def stream_events(
             return "retraction", value.decode()
         return str(event.get("type", "event")), value.decode()
 
-    return stream(sub, pick)
+    return stream(sub, pick, display)
+
+
+def display(data: str) -> str:
+    """An event as people read it too: type_label and amount.display beside the codes."""
+    return orjson.dumps(with_display(orjson.loads(data))).decode()
 
 
 @router.get("/v1/stream/alerts", summary="SSE: saved-search alerts")
