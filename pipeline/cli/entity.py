@@ -44,7 +44,8 @@ def render_entity(t: EntityTimeline, width: int, lang: str = "en") -> Renderable
     events = Table(title="events", title_justify="left", header_style="bold", expand=True)
     events.add_column("date", no_wrap=True, width=16 if wide else 10)
     events.add_column("event", overflow="ellipsis", no_wrap=True, max_width=26)
-    events.add_column("who, how much", overflow="fold", ratio=2)
+    events.add_column("who", overflow="fold", ratio=2)
+    events.add_column("amount", no_wrap=True, justify="right")
     events.add_column("source", overflow="ellipsis", no_wrap=True, ratio=1 if wide else None)
     for ev in t.events:
         src = ev.get("source") or {}
@@ -54,11 +55,13 @@ def render_entity(t: EntityTimeline, width: int, lang: str = "en") -> Renderable
             f"{r}: {', '.join(x['name'] for x in xs)}" for r, xs in (ev.get("roles") or {}).items()
         )
         amount = (ev.get("amount") or {}).get("display")
-        who = escape(roles) + (f" · [bold]{escape(amount)}[/]" if amount else "")
+        money = f"[bold]{escape(amount)}[/]" if amount else ""
         source = escape(src.get("provider") or "")
         if wide and src.get("headline"):
             source += f" [dim]{escape(src['headline'])}[/]"
-        events.add_row(stamp, escape(event_label(str(ev.get("type")), lang)), who, source)
+        events.add_row(
+            stamp, escape(event_label(str(ev.get("type")), lang)), escape(roles), money, source
+        )
     if t.events:
         parts += ["", events]
     dispatches = Table(
@@ -69,7 +72,8 @@ def render_entity(t: EntityTimeline, width: int, lang: str = "en") -> Renderable
     dispatches.add_column("headline", overflow="ellipsis", no_wrap=True, ratio=1)
     for d in t.dispatches[: 15 if wide else 8]:
         dispatches.add_row(
-            ("~" if d.time_kind == "received" else "") + (d.published or "")[:16].replace("T", " "),
+            ("~" if d.time_kind == "received" else "")
+            + (d.published or "")[:16].replace("T", " ").removesuffix(" 00:00"),
             escape(d.provider or ""),
             urgency_tag(d.urgency) + escape(d.headline or d.guid),
         )
@@ -100,4 +104,4 @@ def entity(
     if as_json:
         sys.stdout.write(found.model_dump_json() + "\n")
         return
-    out.print(render_entity(found, out.size.width, ui_language()))
+    out.print(render_entity(found, out.size.width, ui_language()), soft_wrap=False)

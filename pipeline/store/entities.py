@@ -116,13 +116,18 @@ def build_resolve(ident: str) -> dict[str, Any]:
             }
         },
         "_source": ["dispatch.entities"],
-        "aggs": {"ids": {"terms": {"field": "entity_ids", "include": ids or ["-"], "size": 4}}},
+        # which candidates the matching dispatches hold (resolve() keeps only those: not
+        # every server honours a terms aggregation's `include`)
+        "aggs": {"ids": {"terms": {"field": "entity_ids", "include": ids or ["-"], "size": 100}}},
     }
 
 
 def resolve(ident: str, resp: dict[str, Any]) -> str | None:
     """The entity id a name or id stands for, from build_resolve's response."""
-    buckets = resp.get("aggregations", {}).get("ids", {}).get("buckets", [])
+    ids = set(candidate_ids(ident))
+    buckets = [
+        b for b in resp.get("aggregations", {}).get("ids", {}).get("buckets", []) if b["key"] in ids
+    ]
     if buckets:
         return str(max(buckets, key=lambda b: b["doc_count"])["key"])
     want = fold(ident)

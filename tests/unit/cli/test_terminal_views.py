@@ -136,3 +136,54 @@ def test_subscribe_prints_amounts_as_written(capsys: pytest.CaptureFixture[str])
     assert "700 millions de dollars" in printed and "700000000.0" not in printed
     print_record(orjson.dumps(event), as_json=True)
     assert orjson.loads(capsys.readouterr().out)["amount"]["value"] == 700000000.0  # JSON: numbers
+
+
+def test_entity_timeline_at_80_and_160_columns() -> None:
+    from pipeline.cli.entity import render_entity
+    from pipeline.store.entities import Appearance, Entity, EntityTimeline, Related
+
+    event = {
+        "id": "e1",
+        "type": "acquisition",
+        "dispatch_guid": "g1",
+        "language": "fr",
+        "versioncreated": "2026-11-20T00:00:00Z",
+        "roles": {
+            "acquirer": [{"entity_id": "org:ovhcloud", "name": "OVHcloud", "type": "ORG"}],
+            "target": [{"entity_id": "org:gridscale", "name": "Gridscale", "type": "ORG"}],
+        },
+        "amount": {"value": 6e7, "currency": "EUR", "display": "60 millions d'euros"},
+        "source": {"guid": "g1", "provider": "AFP", "headline": HEADLINE},
+    }
+    t = EntityTimeline(
+        entity=Entity(id="org:ovhcloud", name="OVHcloud", type="ORG", aliases=["OVH"]),
+        dispatch_count=12,
+        event_count=1,
+        first_seen="2026-11-01T00:00:00Z",
+        last_seen="2026-11-20T00:00:00Z",
+        events=[event],
+        dispatches=[
+            Appearance(
+                guid=f"g{i}",
+                headline=HEADLINE,
+                provider="AFP",
+                published=f"2026-11-{i + 10}T08:00:00Z",
+                urgency=2 if i == 0 else None,
+            )
+            for i in range(12)
+        ],
+        related=[
+            Related(id=f"org:x{i}", name=f"Company number {i}", type="ORG", count=12 - i)
+            for i in range(12)
+        ],
+    )
+    for width in (80, 160):
+        lines = draw(render_entity(t, width, "fr"), width, 48)
+        text = "\n".join(lines)
+        assert all(len(line) <= width for line in lines), text
+        assert lines[0].startswith("OVHcloud organisation · org:ovhcloud")
+        assert "Rachat" in text and "60 millions d'euros" in text.replace("\u00a0", " ")
+        assert "URGENT" in text and "named with Company number 0 (12)" in text
+    assert "La start-up française Mistral AI lève 600 millions" in "\n".join(
+        draw(render_entity(t, 160, "fr"), 160, 48)
+    )

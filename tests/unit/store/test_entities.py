@@ -26,7 +26,16 @@ def test_names_and_ids() -> None:
     assert candidate_ids("Elon Musk")[1] == "per:elon-musk"
     body = build_resolve("AMAZON")
     assert {"terms": {"orgs": ["AMAZON", "Amazon"]}} in body["query"]["bool"]["should"]
-    resp = {"aggregations": {"ids": {"buckets": [{"key": "org:amazon", "doc_count": 3}]}}}
+    resp = {
+        "aggregations": {
+            "ids": {
+                "buckets": [
+                    {"key": "loc:seattle", "doc_count": 9},  # a server that ignored `include`
+                    {"key": "org:amazon", "doc_count": 3},
+                ]
+            }
+        }
+    }
     assert resolve("Amazon", resp) == "org:amazon"
     by_alias = {
         "aggregations": {"ids": {"buckets": []}},
