@@ -68,7 +68,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     # The service under test enforces API keys; the page keeps the key in localStorage.
-    context.add_init_script("localStorage.setItem('wire-api-key', 'test-admin')")
+    context.add_init_script(
+        "localStorage.setItem('wire-api-key', 'test-admin');"
+        "if (!localStorage.getItem('wire-ui-lang')) localStorage.setItem('wire-ui-lang', 'en');"
+    )
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -95,16 +98,23 @@ def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Pa
     card = page.locator("#live-list .card", has_text="Renault nomme Duncan Minto")
     expect(card).to_be_visible(timeout=60_000)
     print(f"push -> visible in the live feed: {time.monotonic() - pushed:.1f} s")
-    expect(card.locator(".badge", has_text="personnel.hire")).to_be_visible()
+    # event types in words (the code stays in data-type), the dateline place as people write it
+    expect(card.locator(".badge[data-type='personnel.hire']")).to_have_text("Appointment")
     expect(card.locator(".chip.PER", has_text="Duncan Minto")).to_be_visible()
-    expect(card.locator(".place")).to_have_text("BOULOGNE-BILLANCOURT")
+    expect(card.locator(".place")).to_have_text("Boulogne-Billancourt")
     shot(page, "live-feed")
 
     card.click()
     detail = page.locator("#detail")
     expect(detail.locator("h2")).to_have_text("Renault nomme Duncan Minto directeur financier")
-    expect(detail).to_contain_text("personnel.departure")
+    expect(detail).to_contain_text("Departure")
     expect(detail).to_contain_text("Thierry Piéton")
+    # the header in words: when, where, who, language, version
+    expect(detail.locator(".detail-head")).to_contain_text("Published Sunday")
+    expect(detail.locator(".detail-head")).to_contain_text("22 November 2026")
+    expect(detail.locator(".detail-head")).to_contain_text(
+        "Boulogne-Billancourt · AFP · French · version 1"
+    )
     # geocoded offline from the dateline; topics from the events
     expect(detail.locator(".places")).to_contain_text("Boulogne-Billancourt (FR)")
     expect(detail.locator(".topics")).to_contain_text("business information")
@@ -177,3 +187,191 @@ def test_a_killed_story_is_struck_out_of_the_events_view(
     expect(card).to_have_class(re.compile(r"\bretracted\b"), timeout=60_000)
     expect(card.locator(".badge", has_text="retracted: killed")).to_be_visible()
     shot(page, "event-retracted")
+
+
+# A stand-in for the browser's Notification (headless Chromium shows none): it records.
+NOTIFICATIONS = """
+window.__notes = [];
+window.Notification = class {
+  constructor(title, opts) { window.__notes.push({ title, body: (opts || {}).body }); }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+window.Notification.permission = "granted";
+"""
+
+
+def _push(api: str, data: bytes) -> list[str]:
+    r = httpx.post(
+        f"{api}/v1/dispatches", content=data, headers={"X-API-Key": "test-admin"}, timeout=30
+    )
+    assert r.status_code == 202, r.text
+    guids: list[str] = r.json()["queued"]
+    return guids
+
+
+def test_urgent_items_undated_copy_amounts_and_the_entity_page(
+    api: str, worker: Path, page: Page
+) -> None:
+    """A flash stands out and raises a notification; undated copy says 'received'; amounts
+    read as written; an entity chip opens the entity's timeline."""
+    import json
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.context.add_init_script(NOTIFICATIONS)
+    page.goto(api + "/")
+    expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)
+    page.locator("#notify").click()
+    expect(page.locator("#notify")).to_have_text("● notifying urgent")
+
+    flash = json.loads((FIXTURES / "formats" / "ubisoft.ninjs.json").read_text())
+    flash |= {
+        "uri": "urn:newsml:afp.com:20250327:TX-PAR-FLASH1",
+        "urgency": 1,
+        "headline": "Tencent investit 1,16 milliard d'euros dans Ubisoft Flashtest",
+    }
+    _push(api, json.dumps(flash).encode())
+    undated = (ROOT / "samples" / "afp-fr-amazon-gm-rivian.txt").read_bytes()
+    undated = undated.replace(b"quelques jours seulement", b"quelques jours (navigateur)", 1)
+    _push(api, undated)
+
+    urgent = page.locator("#live-list .card.urgent", has_text="Ubisoft Flashtest")
+    expect(urgent).to_be_visible(timeout=60_000)
+    expect(urgent.locator(".urgency")).to_have_text("FLASH")
+    page.wait_for_function("() => window.__notes.some((n) => n.body.includes('Flashtest'))")
+    received = page.locator("#live-list .card", has_text="quelques jours (navigateur)")
+    expect(received).to_be_visible(timeout=60_000)
+    expect(received.locator(".when")).to_contain_text("received")
+    shot(page, "live-feed-urgent")
+
+    received.click()
+    detail = page.locator("#detail")
+    expect(detail.locator(".detail-head")).to_contain_text("(the copy carries no date)")
+    expect(detail.locator(".detail-head")).to_contain_text("Received")
+    expect(detail.locator(".amount", has_text="700 millions de dollars").first).to_be_visible()
+    expect(detail.locator(".badge[data-type=investment]").first).to_have_text("Investment")
+    shot(page, "dispatch-detail-received")
+
+    # an entity chip opens its timeline, at an address one can share
+    detail.locator("a.entity-link", has_text="Rivian").first.click()
+    expect(page).to_have_url(re.compile(r"/entities/org(:|%3A)rivian$"))
+    entity = page.locator("#entity")
+    expect(entity.locator("h2")).to_contain_text("Rivian", timeout=20_000)
+    expect(entity.locator(".tl-item").first).to_be_visible()
+    expect(
+        entity.locator(".tl-item .amount", has_text="700 millions de dollars").first
+    ).to_be_visible()
+    expect(entity.locator("#entity-related a", has_text="Amazon").first).to_be_visible()
+    shot(page, "entity-timeline")
+    page.go_back()
+    expect(page.locator("#view-live")).to_be_visible()
+
+    # the same page opened directly; labels in French when the reader asks
+    page.goto(api + "/entities/Ubisoft")
+    expect(page.locator("#entity h2")).to_contain_text("Ubisoft", timeout=20_000)
+    page.locator("#ui-lang").select_option("fr")
+    expect(page.locator("#entity .tl-item .badge").first).to_have_text("Investissement")
+    expect(page.locator("#entity .amount", has_text="1,16 milliard d'euros").first).to_be_visible()
+
+
+def test_histogram_filters_dates_and_alerts_keep_their_history(
+    api: str, worker: Path, page: Page
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name in ("afp-fr-doctolib-levee.txt", "afp-en-capgemini-acquisition.txt"):
+        _push(api, (FIXTURES / "live" / name).read_bytes())
+
+    def searchable() -> bool:
+        r = httpx.get(
+            f"{api}/v1/search",
+            params={"q": "Doctolib | Capgemini", "histogram": "day"},
+            headers={"X-API-Key": "test-admin"},
+            timeout=30,
+        )
+        return len(r.json()["histogram"]) >= 2
+
+    wait_for(searchable, what="two days of dispatches")
+    page.goto(api + "/#search")
+    page.locator("#q").fill("Doctolib | Capgemini")
+    page.locator("#search-form button[type=submit]").click()
+    bars = page.locator("#histogram svg rect.bar")
+    expect(bars).not_to_have_count(0, timeout=20_000)
+    assert bars.count() >= 2
+    expect(page.locator("#histogram .tick.x").first).to_be_visible()  # a time axis
+    bars.first.hover()
+    expect(page.locator(".hist-tip")).to_contain_text("dispatch")
+    shot(page, "search-histogram")
+    total = page.locator("#search-total").inner_text()
+    bars.first.click()  # one bar: that day
+    expect(page.locator(".active-filter", has_text="dates:")).to_be_visible()
+    expect(page.locator("#search-total")).not_to_have_text(total)
+    page.locator(".active-filter", has_text="dates:").click()
+    expect(page.locator("#search-total")).to_have_text(total)
+    box = page.locator("#histogram svg").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 36, box["y"] + 40)  # drag across the whole axis
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 10, box["y"] + 40, steps=5)
+    page.mouse.up()
+    expect(page.locator(".active-filter", has_text="dates:")).to_be_visible()
+    expect(page.locator("#search-total")).to_have_text(total)  # every day picked
+
+    # save an alert with an e-mail digest, get an alert, see it again after a reload
+    word = f"Alerttest{int(time.time())}"
+    page.locator("#q").fill(word)
+    page.locator("#save-search").click()
+    page.locator("#save-name").fill(f"browser {word}")
+    page.locator("#save-email").fill("desk@example.org")
+    page.locator("#save-form button[value=save]").click()
+    expect(page.locator("#save-dialog")).not_to_be_visible()
+    page.wait_for_timeout(1500)  # the worker reloads saved searches every 0.5 s here
+    text = (FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt").read_bytes()
+    _push(api, text.replace(b"Gridscale", word.encode()))
+    page.locator("[data-view=alerts]").click()
+    card = page.locator("#alerts-list .card", has_text=word)
+    expect(card).to_be_visible(timeout=60_000)
+    expect(page.locator("#saved-list")).to_contain_text("e-mail digest to desk@example.org")
+
+    def kept() -> bool:  # the history index is searchable a moment after the alert is sent
+        r = httpx.get(f"{api}/v1/alerts", headers={"X-API-Key": "test-admin"}, timeout=30)
+        return any(word in (a["headline"] or "") for a in r.json()["alerts"])
+
+    wait_for(kept, what="the alert in the history")
+    page.reload()
+    page.locator("[data-view=alerts]").click()
+    expect(page.locator("#alerts-list .card", has_text=word)).to_be_visible(timeout=20_000)
+    expect(card.locator(".saved-name")).to_have_text(f"browser {word}")
+    shot(page, "alerts-history")
+
+
+def test_thousands_of_items_keep_the_page_to_one_page_of_cards(api: str, page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(api + "/")
+    page.wait_for_function("() => liveFeed !== null")
+    took = page.evaluate(
+        """() => {
+          const t0 = performance.now();
+          for (let i = 0; i < 3000; i++) {
+            addLive({ guid: `urn:synthetic:${i}`, version: 1, pubstatus: "usable", language: "fr",
+              headline: `Dépêche synthétique ${i}`, received_at: new Date().toISOString(),
+              urgency: i % 500 === 0 ? 2 : 5, provider: "AFP", dateline: { place: "PARIS" },
+              entities: [], events: [{ type: "earnings" }] });
+          }
+          return performance.now() - t0;
+        }"""
+    )
+    print(f"3,000 live dispatches added in {took:.0f} ms")
+    expect(page.locator("#live-list .card")).to_have_count(50)
+    expect(page.locator("#view-live .pager .count")).to_contain_text("1–50 of")
+    assert page.locator("li.card").count() <= 100  # the whole page, every view
+    expect(page.locator("#live-list .card").first).to_contain_text("Dépêche synthétique 2999")
+    page.locator("#view-live .pager .older").click()
+    expect(page.locator("#live-list .card").first).to_contain_text("Dépêche synthétique 2949")
+    expect(page.locator("#live-list .card")).to_have_count(50)
+    page.evaluate(
+        """() => addLive({ guid: "urn:synthetic:new", version: 1, pubstatus: "usable",
+          headline: "Newest", received_at: new Date().toISOString(), entities: [], events: [] })"""
+    )
+    expect(page.locator("#view-live .pager .unseen")).to_have_text("1 new ↑")
+    page.locator("#view-live .pager .unseen").click()
+    expect(page.locator("#live-list .card").first).to_contain_text("Newest")
+    shot(page, "live-feed-3000")

@@ -55,7 +55,8 @@ function card(c, fresh) {
   const urgent = c.urgency && c.urgency <= 2;
   li.className = "card" + (fresh ? " fresh" : "") + (urgent ? " urgent" : "");
   li.dataset.guid = c.guid;
-  const urg = c.urgency ? `<span class="urgency u${esc(c.urgency)}" title="urgency ${esc(c.urgency)}">${esc(wireFormat.urgencyWord(c.urgency) || c.urgency)}</span>` : "";
+  // flashes and urgent items say so; 3 is shown as a number; routine (4-9) says nothing
+  const urg = c.urgency && c.urgency <= 3 ? `<span class="urgency u${esc(c.urgency)}" title="urgency ${esc(c.urgency)}">${esc(wireFormat.urgencyWord(c.urgency) || c.urgency)}</span>` : "";
   li.innerHTML = `
     <div class="meta">${urg}<span class="when">${esc(wireFormat.cardTime(c.published, c.timeKind))}</span><span class="place">${esc(wireFormat.titleCase(c.place || ""))}</span>
       <span>${esc(c.provider || "")}</span><span>${esc(c.language || "")}</span>${c.version > 1 ? `<span>v${esc(c.version)}</span>` : ""}</div>
@@ -137,7 +138,7 @@ function setupNotifications() {
   const btn = $("#notify");
   const draw = () => {
     const on = localStorage.getItem("wire-notify") === "on" && "Notification" in window && Notification.permission === "granted";
-    btn.textContent = on ? "🔔 notifying urgent" : "🔕 notify urgent";
+    btn.textContent = on ? "● notifying urgent" : "○ notify urgent";
     btn.classList.toggle("on", on);
   };
   btn.addEventListener("click", async () => {

@@ -13,7 +13,7 @@ function nextBucket(t, interval) {
 function renderHistogram(box, buckets, { interval = "day", onRange, range = null } = {}) {
   box.replaceChildren();
   if (!buckets.length) return;
-  const W = Math.max(300, box.clientWidth || 800), H = 96, top = 8, axis = 22, left = 34;
+  const W = Math.max(300, box.clientWidth || 800), H = 110, top = 22, axis = 22, left = 34;
   const plotH = H - top - axis, plotW = W - left - 8;
   const starts = buckets.map((b) => Date.parse(b.value));
   const t0 = Math.min(...starts), t1 = nextBucket(Math.max(...starts), interval);
@@ -32,17 +32,21 @@ function renderHistogram(box, buckets, { interval = "day", onRange, range = null
   svg.append(el("line", { x1: left, x2: left + plotW, y1: top + plotH, y2: top + plotH, class: "axis" }));
   svg.append(el("text", { x: left - 4, y: top + 8, class: "tick y" }, String(max)));
   svg.append(el("text", { x: left - 4, y: top + plotH, class: "tick y" }, "0"));
-  // x: about six dates, never overlapping
+  // x: dates at bucket boundaries, at most one label per ~90 px, never overlapping
   const span = t1 - t0;
   const fmt = span > 400 * 86400e3 ? { month: "short", year: "numeric" }
     : span > 2 * 86400e3 ? { day: "numeric", month: "short" } : { hour: "2-digit", minute: "2-digit" };
-  const ticks = Math.min(6, Math.max(2, Math.floor(plotW / 90)));
-  for (let i = 0; i <= ticks; i++) {
-    const t = t0 + (span * i) / ticks;
+  const bounds = [t0];
+  while (bounds[bounds.length - 1] < t1) bounds.push(nextBucket(bounds[bounds.length - 1], interval));
+  const every = Math.max(1, Math.ceil(bounds.length / Math.max(2, Math.floor(plotW / 90))));
+  bounds.forEach((t, i) => {
+    if (i % every && i !== bounds.length - 1) return;
+    if (i === bounds.length - 1 && i % every && x(t) - x(bounds[i - (i % every)]) < 60) return;
     const px = x(t);
+    const anchor = i === 0 ? "start" : i === bounds.length - 1 ? "end" : "middle";
     svg.append(el("line", { x1: px, x2: px, y1: top + plotH, y2: top + plotH + 4, class: "axis" }));
-    svg.append(el("text", { x: px, y: H - 4, class: "tick x" }, new Date(t).toLocaleString(undefined, { ...fmt, timeZone: "UTC" })));
-  }
+    svg.append(el("text", { x: px, y: H - 4, class: "tick x", "text-anchor": anchor }, new Date(t).toLocaleString(undefined, { ...fmt, timeZone: "UTC" })));
+  });
   const tip = document.createElement("div");
   tip.className = "hist-tip";
   tip.hidden = true;
@@ -58,7 +62,7 @@ function renderHistogram(box, buckets, { interval = "day", onRange, range = null
     bar.append(el("title", {}, `${label(s)}: ${b.count} dispatch(es)`));
     bar.addEventListener("mouseenter", () => {
       tip.textContent = `${label(s)} · ${b.count} dispatch${b.count === 1 ? "" : "es"}`;
-      tip.style.left = `${x(s)}px`;
+      tip.style.left = `${Math.min(x(s), W - 200)}px`;
       tip.hidden = false;
     });
     bar.addEventListener("mouseleave", () => { tip.hidden = true; });

@@ -18,7 +18,7 @@ class PagedList {
     this.unseen = 0;
     this.bar = document.createElement("div");
     this.bar.className = "pager";
-    list.after(this.bar);
+    list.before(this.bar); // on top: the count, and "N new ↑", stay in sight
   }
   get pages() { return Math.max(1, Math.ceil(this.items.length / this.pageSize)); }
   reset(items, more = false) {
@@ -59,7 +59,7 @@ class PagedList {
     this.page = Math.min(page, this.pages - 1);
     if (this.page === 0) this.unseen = 0;
     this.draw();
-    this.list.scrollIntoView({ block: "nearest" });
+    if (this.bar.getBoundingClientRect().top < 0) this.bar.scrollIntoView({ block: "start" });
   }
   draw(freshKey) {
     const start = this.page * this.pageSize;
