@@ -293,6 +293,8 @@ def test_histogram_filters_dates_and_alerts_keep_their_history(
     page.goto(api + "/#search")
     page.locator("#q").fill("Doctolib | Capgemini")
     page.locator("#search-form button[type=submit]").click()
+    for name in ("Doctolib lève", "Capgemini to buy"):  # this search's results, not the first
+        expect(page.locator("#search-results .card", has_text=name)).to_be_visible(timeout=20_000)
     bars = page.locator("#histogram svg rect.bar")
     expect(bars).not_to_have_count(0, timeout=20_000)
     assert bars.count() >= 2

@@ -79,7 +79,7 @@ async function showDetail(guid) {
   try {
     const r = await api("/v1/dispatches/" + encodeURIComponent(guid));
     const d = r.dispatch;
-    const history = (d.history || []).map((h) => `<tr><td>v${esc(h.version)}</td><td>${esc(h.kind)}</td><td>${esc(when(h.versioncreated || h.received_at))}</td><td>${esc(h.note || "")}</td></tr>`).join("");
+    const history = (d.history || []).map((h) => `<tr><td>v${esc(h.version)}</td><td>${esc(h.kind)}</td><td>${esc(wireFormat.dateTime(h.versioncreated || h.received_at))}</td><td>${esc(h.note || "")}</td></tr>`).join("");
     const events = r.events.map((e) => `<tr><td>${eventBadge(e.type)}</td><td style="text-align:left">${Object.entries(e.roles || {}).map(([role, xs]) => `${esc(role)}: ${xs.map((x) => `<a class="ref" href="/entities/${esc(encodeURIComponent(x.entity_id))}">${esc(x.name)}</a>`).join(", ")}`).join("<br>")}</td><td class="amount">${esc(wireFormat.amountText(e.amount))}</td><td>${esc((e.confidence ?? "").toString())}</td></tr>`).join("");
     const story = r.story.map((x) => `<li>${esc(x.provider || "")}: ${esc(x.headline || x.guid)}</li>`).join("");
     const places = (d.places || []).map((p) => `<span class="chip LOC" title="${esc(p.kind)}${p.latitude != null ? ` ${esc(p.latitude.toFixed(2))}, ${esc(p.longitude.toFixed(2))}` : ""}">${esc(p.canonical)}${p.country ? ` (${esc(p.country)})` : ""}</span>`).join("");
