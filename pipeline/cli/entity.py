@@ -43,10 +43,13 @@ def render_entity(t: EntityTimeline, width: int, lang: str = "en") -> Renderable
     wide = width >= 120
     events = Table(title="events", title_justify="left", header_style="bold", expand=True)
     events.add_column("date", no_wrap=True, width=16 if wide else 10)
-    events.add_column("event", overflow="ellipsis", no_wrap=True, max_width=26)
-    events.add_column("who", overflow="fold", ratio=2)
-    events.add_column("amount", no_wrap=True, justify="right")
-    events.add_column("source", overflow="ellipsis", no_wrap=True, ratio=1 if wide else None)
+    events.add_column("event", overflow="ellipsis", no_wrap=True, max_width=26 if wide else 14)
+    if wide:
+        events.add_column("who", overflow="fold", ratio=2)
+        events.add_column("amount", no_wrap=True, justify="right")
+        events.add_column("source", overflow="ellipsis", no_wrap=True, ratio=1)
+    else:  # narrow: the amount on its own line under who, the source left out
+        events.add_column("who, how much", overflow="fold", ratio=1)
     for ev in t.events:
         src = ev.get("source") or {}
         when = str(ev.get("versioncreated") or src.get("published") or "")
@@ -56,12 +59,14 @@ def render_entity(t: EntityTimeline, width: int, lang: str = "en") -> Renderable
         )
         amount = (ev.get("amount") or {}).get("display")
         money = f"[bold]{escape(amount)}[/]" if amount else ""
+        label = escape(event_label(str(ev.get("type")), lang))
+        if not wide:
+            events.add_row(stamp, label, escape(roles) + (f"\n{money}" if money else ""))
+            continue
         source = escape(src.get("provider") or "")
-        if wide and src.get("headline"):
+        if src.get("headline"):
             source += f" [dim]{escape(src['headline'])}[/]"
-        events.add_row(
-            stamp, escape(event_label(str(ev.get("type")), lang)), escape(roles), money, source
-        )
+        events.add_row(stamp, label, escape(roles), money, source)
     if t.events:
         parts += ["", events]
     dispatches = Table(

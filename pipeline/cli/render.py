@@ -219,6 +219,7 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
     from rich.console import Group
 
     from pipeline.render.labels import event_label
+    from pipeline.store.documents import display_case
 
     h = data.health
     lag_style = "bold red" if h["total_lag"] > 100 else "bold"
@@ -285,9 +286,9 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
     )
     wide = width >= 120
     columns: dict[str, int | None] = (
-        {"published": 16, "place": 16, "lang": 4, "headline": None, "events": 34}
+        {"published": 17, "place": 16, "lang": 4, "headline": None, "events": 34}
         if wide
-        else {"time": 11, "place": 12, "headline": None}
+        else {"time": 12, "place": 12, "headline": None}
     )
     for col, w in columns.items():
         latest.add_column(col, overflow="ellipsis", no_wrap=True, width=w, ratio=None if w else 1)
@@ -295,18 +296,17 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
     for hit in data.hits[:rows]:
         stamp = (hit.published or "")[:16].replace("T", " ")
         headline = urgency_tag(hit.urgency) + escape(hit.headline or hit.guid)
-        if hit.time_kind == "received":
-            stamp = "~" + stamp  # received, not published
+        mark = "~" if hit.time_kind == "received" else ""  # received, not published
         cells = (
             [
-                stamp,
-                escape(hit.dateline_place or ""),
+                mark + stamp,
+                escape(display_case(hit.dateline_place or "")),
                 hit.language or "",
                 headline,
                 escape(", ".join(event_label(t, lang) for t in hit.event_types)),
             ]
             if wide
-            else [stamp[5:], escape(hit.dateline_place or ""), headline]
+            else [mark + stamp[5:], escape(display_case(hit.dateline_place or "")), headline]
         )
         urgent = hit.urgency is not None and hit.urgency <= 2
         latest.add_row(*cells, style="bold" if urgent else None)
