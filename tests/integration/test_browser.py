@@ -15,9 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from elasticsearch import Elasticsearch
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from pipeline.settings import Settings
 from tests.helpers import FIXTURES, ROOT
 from tests.integration.conftest import wait_for
 
@@ -209,11 +211,33 @@ def _push(api: str, data: bytes) -> list[str]:
     return guids
 
 
+def forget(es: Elasticsearch, settings: Settings, guids: list[str]) -> None:
+    """Take this test's copies out of the index again (their events too): the seed's text
+    and the Ubisoft story are what other tests search for."""
+    for guid in guids:
+        es.options(ignore_status=404).delete(index=settings.dispatch_alias, id=guid, refresh=True)
+        found = es.search(
+            index=settings.event_alias, query={"term": {"dispatch_guid": guid}}, size=100
+        )
+        for hit in found["hits"]["hits"]:
+            es.options(ignore_status=404).delete(
+                index=settings.event_alias, id=hit["_id"], refresh=True
+            )
+
+
 def test_urgent_items_undated_copy_amounts_and_the_entity_page(
-    api: str, worker: Path, page: Page
+    api: str, worker: Path, page: Page, es: Elasticsearch, settings: Settings
 ) -> None:
     """A flash stands out and raises a notification; undated copy says 'received'; amounts
     read as written; an entity chip opens the entity's timeline."""
+    pushed: list[str] = []
+    try:
+        _urgent_undated_entity(api, page, pushed)
+    finally:
+        forget(es, settings, pushed)
+
+
+def _urgent_undated_entity(api: str, page: Page, pushed: list[str]) -> None:
     import json
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -229,10 +253,10 @@ def test_urgent_items_undated_copy_amounts_and_the_entity_page(
         "urgency": 1,
         "headline": "Tencent investit 1,16 milliard d'euros dans Ubisoft Flashtest",
     }
-    _push(api, json.dumps(flash).encode())
+    pushed += _push(api, json.dumps(flash).encode())
     undated = (ROOT / "samples" / "afp-fr-amazon-gm-rivian.txt").read_bytes()
     undated = undated.replace(b"quelques jours seulement", b"quelques jours (navigateur)", 1)
-    _push(api, undated)
+    pushed += _push(api, undated)
 
     urgent = page.locator("#live-list .card.urgent", has_text="Ubisoft Flashtest")
     expect(urgent).to_be_visible(timeout=60_000)

@@ -129,7 +129,8 @@ def test_dlq_list_and_replay_after_a_fix(
     assert fixed.returncode == 0, fixed.stderr
     assert "replayed 1" in fixed.stdout
     # a replay that went through leaves the list (--include-replayed shows it)
-    open_ids = [orjson.loads(x)["id"] for x in run_wire("dlq", "list", "--json").stdout.split()]
+    listed = run_wire("dlq", "list", "--json").stdout.splitlines()
+    open_ids = [orjson.loads(x)["id"] for x in listed]
     assert mine[0]["id"] not in open_ids
     replayed = run_wire("dlq", "list", "--json", "--include-replayed").stdout.splitlines()
     [done] = [orjson.loads(x) for x in replayed if mine[0]["id"] in x]
