@@ -372,7 +372,8 @@ def test_histogram_filters_dates_and_alerts_keep_their_history(
 def test_thousands_of_items_keep_the_page_to_one_page_of_cards(api: str, page: Page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(api + "/")
-    page.wait_for_function("() => liveFeed !== null")
+    # the first page is loaded: what arrives now comes on top of it
+    page.wait_for_function("() => liveFeed !== null && liveFeed.loaded")
     took = page.evaluate(
         """() => {
           const t0 = performance.now();

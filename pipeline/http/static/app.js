@@ -114,6 +114,7 @@ async function startLive() {
     const page = await api("/v1/search?sort=time&size=50");
     liveFeed.reset(page.hits.map(fromHit));
   } catch (err) {
+    liveFeed.reset([]);
     list.innerHTML = `<li>${esc(err.message)}</li>`;
   }
   liveSource = new EventSource(withKey("/v1/stream/dispatches"));

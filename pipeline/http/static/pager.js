@@ -16,12 +16,14 @@ class PagedList {
     this.items = [];
     this.page = 0;
     this.unseen = 0;
+    this.loaded = false; // the first page is in (what arrives live goes on top of it)
     this.bar = document.createElement("div");
     this.bar.className = "pager";
     list.before(this.bar); // on top: the count, and "N new ↑", stay in sight
   }
   get pages() { return Math.max(1, Math.ceil(this.items.length / this.pageSize)); }
   reset(items, more = false) {
+    this.loaded = true;
     this.items = items.slice(0, this.max);
     this.more = more;
     this.page = 0;
