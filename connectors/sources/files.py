@@ -9,6 +9,7 @@ from pathlib import Path
 
 from connectors.errors import RefusedInput
 from connectors.registry import parse_document
+from connectors.sources.live import oversize
 from schemas import Dispatch
 
 SKIP_DIRS = {"done", "failed", ".git", "__pycache__"}
@@ -59,11 +60,7 @@ def read_file(
             path, b"", error=RefusedInput(f"cannot read: {exc.strerror}", stage="decode")
         )
     if size > max_bytes:
-        reason = (
-            f"document is {size / 1_048_576:.1f} MiB, over the {max_bytes / 1_048_576:.1f} MiB "
-            "limit (WIRE_MAX_DOCUMENT_BYTES)"
-        )
-        return FileResult(path, data, error=RefusedInput(reason, stage="decode"))
+        return FileResult(path, data, error=oversize(size, max_bytes))
     try:
         parsed = parse_document(
             data,

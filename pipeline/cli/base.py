@@ -92,22 +92,55 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _local(address: str) -> bool:
+    return any(h in address for h in ("localhost", "127.0.0.1", "[::1]"))
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """One line saying which server is down or too slow, for an exception that means so;
+    None for any other exception (a bug keeps its traceback)."""
+    from aiokafka.errors import KafkaError as AIOKafkaError
+    from elastic_transport import ConnectionTimeout, TransportError
+    from elasticsearch import ApiError
+    from kafka.errors import KafkaError
+
+    from pipeline.http.health import one_line
+
+    s = get_settings()
+    es_hint = "; start it with `wire stack up`" if _local(s.es_url) else ""
+    kafka_hint = "; start it with `wire stack up`" if _local(s.kafka_bootstrap) else ""
+    if isinstance(exc, ConnectionTimeout):
+        return (
+            f"search unavailable: Elasticsearch at {s.es_url} did not answer within "
+            f"{s.es_request_timeout_s:g} s (WIRE_ES_REQUEST_TIMEOUT_S)"
+        )
+    if isinstance(exc, TransportError):
+        return f"search unavailable: cannot reach Elasticsearch at {s.es_url}{es_hint}"
+    if isinstance(exc, ApiError) and (exc.meta.status in (401, 403, 429) or exc.meta.status >= 500):
+        return (
+            f"search unavailable: Elasticsearch at {s.es_url} answered {exc.meta.status} "
+            f"({one_line(exc, 160)})"
+        )
+    if isinstance(exc, KafkaError | AIOKafkaError):
+        return f"Kafka unavailable at {s.kafka_bootstrap} ({one_line(exc, 160)}){kafka_hint}"
+    return None
+
+
 @contextmanager
 def elasticsearch_client() -> Iterator[Elasticsearch]:
-    """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached."""
-    from elastic_transport import ConnectionError as ESConnectionError
-
+    """An Elasticsearch client, or a one-line error (exit 3) when it cannot be reached or
+    does not answer within WIRE_ES_REQUEST_TIMEOUT_S."""
     from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)
     try:
         yield es
-    except ESConnectionError:
-        raise fail(
-            f"cannot reach Elasticsearch at {s.es_url}; start it with `wire stack up`",
-            EXIT_UNAVAILABLE,
-        ) from None
+    except Exception as exc:
+        message = unavailable(exc)
+        if message is None:
+            raise
+        raise fail(message, EXIT_UNAVAILABLE) from None
     finally:
         es.close()
 
@@ -119,7 +152,7 @@ def publisher(connector: str) -> Iterator[Publisher]:
 
     s = get_settings()
     try:
-        pub = Publisher(s, connector)
+        pub = Publisher(s, connector, timeout=s.kafka_request_timeout_s)
     except (KafkaError, OSError) as exc:
         raise fail(
             f"cannot reach Kafka at {s.kafka_bootstrap} ({type(exc).__name__}); "

@@ -19,7 +19,6 @@ from schemas import Dispatch
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
 from pipeline.cli.base import EXIT_REFUSED, app, elasticsearch_client, err, fail, out, publisher
-from pipeline.cli.render import print_report, report_json
 
 
 @app.command(rich_help_panel="Without servers")
@@ -116,13 +115,14 @@ def extract(
 @app.command("eval", rich_help_panel="Without servers")
 def evaluate(
     split: Annotated[
-        list[str] | None, typer.Option("--split", help="dev, heldout (repeatable); default both")
+        list[str] | None,
+        typer.Option("--split", help="dev, heldout, heldout2 (repeatable); default dev, heldout"),
     ] = None,
     gold_dir: Annotated[Path, typer.Option("--gold", help="Gold set folder")] = Path("eval/gold"),
     min_confidence: Annotated[
         float, typer.Option(help="Events below this confidence are not asserted")
     ] = 0.5,
-    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev split only)")] = False,
+    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev splits only)")] = False,
     memory_from: Annotated[
         str | None,
         typer.Option(
@@ -168,10 +168,10 @@ def evaluate(
         extracted = extract_batch(parsed, memory=memory or None)
         reports.append(ev.score(name, gold, extracted, min_confidence))
     if as_json:
-        sys.stdout.write(orjson.dumps([report_json(rep) for rep in reports]).decode() + "\n")
+        sys.stdout.write(orjson.dumps([ev.report_json(rep) for rep in reports]).decode() + "\n")
         return
     for rep in reports:
-        print_report(rep, show_errors=errors and rep.split != "heldout")
+        out.print(*ev.report_tables(rep, errors and ev.errors_allowed(rep.split)), sep="\n")
 
 
 @app.command(rich_help_panel="Without servers")

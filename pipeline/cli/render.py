@@ -13,72 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
-    from pipeline.extract.evaluate import Counts, Report
+    pass
 from pipeline.cli.base import out
-
-
-def scores(c: Counts) -> dict[str, float | int]:
-    return {
-        "tp": c.tp,
-        "fp": c.fp,
-        "fn": c.fn,
-        "precision": round(c.precision, 3),
-        "recall": round(c.recall, 3),
-        "f1": round(c.f1, 3),
-    }
-
-
-def report_json(r: Report) -> dict[str, object]:
-    return {
-        "split": r.split,
-        "dispatches": r.dispatches,
-        "entities": {"all": scores(r.entity_total)}
-        | {t: scores(c) for t, c in sorted(r.entities.items())},
-        "entities_untyped": scores(r.entities_untyped),
-        "events": {"all": scores(r.event_total)}
-        | {t: scores(c) for t, c in sorted(r.events.strict.items())},
-        "events_type_only": scores(r.event_type_only_total),
-        "amounts": {"right": r.events.amounts_right, "expected": r.events.amounts_expected},
-    }
-
-
-def print_report(r: Report, show_errors: bool) -> None:
-    table = Table(title=f"{r.split}: {r.dispatches} dispatches", title_justify="left")
-    for col in ("", "tp", "fp", "fn", "P", "R", "F1"):
-        table.add_column(col, justify="left" if not col else "right")
-
-    def row(label: str, c: Counts, style: str = "") -> None:
-        table.add_row(
-            label,
-            str(c.tp),
-            str(c.fp),
-            str(c.fn),
-            f"{c.precision:.2f}",
-            f"{c.recall:.2f}",
-            f"{c.f1:.2f}",
-            style=style,
-        )
-
-    row("entities (typed)", r.entity_total, "bold")
-    for t, c in sorted(r.entities.items()):
-        row(f"  {t}", c)
-    row("entities (untyped)", r.entities_untyped, "dim")
-    row("events (type + roles)", r.event_total, "bold")
-    for t, c in sorted(r.events.strict.items()):
-        row(f"  {t}", c)
-    row("events (type only)", r.event_type_only_total, "dim")
-    out.print(table)
-    out.print(
-        f"amounts right on matched events: {r.events.amounts_right}/{r.events.amounts_expected}"
-    )
-    if show_errors:
-        for e in r.errors:
-            out.print(f"[bold]{escape(e.file)}[/]")
-            for m in e.missed:
-                out.print(f"  [red]missed[/]   {escape(m)}")
-            for sp in e.spurious:
-                out.print(f"  [yellow]spurious[/] {escape(sp)}")
-
 
 FACET_TITLES = {
     "event_types": "event types",
@@ -191,10 +127,16 @@ def print_record(value: bytes, as_json: bool) -> None:
 
 @dataclass
 class MonitorData:
-    """What one refresh of `wire monitor` read: pipeline health and the latest hits."""
+    """What one refresh of `wire monitor` read: pipeline health (PipelineHealth as JSON)
+    and the latest hits (none while Elasticsearch is down)."""
 
     health: dict[str, Any]
     hits: list[Any] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """Whether every dependency answered."""
+        return bool(self.health.get("status", "ok") == "ok")
 
 
 def monitor_data(es: object, settings: object, size: int = 40) -> MonitorData:
@@ -207,7 +149,10 @@ def monitor_data(es: object, settings: object, size: int = 40) -> MonitorData:
 
     assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
     h = pipeline_health(es, settings)
-    return MonitorData(h, run_search(es, settings, SearchQuery(sort="time", size=size)).hits)
+    if h.dependencies["elasticsearch"].status == "down":
+        return MonitorData(h.model_dump(mode="json"))
+    hits = run_search(es, settings, SearchQuery(sort="time", size=size)).hits
+    return MonitorData(h.model_dump(mode="json"), hits)
 
 
 def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en") -> RenderableType:
@@ -222,8 +167,25 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
     from pipeline.store.documents import display_case
 
     h = data.health
-    lag_style = "bold red" if h["total_lag"] > 100 else "bold"
+    lag_style = "bold red" if (h["total_lag"] or 0) > 100 else "bold"
     dead_style = "bold red" if h["dead_letters"] else "bold"
+
+    def fig(key: str) -> str:  # a figure its dependency could not give reads as a dash
+        return "–" if h.get(key) is None else str(h[key])
+
+    deps: list[RenderableType] = []  # one line per dependency: up (and how fast) or why down
+    for name, d in (h.get("dependencies") or {}).items():
+        if d["status"] == "up":
+            state, why = "[bold green]up[/]", f"{d.get('latency_ms')} ms"
+        else:
+            state, why = "[bold red]DOWN[/]", f"[red]{escape(d.get('error') or '')}[/]"
+        dep = Text.from_markup(
+            f"{name} [dim]{escape(d['address'])}[/] {state} {why}", overflow="ellipsis"
+        )
+        dep.no_wrap = True
+        deps.append(dep)
+    if deps:
+        deps.append("")
     figures: RenderableType
     if width >= 80:
         figures = Table.grid(padding=(0, 3 if width >= 100 else 2))
@@ -238,26 +200,26 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
             "[dim]dead letters[/]",
         )
         figures.add_row(
-            f"[bold]{h['indexed_last_minute']}[/]",
-            f"[bold]{h['indexed_last_hour']}[/]",
-            f"[bold]{h['indexed_total']}[/]",
-            f"[bold]{h['events_total']}[/]",
-            f"[{lag_style}]{h['total_lag']}[/]",
-            f"[{dead_style}]{h['dead_letters']}[/]",
+            f"[bold]{fig('indexed_last_minute')}[/]",
+            f"[bold]{fig('indexed_last_hour')}[/]",
+            f"[bold]{fig('indexed_total')}[/]",
+            f"[bold]{fig('events_total')}[/]",
+            f"[{lag_style}]{fig('total_lag')}[/]",
+            f"[{dead_style}]{fig('dead_letters')}[/]",
         )
         top = 2
     else:  # one line on a narrow terminal
         figures = Text.from_markup(
-            f"[bold]{h['indexed_last_minute']}[/]/min · [bold]{h['indexed_last_hour']}[/]/h · "
-            f"[bold]{h['indexed_total']}[/] indexed · [bold]{h['events_total']}[/] events · "
-            f"lag [{lag_style}]{h['total_lag']}[/] · "
-            f"[{dead_style}]{h['dead_letters']}[/] dead",
+            f"[bold]{fig('indexed_last_minute')}[/]/min · [bold]{fig('indexed_last_hour')}[/]/h · "
+            f"[bold]{fig('indexed_total')}[/] indexed · [bold]{fig('events_total')}[/] events · "
+            f"lag [{lag_style}]{fig('total_lag')}[/] · "
+            f"[{dead_style}]{fig('dead_letters')}[/] dead",
             overflow="ellipsis",
         )
         figures.no_wrap = True
         top = 1
-    parts: list[RenderableType] = [figures, ""]
-    used = top + 1
+    parts: list[RenderableType] = [*deps, figures, ""]
+    used = len(deps) + top + 1
     partitions = h["lag"]
     # table: title, top rule, header, rule, rows, bottom rule
     if width >= 100 and height - used - (len(partitions) + 6) - 6 >= 12:
@@ -275,6 +237,11 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
         compact.no_wrap = True
         parts.append(compact)
         used += 1
+    if (
+        not data.hits
+        and (h.get("dependencies") or {}).get("elasticsearch", {}).get("status") == "down"
+    ):  # nothing to list: the line above says why
+        return Group(*parts)
     latest = Table(
         title="latest dispatches",
         title_justify="left",

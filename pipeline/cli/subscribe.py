@@ -97,7 +97,10 @@ def monitor(
     lang = ui_language()
     try:
         if once:
-            out.print(MonitorView(monitor_data(es, s), lang))
+            data = monitor_data(es, s)
+            out.print(MonitorView(data, lang))
+            if not data.healthy:  # shown above: which dependency is down, and why
+                raise typer.Exit(EXIT_UNAVAILABLE)
             return
         view = MonitorView(monitor_data(es, s), lang)
         with Live(view, console=out, refresh_per_second=4, screen=False) as live:

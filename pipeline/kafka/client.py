@@ -12,6 +12,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from pipeline.kafka.security import kafka_python_kwargs
 from pipeline.kafka.topics import reconcile, topic_configs
 from pipeline.settings import Settings
 from schemas import DeadLetter, Dispatch
@@ -19,30 +20,30 @@ from schemas import DeadLetter, Dispatch
 log = logging.getLogger(__name__)
 
 
-def client_kwargs(settings: Settings) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_hosts,
-        "security_protocol": settings.kafka_security_protocol,
-    }
-    if settings.kafka_sasl_mechanism:
-        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
-        if settings.kafka_sasl_password:
-            kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
-    return kwargs
+def client_kwargs(settings: Settings, *, timeout: float | None = None) -> dict[str, Any]:
+    """Addresses, TLS and SASL for any kafka-python client (pipeline.kafka.security)."""
+    return kafka_python_kwargs(settings, timeout=timeout)
 
 
-def make_producer(settings: Settings) -> KafkaProducer:
+def make_producer(settings: Settings, *, timeout: float | None = None) -> KafkaProducer:
+    """`timeout` (seconds): how long the first connection, and a send waiting for metadata,
+    may wait for a broker before failing (acknowledgements keep the default 30 s)."""
+    kwargs = client_kwargs(settings, timeout=timeout)
+    if timeout is not None:
+        kwargs.pop("request_timeout_ms")
+        kwargs["max_block_ms"] = int(timeout * 1000)
     return KafkaProducer(
         acks="all",
         linger_ms=5,
         retries=5,
         max_request_size=8 * 1024 * 1024,
-        **client_kwargs(settings),
+        **kwargs,
     )
 
 
-def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
+def ensure_topics(
+    settings: Settings, extra: Iterable[str] = (), *, timeout: float | None = None
+) -> None:
     """Create the pipeline's topics if missing. Partition counts come from settings;
     retention, compaction and size limits from pipeline.kafka.topics, which also brings
     them onto topics that already exist."""
@@ -52,7 +53,7 @@ def ensure_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
         settings.dlq_topic: 1,
         **dict.fromkeys(extra, 1),
     }
-    admin = KafkaAdminClient(**client_kwargs(settings))
+    admin = KafkaAdminClient(**client_kwargs(settings, timeout=timeout))
     try:
         existing = set(admin.list_topics())
         configs = topic_configs(settings)

@@ -28,7 +28,7 @@ def read_dead_letters(settings: Settings, timeout_ms: int = 1500) -> list[DeadLe
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=timeout_ms,
-        **client_kwargs(settings),
+        **client_kwargs(settings, timeout=settings.kafka_request_timeout_s),
     )
     letters = []
     try:

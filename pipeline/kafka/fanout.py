@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from pipeline.kafka import fetch_pacing
-from pipeline.kafka.client import client_kwargs
+from pipeline.kafka.security import aiokafka_kwargs
 from pipeline.settings import Settings
 
 log = logging.getLogger("wirestream.fanout")
@@ -40,8 +41,10 @@ log = logging.getLogger("wirestream.fanout")
 TP = tuple[str, int]
 Position = dict[TP, int]  # next offset to read, per topic-partition
 HEARTBEAT_SECONDS = 15.0
-WINDOW_PER_PARTITION = 2000
+WINDOW_PER_PARTITION = 2000  # records held per partition, at most
+WINDOW_BYTES_PER_PARTITION = 4 * 1024 * 1024  # and bytes
 QUEUE_SIZE = 1000
+TOPIC_REFRESH_SECONDS = 5.0
 
 
 @dataclass(eq=False, slots=True)
@@ -53,6 +56,10 @@ class Record:
     # Frames already encoded for this record (event name, SSE id) -> bytes: thousands of
     # subscribers at the same position share one encoding.
     frames: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+    # Payloads already rewritten for people (event name, renderer) -> data, e.g. an event
+    # with its labels and formatted amount: made once per record, whatever the positions
+    # of its subscribers.
+    payloads: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Record) and (
@@ -92,10 +99,12 @@ class Window:
     copying the backlog and registering the member)."""
 
     per_partition: int = WINDOW_PER_PARTITION
+    bytes_per_partition: int = WINDOW_BYTES_PER_PARTITION
     queue_size: int = QUEUE_SIZE
     head: Position = field(default_factory=dict)  # next offset the reader will see
     first: Position = field(default_factory=dict)  # oldest offset still held
     records: dict[TP, deque[Record]] = field(default_factory=dict)
+    held_bytes: dict[TP, int] = field(default_factory=dict)
     members: dict[str, set[Member]] = field(default_factory=dict)
 
     def track(self, tp: TP, head: int) -> None:
@@ -104,6 +113,7 @@ class Window:
             self.head[tp] = head
             self.first[tp] = head
             self.records[tp] = deque()
+            self.held_bytes[tp] = 0
 
     def partitions(self, topics: Iterable[str]) -> list[TP]:
         wanted = set(topics)
@@ -124,8 +134,11 @@ class Window:
             return  # already seen (the reader re-fetched after a reconnect)
         held = self.records[tp]
         held.append(rec)
-        while len(held) > self.per_partition:
-            held.popleft()
+        self.held_bytes[tp] += len(rec.value)
+        while len(held) > self.per_partition or (
+            self.held_bytes[tp] > self.bytes_per_partition and len(held) > 1
+        ):
+            self.held_bytes[tp] -= len(held.popleft().value)
         self.first[tp] = held[0].offset if held else rec.offset + 1
         self.head[tp] = rec.offset + 1
         for m in list(self.members.get(rec.topic, ())):
@@ -238,7 +251,7 @@ class Subscription:
 
 def _consumer_kwargs(settings: Settings) -> dict[str, object]:
     return {
-        **client_kwargs(settings),  # addresses and credentials, as every other client
+        **aiokafka_kwargs(settings),  # addresses, TLS and SASL, as every other client
         "enable_auto_commit": False,
         "group_id": None,
         "fetch_max_bytes": 4 * 1024 * 1024,
@@ -281,6 +294,9 @@ class Hub:
             self.window.heartbeat()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
+        """Follow every partition of the stream topics that exist: those already followed
+        where the reader is, those seen for the first time from their end at start and
+        from their beginning later (a topic created after the start: nothing missed)."""
         existing = await consumer.topics()
         parts = [
             TopicPartition(t, p)
@@ -288,16 +304,34 @@ class Hub:
             if t in existing
             for p in sorted(consumer.partitions_for_topic(t) or [])
         ]
+        new = [tp for tp in parts if (tp.topic, tp.partition) not in self.window.head]
+        if not new:
+            return
+        first_time = not self.window.head
         consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
         for tp in parts:
+            known = self.window.head.get((tp.topic, tp.partition))
+            if known is not None:
+                consumer.seek(tp, known)
+        if first_time:
+            await consumer.seek_to_end(*new)
+        else:
+            await consumer.seek_to_beginning(*new)
+        for tp in new:
             self.window.track((tp.topic, tp.partition), await consumer.position(tp))
+
+    def _missing(self) -> bool:
+        return any(not self.window.partitions([t]) for t in self.topics)
 
     async def _run(self) -> None:
         consumer = self._consumer
         assert consumer is not None
+        checked = time.monotonic()
         while True:
             try:
+                if self._missing() and time.monotonic() - checked > TOPIC_REFRESH_SECONDS:
+                    checked = time.monotonic()
+                    await self._assign(consumer)  # a stream topic created since the start
                 batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
             except asyncio.CancelledError:
                 raise

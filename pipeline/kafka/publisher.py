@@ -51,12 +51,19 @@ def again(first: DeadLetter, new: DeadLetter) -> DeadLetter:
 
 class Publisher:
     def __init__(
-        self, settings: Settings, connector: str, producer: KafkaProducer | None = None
+        self,
+        settings: Settings,
+        connector: str,
+        producer: KafkaProducer | None = None,
+        *,
+        timeout: float | None = None,
     ) -> None:
+        """`timeout` (seconds): how long to wait for an unreachable broker before raising
+        (the API and the CLI pass WIRE_KAFKA_REQUEST_TIMEOUT_S; daemons wait longer)."""
         self.settings = settings
         self.connector = connector
-        ensure_topics(settings)
-        self.producer = producer or make_producer(settings)
+        ensure_topics(settings, timeout=timeout)
+        self.producer = producer or make_producer(settings, timeout=timeout)
 
     def __enter__(self) -> Publisher:
         return self

@@ -30,6 +30,23 @@ LANG_ANALYZERS = {
     "cs": "czech", "hu": "hungarian", "ro": "romanian", "bg": "bulgarian", "ca": "catalan",
     "id": "indonesian", "zh": "cjk", "ja": "cjk", "ko": "cjk",
 }  # fmt: skip
+# Bounds on what one dispatch puts in the index (WIRE_INDEX_MAX_TEXT_CHARS overrides the
+# first): each analysed text field keeps at most this many characters, so no single
+# document can make a search (or its highlighting) take minutes. The whole dispatch is
+# still stored, unanalysed, under `dispatch`. A wire dispatch is rarely over 10,000.
+MAX_INDEXED_CHARS = 32_000
+MAX_HEADLINE_CHARS = 1_000
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """`text` cut to `limit` characters, at a word boundary when one is near."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", limit - 200)
+    return cut[:space] if space > 0 else cut
+
+
 FACETS = {
     "orgs": "orgs",
     "people": "people",
@@ -108,11 +125,14 @@ def event_mappings() -> dict[str, Any]:
         "dispatch_guid": _KW,
         "dispatch_version": {"type": "integer"},
         "language": _KW,
+        "status": _KW,
         "entity_ids": _KW,
         "entity_names": _KW,
         "roles": _KW,
         "amount_value": {"type": "double"},
         "currency": _KW,
+        "head_count": {"type": "integer"},
+        "percent": {"type": "float"},
         "dates": _DATE,
         "evidence": _text(),
         "confidence": {"type": "float"},
@@ -208,8 +228,12 @@ def dispatch_document(
     indexed_at: datetime | None = None,
     sig: Sequence[int] | None = None,
     delivery: Delivery | None = None,
+    max_chars: int = MAX_INDEXED_CHARS,
 ) -> dict[str, Any]:
-    """The searchable document for a Dispatch: analysed text per language, facet keywords."""
+    """The searchable document for a Dispatch: analysed text per language (each text
+    field bounded to `max_chars`), facet keywords."""
+    headline = bounded(d.headline, MAX_HEADLINE_CHARS)
+    body = bounded(d.text, max_chars)
     by_type = facet_names(d)
     places = facet_places(d)
     doc: dict[str, Any] = {
@@ -226,8 +250,8 @@ def dispatch_document(
         "urgency": d.urgency,
         "format": d.format,
         "source": d.source,
-        "headline": d.headline,
-        "body": d.text,
+        "headline": headline,
+        "body": body,
         "slugline": d.slugline,
         "dateline_place": d.dateline.place,
         "provider": d.provider,
@@ -263,8 +287,8 @@ def dispatch_document(
         doc["minhash"] = list(sig)
         doc["lsh_bands"] = bands(sig)
     if d.language in LANG_ANALYZERS:
-        doc[f"headline_{d.language}"] = d.headline
-        doc[f"body_{d.language}"] = d.text
+        doc[f"headline_{d.language}"] = headline
+        doc[f"body_{d.language}"] = body
     return doc
 
 
@@ -275,11 +299,14 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
         "dispatch_guid": e.dispatch_guid,
         "dispatch_version": e.dispatch_version,
         "language": e.language,
+        "status": e.status.value,
         "entity_ids": sorted({r.entity_id for rs in e.roles.values() for r in rs}),
         "entity_names": sorted({r.name for rs in e.roles.values() for r in rs}),
         "roles": sorted(f"{role}:{r.entity_id}" for role, rs in e.roles.items() for r in rs),
         "amount_value": e.amount.value if e.amount else None,
         "currency": e.amount.currency if e.amount else None,
+        "head_count": e.head_count,
+        "percent": e.percent,
         "dates": [d.value.isoformat() for d in e.dates if d.value],
         "evidence": e.evidence,
         "confidence": e.confidence,
@@ -321,6 +348,7 @@ def bulk_operations(
                 indexed_at=now,
                 sig=(signatures or {}).get(d.guid),
                 delivery=(deliveries or {}).get(d.guid),
+                max_chars=settings.index_max_text_chars,
             )
         )
         for e in d.events:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.settings import Settings
 from pipeline.store.search import SearchQuery, build_search
@@ -76,7 +76,30 @@ class AlertDelivery(BaseModel):
         )
 
 
-class SavedSearchIn(BaseModel):
+# The JSON Schema of "a query that narrows something down" (SearchQuery.restricts):
+# words with something other than wildcards, or at least one filter.
+RESTRICTING_QUERY: list[dict[str, Any]] = [
+    {"required": ["text"], "properties": {"text": {"pattern": r"[^\s*?+|\-~\"()]"}}},
+    *(
+        {"required": [f], "properties": {f: {"type": "array", "minItems": 1}}}
+        for f in ("orgs", "people", "places", "countries", "event_types", "subjects")
+    ),
+    *(
+        {"required": [f], "properties": {f: {"not": {"type": "null"}}}}
+        for f in ("language", "provider", "urgency_max", "near", "since", "until")
+    ),
+]
+
+
+def _saved_search_schema(schema: dict[str, Any]) -> None:
+    schema["properties"]["query"]["anyOf"] = RESTRICTING_QUERY
+    schema["properties"]["query"]["description"] = (
+        "Words or at least one filter: a query that restricts nothing would alert on "
+        "every dispatch and is refused (422)"
+    )
+
+
+class _Named(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     query: SearchQuery
     delivery: AlertDelivery = Field(
@@ -85,7 +108,25 @@ class SavedSearchIn(BaseModel):
     )
 
 
-class SavedSearch(SavedSearchIn):
+class SavedSearchIn(_Named):
+    """What a client saves: refused (422) when its query restricts nothing."""
+
+    model_config = ConfigDict(json_schema_extra=_saved_search_schema)
+
+    @model_validator(mode="after")
+    def _restricts(self) -> SavedSearchIn:
+        if not self.query.restricts():
+            raise ValueError(
+                "a saved search needs words or at least one filter: "
+                "an empty one would alert on every dispatch"
+            )
+        return self
+
+
+class SavedSearch(_Named):
+    """A stored saved search (one saved before empty queries were refused still loads;
+    the worker skips it)."""
+
     id: str
     owner: str = "anonymous"
     created: datetime
@@ -222,9 +263,12 @@ def list_saved(
     es: Elasticsearch, settings: Settings, owner: str | None = None
 ) -> list[SavedSearch]:
     query: dict[str, Any] = {"term": {"owner": owner}} if owner else {"match_all": {}}
-    resp = es.search(
-        index=settings.saved_search_index, query=query, size=1000, sort=[{"created": "asc"}]
-    )
+    try:
+        resp = es.search(
+            index=settings.saved_search_index, query=query, size=1000, sort=[{"created": "asc"}]
+        )
+    except NotFoundError:  # no worker has created the index yet: nothing saved
+        return []
     return [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
 
 

@@ -33,7 +33,9 @@ class AlertMatcher:
             resp = await es.search(
                 index=self.settings.saved_search_index, query={"match_all": {}}, size=1000
             )
-            self._saved = [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+            stored = [SavedSearch.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
+            # One saved before empty queries were refused would alert on every dispatch.
+            self._saved = [s for s in stored if s.query.restricts()]
         except NotFoundError:
             self._saved = []  # nobody has saved a search yet
         self._loaded_at = time.monotonic()

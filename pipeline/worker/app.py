@@ -39,6 +39,7 @@ from pipeline.extract.stages import Stage, mark_killed, validate_and_normalise
 from pipeline.kafka import fetch_pacing
 from pipeline.kafka.bootstrap import prepare_infrastructure
 from pipeline.kafka.client import encode
+from pipeline.kafka.security import faust_broker_kwargs
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
 from pipeline.store.lookup import lookup_state
@@ -86,8 +87,7 @@ class Worker:
         self.settings = settings
         self.app = faust.App(
             settings.consumer_group,
-            broker=[f"kafka://{h}" for h in settings.kafka_hosts],
-            broker_credentials=None,
+            **faust_broker_kwargs(settings),  # brokers, TLS and SASL (pipeline.kafka.security)
             store="memory://",
             datadir=str(settings.worker_datadir),
             processing_guarantee="at_least_once",
@@ -142,7 +142,7 @@ class Worker:
         `positions`: each value's raw record, topic:partition:offset."""
         s = self.settings
         if self.es is None:
-            self.es = make_async_es(s)
+            self.es = make_async_es(s, timeout=s.es_write_timeout_s, retries=3)
         t0 = time.perf_counter()
         since = self.turns.next
         prepared = validate_and_normalise(values, s.dlq_payload_bytes, positions)

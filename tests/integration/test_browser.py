@@ -1,6 +1,7 @@
 """The web page in real headless Chromium (Debian's package), driven by Playwright.
 
-Ingest a dispatch, watch it arrive in the live feed, open it, search it, click a facet.
+Log in (a session cookie, never a key in a URL), ingest a dispatch, watch it arrive in
+the live feed, open it, search it, click a facet; a search node that is down is said so.
 Screenshots go to test-artifacts/ (kept by CI runs for a human to look at).
 """
 
@@ -21,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from pipeline.settings import Settings
 from tests.helpers import FIXTURES, ROOT
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import free_port, wait_for, wire_process
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = ROOT / "test-artifacts"
@@ -68,23 +69,108 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    # The service under test enforces API keys; the page keeps the key in localStorage.
-    context.add_init_script(
-        "localStorage.setItem('wire-api-key', 'test-admin');"
-        "if (!localStorage.getItem('wire-ui-lang')) localStorage.setItem('wire-ui-lang', 'en');"
-    )
+    # Labels in English whatever the machine's locale (the page follows navigator.language
+    # until the reader picks EN/FR); the key is given by logging in (log_in).
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     pg = context.new_page()
     errors: list[str] = []
+    urls: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("request", lambda request: urls.append(request.url))
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    # The key travels once, in the body of POST /v1/session; never in a URL.
+    leaks = [u for u in urls if "api_key" in u or "test-" in u]
+    assert not leaks, f"API key in a URL: {leaks}"
+
+
+def log_in(page: Page, base: str, key: str = "test-admin") -> None:
+    """The service enforces keys: the page asks for one, then holds a session cookie."""
+    page.goto(base + "/")
+    expect(page.locator("#login")).to_be_visible(timeout=20_000)
+    page.locator("#apikey").fill(key)
+    page.locator("#login-button").click()
+    expect(page.locator("#login")).to_be_hidden(timeout=20_000)
+    expect(page.locator("#logout")).to_be_visible()
+
+
+def test_logging_in_gives_an_httponly_session_and_no_key_in_urls(api: str, page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(api + "/")
+    expect(page.locator("#login")).to_be_visible(timeout=20_000)
+    expect(page.locator("main")).to_be_hidden()
+    page.locator("#apikey").fill("not-a-key")
+    page.locator("#login-button").click()
+    expect(page.locator("#login-error")).to_have_text("Unknown API key.")
+    shot(page, "login")
+
+    log_in(page, api, "test-reader")  # may read, not subscribe: no stream is opened
+    expect(page.locator("#conn")).to_have_text("○ no live feed (the key lacks 'subscribe')")
+    page.locator("#logout").click()
+    expect(page.locator("#login")).to_be_visible(timeout=20_000)
+
+    log_in(page, api, "test-subscriber")
+    expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)  # EventSource: cookie
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "wire_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert "test-subscriber" not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""  # scripts on the page cannot read it
+    assert page.evaluate("Object.keys(localStorage)") == []
+    page.reload()  # the session outlives a reload: no second login
+    expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)
+    expect(page.locator("#login")).to_be_hidden()
+
+    page.locator("#logout").click()
+    expect(page.locator("#login")).to_be_visible(timeout=20_000)
+    assert not [c for c in page.context.cookies() if c["name"] == "wire_session"]
+
+
+def test_a_search_node_that_is_down_is_said_so(
+    settings: Settings,
+    wire_env: dict[str, str],
+    page: Page,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The API in front of a search node that does not answer (Kafka is up): the page says
+    'search unavailable' (not a bare error beside a green 'live'), and the pipeline view
+    names the dependency that is down and why."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    env = wire_env | {"WIRE_ES_URL": f"http://127.0.0.1:{free_port()}", "WIRE_API_PORT": str(port)}
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    log = tmp_path_factory.mktemp("api-no-search") / "api.log"
+    with wire_process(["serve"], env, log, answers, "API without search"):
+        log_in(page, base)
+        badge = page.locator("#search-status")
+        expect(badge).to_have_text("search unavailable", timeout=20_000)
+        assert "Elasticsearch" in (badge.get_attribute("title") or "")
+        expect(page.locator("#live-list")).to_contain_text("search unavailable")
+        expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)  # Kafka is up
+        page.locator("[data-view=health]").click()
+        row = page.locator("#dependencies tr[data-dependency=elasticsearch]")
+        expect(row).to_contain_text("DOWN", timeout=20_000)
+        expect(page.locator("#dependencies tr[data-dependency=kafka]")).to_contain_text("up")
+        shot(page, "search-unavailable")
+        # A script's key in the URL works, and the access log keeps neither it nor a session.
+        r = httpx.get(f"{base}/v1/search", params={"api_key": "test-reader"}, timeout=30)
+        assert r.status_code == 503 and r.json()["dependency"] == "elasticsearch"
+        session = next(c["value"] for c in page.context.cookies() if c["name"] == "wire_session")
+    logged = log.read_text()
+    assert "/v1/search?api_key=***" in logged
+    assert "test-reader" not in logged and "test-admin" not in logged and session not in logged
 
 
 def test_live_feed_search_and_facet_in_chromium(api: str, worker: Path, page: Page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(api + "/")
+    log_in(page, api)
     expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)
 
     fixture = FIXTURES / "live" / "afp-fr-renault-nomination.txt"
@@ -175,7 +261,7 @@ def test_a_killed_story_is_struck_out_of_the_events_view(
     push(FIXTURES / "formats" / "ubisoft.newsmlg2.xml")
     wait_for(listed, what="the investment event indexed")
 
-    page.goto(api + "/")
+    log_in(page, api)
     page.locator("[data-view=events]").click()
     page.locator("#event-type").select_option("investment")
     page.locator("#event-entity").fill("Ubisoft Browser")
@@ -242,7 +328,7 @@ def _urgent_undated_entity(api: str, page: Page, pushed: list[str]) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.context.add_init_script(NOTIFICATIONS)
-    page.goto(api + "/")
+    log_in(page, api)
     expect(page.locator("#conn")).to_have_text("● live", timeout=20_000)
     page.locator("#notify").click()
     expect(page.locator("#notify")).to_have_text("● notifying urgent")
@@ -314,6 +400,7 @@ def test_histogram_filters_dates_and_alerts_keep_their_history(
         return len(r.json()["histogram"]) >= 2
 
     wait_for(searchable, what="two days of dispatches")
+    log_in(page, api)
     page.goto(api + "/#search")
     page.locator("#q").fill("Doctolib | Capgemini")
     page.locator("#search-form button[type=submit]").click()
@@ -371,7 +458,7 @@ def test_histogram_filters_dates_and_alerts_keep_their_history(
 
 def test_thousands_of_items_keep_the_page_to_one_page_of_cards(api: str, page: Page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(api + "/")
+    log_in(page, api)
     # the first page is loaded: what arrives now comes on top of it
     page.wait_for_function("() => liveFeed !== null && liveFeed.loaded")
     took = page.evaluate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from elasticsearch import NotFoundError
@@ -10,11 +9,19 @@ from fastapi import APIRouter, Query
 from pydantic import ValidationError
 
 from pipeline.alerts.log import log_for
-from pipeline.http.deps import Subscriber, Svc, bad_request
+from pipeline.http.deps import (
+    INVALID,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    IsoTime,
+    Subscriber,
+    Svc,
+    bad_request,
+)
 from pipeline.store.alerts import build_history
-from pipeline.store.search import decode_cursor, encode_cursor
+from pipeline.store.search import CURSOR_PATTERN, decode_cursor, encode_cursor
 
-router = APIRouter()
+router = APIRouter(responses={**UNAUTHORIZED, **INVALID, **UNAVAILABLE})
 
 
 @router.get("/v1/alerts", summary="Alert history, newest first, with delivery status")
@@ -22,9 +29,16 @@ def alert_history(
     svc: Svc,
     owner: Subscriber,
     saved_search: Annotated[list[str], Query(description="Saved search ids")] = [],  # noqa: B006
-    since: datetime | None = None,
+    since: Annotated[IsoTime | None, Query(description="Matched at or after")] = None,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="The `next` of the previous page",
+            pattern=CURSOR_PATTERN,
+            max_length=2048,
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     try:
         after = decode_cursor(cursor)

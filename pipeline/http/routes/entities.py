@@ -6,16 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from pipeline.http.deps import Reader, Svc
+from pipeline.http.deps import READ_RESPONSES, ErrorBody, Reader, Svc
 from pipeline.store.entities import EntityTimeline, entity_timeline
 
-router = APIRouter()
+router = APIRouter(responses=READ_RESPONSES)
 
 
 @router.get(
     "/v1/entities/{ident:path}",
     summary="An entity's timeline: its events in time order with sources, the dispatches "
     "naming it, related entities",
+    responses={404: {"model": ErrorBody, "description": "No entity with this id or name"}},
 )
 def entity(
     svc: Svc,

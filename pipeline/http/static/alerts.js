@@ -81,7 +81,8 @@ async function loadSaved() {
 }
 
 function startAlerts() {
-  const src = new EventSource(withKey("/v1/stream/alerts"));
+  if (!canSubscribe) return;
+  const src = new EventSource("/v1/stream/alerts");
   src.addEventListener("alert", (msg) => {
     const a = JSON.parse(msg.data);
     if (alertHistory) alertHistory.prepend({ ...a, deliveries: [] });

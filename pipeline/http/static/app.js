@@ -8,19 +8,56 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "
 const highlight = (s) => esc(s).replace(/&lt;(\/?)em&gt;/g, "<$1em>");
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
 
-let apiKey = localStorage.getItem("wire-api-key") || "";
-function withKey(url) {
-  if (!apiKey) return url;
-  return url + (url.includes("?") ? "&" : "?") + "api_key=" + encodeURIComponent(apiKey);
+// The page holds no API key: it logs in once (POST /v1/session) and the service sets an
+// HttpOnly, SameSite=Strict session cookie that fetch and EventSource send by themselves.
+localStorage.removeItem("wire-api-key"); // older pages kept the key here
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body.error || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
 }
 async function api(path, options = {}) {
   const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-  if (apiKey) headers["X-API-Key"] = apiKey;
-  const resp = await fetch(path, Object.assign({}, options, { headers }));
+  const resp = await fetch(path, Object.assign({ credentials: "same-origin" }, options, { headers }));
   if (resp.status === 204) return null;
   const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new Error(body.error || resp.statusText);
+  if (!resp.ok) {
+    const err = new ApiError(resp.status, body);
+    if (resp.status === 401) showLogin("Your session has ended: log in again.");
+    if (resp.status === 503) dependencyDown(body.dependency, err.message);
+    throw err;
+  }
   return body;
+}
+
+// ---------------------------------------------------------------- dependencies
+
+// A 503 names what is down; the badges say so until a call to it succeeds again.
+function dependencyDown(dependency, reason) {
+  if (dependency === "elasticsearch") setBadge("#search-status", "search unavailable", reason);
+  if (dependency === "kafka") setBadge("#kafka-status", "Kafka unavailable", reason);
+}
+function dependencyUp(dependency) {
+  setBadge(dependency === "kafka" ? "#kafka-status" : "#search-status", "", "");
+}
+function setBadge(sel, text, reason) {
+  const el = $(sel);
+  el.hidden = !text;
+  el.textContent = text;
+  el.title = reason || "";
+}
+async function checkDependencies() {
+  try {
+    const h = await fetch("/v1/pipeline/health", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const body = await h.json().catch(() => ({}));
+    for (const [name, d] of Object.entries(body.dependencies || {})) {
+      if (d.status === "down") dependencyDown(name, d.error);
+      else dependencyUp(name);
+    }
+    return body;
+  } catch (err) { return null; }
 }
 
 // ---------------------------------------------------------------- cards
@@ -112,14 +149,31 @@ async function startLive() {
   liveFeed = new PagedList(list, { render: (c, fresh) => card(c, fresh), key: (c) => c.guid, pageSize: 50, max: 5000, empty: "Nothing indexed yet." });
   try {
     const page = await api("/v1/search?sort=time&size=50");
+    dependencyUp("elasticsearch");
     liveFeed.reset(page.hits.map(fromHit));
   } catch (err) {
     liveFeed.reset([]);
-    list.innerHTML = `<li>${esc(err.message)}</li>`;
+    list.innerHTML = `<li class="unavailable">${esc(err.message)}</li>`;
   }
-  liveSource = new EventSource(withKey("/v1/stream/dispatches"));
-  liveSource.onopen = () => { $("#conn").textContent = "● live"; $("#conn").classList.add("on"); };
-  liveSource.onerror = () => { $("#conn").textContent = "○ reconnecting"; $("#conn").classList.remove("on"); };
+  openLive();
+}
+let canSubscribe = true; // the session's key has the 'subscribe' scope (streams, alerts)
+function openLive() {
+  if (!canSubscribe) {
+    $("#conn").textContent = "○ no live feed (the key lacks 'subscribe')";
+    return;
+  }
+  liveSource = new EventSource("/v1/stream/dispatches");
+  liveSource.onopen = () => { $("#conn").textContent = "● live"; $("#conn").classList.add("on"); dependencyUp("kafka"); };
+  liveSource.onerror = () => {
+    $("#conn").textContent = "○ reconnecting";
+    $("#conn").classList.remove("on");
+    // A refused stream (503: Kafka down) is not retried by the browser: try again later.
+    if (liveSource.readyState === EventSource.CLOSED) {
+      checkDependencies();
+      setTimeout(openLive, 5000);
+    }
+  };
   liveSource.addEventListener("dispatch", (msg) => addLive(JSON.parse(msg.data)));
 }
 function addLive(d) {
@@ -182,6 +236,7 @@ async function runSearch(more) {
     if (mine === searchSeq) $("#search-total").textContent = err.message;
     return false;
   }
+  dependencyUp("elasticsearch");
   if (mine !== searchSeq) return false;
   cursor = page.next;
   if (!searchResults) {
@@ -278,7 +333,8 @@ async function runEvents() {
     eventList.reset(page.events);
   } catch (err) { list.innerHTML = `<li>${esc(err.message)}</li>`; }
   if (eventSource) eventSource.close();
-  eventSource = new EventSource(withKey("/v1/stream/events?" + p.toString()));
+  if (!canSubscribe) return;
+  eventSource = new EventSource("/v1/stream/events?" + p.toString());
   eventSource.onmessage = null;
   const onEvent = (msg) => eventList.prepend(JSON.parse(msg.data));
   for (const t of eventTypes) eventSource.addEventListener(t, onEvent);
@@ -299,14 +355,17 @@ $("#events-form").addEventListener("submit", (e) => { e.preventDefault(); runEve
 // ---------------------------------------------------------------- health
 
 async function loadHealth() {
-  try {
-    const h = await api("/v1/pipeline/health");
-    const fig = (label, value) => `<div class="figure"><b>${esc(value)}</b>${esc(label)}</div>`;
+  // 200 when every dependency answers, 503 (the same report) when one does not.
+  const h = await checkDependencies();
+  if (!h || !h.dependencies) { $("#health-figures").textContent = (h && h.error) || "health unavailable"; return; }
+  $("#dependencies tbody").innerHTML = Object.entries(h.dependencies).map(([name, d]) => `<tr class="${esc(d.status)}" data-dependency="${esc(name)}"><td>${esc(name)}</td><td>${esc(d.address)}</td><td>${d.status === "up" ? "up" : "DOWN"}</td><td>${d.latency_ms == null ? "" : esc(d.latency_ms) + " ms"}</td><td>${esc(d.error || "")}</td></tr>`).join("");
+  {
+    const fig = (label, value) => `<div class="figure"><b>${esc(value ?? "–")}</b>${esc(label)}</div>`;
     $("#health-figures").innerHTML = fig("indexed, last minute", h.indexed_last_minute) + fig("indexed, last hour", h.indexed_last_hour)
       + fig("dispatches indexed", h.indexed_total) + fig("events indexed", h.events_total)
       + fig("consumer lag", h.total_lag) + fig("dead letters", h.dead_letters);
     $("#lag-table tbody").innerHTML = h.lag.map((p) => `<tr><td>${esc(p.partition)}</td><td>${esc(p.end)}</td><td>${esc(p.committed)}</td><td>${esc(p.lag)}</td></tr>`).join("");
-  } catch (err) { $("#health-figures").textContent = err.message; }
+  }
 }
 
 // ---------------------------------------------------------------- views, addresses and start
@@ -338,6 +397,30 @@ document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("cli
   showView(b.dataset.view);
 }));
 setInterval(() => { if (!$("#view-health").hidden) loadHealth(); }, 3000);
+setInterval(() => { if ($("#view-health").hidden && $("#login").hidden) checkDependencies(); }, 15000);
+
+// ---------------------------------------------------------------- session
+
+function showLogin(message) {
+  $("#login").hidden = false;
+  $("main").hidden = true;
+  $("#login-error").textContent = message || "";
+  $("#apikey").focus();
+}
+$("#login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await api("/v1/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ api_key: $("#apikey").value }) });
+    $("#apikey").value = ""; // the cookie holds the session from now on, not the page
+    location.reload();
+  } catch (err) {
+    $("#login-error").textContent = err.status === 401 ? "Unknown API key." : err.message;
+  }
+});
+$("#logout").addEventListener("click", async () => {
+  await api("/v1/session", { method: "DELETE" }).catch(() => null);
+  location.reload();
+});
 
 (async function start() {
   const meta = await api("/v1/meta");
@@ -353,14 +436,13 @@ setInterval(() => { if (!$("#view-health").hidden) loadHealth(); }, 3000);
   const lang = $("#ui-lang");
   lang.value = wireFormat.ui;
   lang.addEventListener("change", () => { wireFormat.setUi(lang.value); fillTypes(); route(); if (liveFeed) liveFeed.draw(); if (searchResults) runSearch(false); if (eventList) eventList.draw(); if (alertHistory) alertHistory.draw(); });
-  if (meta.auth) {
-    const input = $("#apikey");
-    input.hidden = false;
-    input.value = apiKey;
-    input.addEventListener("change", () => { apiKey = input.value; localStorage.setItem("wire-api-key", apiKey); location.reload(); });
-  }
+  const session = await api("/v1/session");
+  if (session.auth_required && !session.authenticated) { showLogin(""); return; }
+  $("#logout").hidden = !session.auth_required;
+  canSubscribe = !session.auth_required || session.scopes.includes("subscribe") || session.scopes.includes("admin");
   setupNotifications();
   route();
   startLive();
   startAlerts();
+  checkDependencies();
 })();

@@ -192,7 +192,11 @@ def test_saved_search_delivery_is_validated() -> None:
     with pytest.raises(ValueError):
         Webhook(url="https://x", secret="short")
     item = SavedSearchIn.model_validate(
-        {"name": "n", "query": {}, "delivery": {"webhooks": [{"url": "https://h/x"}]}}
+        {
+            "name": "n",
+            "query": {"text": "Airbus"},
+            "delivery": {"webhooks": [{"url": "https://h/x"}]},
+        }
     )
     assert item.delivery.webhooks[0].format == "json"
     assert saved().delivery.masked().webhooks[0].secret == "********"

@@ -110,3 +110,12 @@ def test_a_heartbeat_wakes_only_idle_subscribers() -> None:
     assert w.heartbeat() == 1
     assert drain(idle.queue) == [HEARTBEAT]
     assert drain(busy.queue) == [rec(5, U)]
+
+
+def test_the_window_is_bounded_in_bytes_too() -> None:
+    w = Window(per_partition=100, bytes_per_partition=40)
+    w.track((T, 0), 0)
+    for o in range(10):
+        w.add(Record(T, 0, o, b"x" * 15))
+    assert [r.offset for r in w.records[(T, 0)]] == [8, 9]  # 30 bytes held, under 40
+    assert w.first[(T, 0)] == 8
