@@ -18,23 +18,34 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.settings import Settings
 from pipeline.store.search import SearchQuery, build_search
 from schemas import Dispatch
 
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+# No control characters or spaces (an explicit class, not \s: the OpenAPI document's
+# regex dialect and Python's disagree on which characters \s covers)
+EMAIL = re.compile(r"^[^@<>\x00-\x20\x7f]+@[^@<>\x00-\x20\x7f]+$")
+# What the OpenAPI document says of an address (the validator below says it in words)
+EmailAddress = Annotated[str, WithJsonSchema({"type": "string", "pattern": EMAIL.pattern})]
 
 
 class Webhook(BaseModel):
     """An HTTP endpoint told of each alert: a JSON POST signed with HMAC-SHA256 over
     't.body' (header `X-Wire-Signature: t=UNIX,v1=HEX`), Slack- or Teams-shaped."""
 
-    url: str = Field(pattern=r"^https?://\S+$", max_length=2000)
+    url: str = Field(pattern=r"^https?://[^\x00-\x20\x7f]+$", max_length=2000)
     format: Literal["slack", "teams", "json"] = Field(
         default="json",
         description="slack: an incoming-webhook message; teams: a message with an adaptive "
@@ -52,7 +63,7 @@ class Webhook(BaseModel):
 class EmailDigest(BaseModel):
     """One e-mail per saved search and period with every alert of the period."""
 
-    to: list[str] = Field(min_length=1, max_length=50)
+    to: list[EmailAddress] = Field(min_length=1, max_length=50)
     every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
     @field_validator("to")
