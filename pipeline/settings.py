@@ -176,6 +176,32 @@ class Settings(BaseSettings):
         gt=0,
         description="After SIGTERM the worker exits by then, whatever it was doing",
     )
+    # Alert delivery (`wire alerts deliver`): webhooks and e-mail digests per saved search
+    page_url: str | None = Field(
+        default=None,
+        description="Public address of the web page, for links in alerts "
+        "(default http://WIRE_API_HOST:WIRE_API_PORT)",
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(default=False, description="STARTTLS after connecting")
+    smtp_ssl: bool = Field(default=False, description="SMTP over TLS from the start (465)")
+    alerts_from: str = Field(
+        default="wirestream <alerts@localhost>", description="From: of digest e-mails"
+    )
+    delivery_max_attempts: int = Field(
+        default=6, ge=1, description="Tries per webhook call or digest before it is failed"
+    )
+    delivery_retry_base_s: float = Field(
+        default=5.0, gt=0, description="First retry after this; doubled each time (max 15 min)"
+    )
+    delivery_timeout_s: float = Field(default=10.0, gt=0, description="Per webhook call")
+    delivery_poll_s: float = Field(default=1.0, gt=0, description="How often the deliverer looks")
+    delivery_max_age_h: float = Field(
+        default=24.0, gt=0, description="Alerts older than this when first seen are not sent"
+    )
 
     @model_validator(mode="after")
     def _coherent_security(self) -> Self:
@@ -229,6 +255,20 @@ class Settings(BaseSettings):
     @property
     def saved_search_index(self) -> str:
         return f"{self.index_prefix}-saved-searches"
+
+    @property
+    def alerts_index(self) -> str:
+        """Every alert raised (the page's alert history)."""
+        return f"{self.index_prefix}-alerts"
+
+    @property
+    def alert_deliveries_index(self) -> str:
+        """The delivery log: each webhook call and digest, its attempts and outcome."""
+        return f"{self.index_prefix}-alert-deliveries"
+
+    @property
+    def public_page_url(self) -> str:
+        return (self.page_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def kafka_hosts(self) -> list[str]:

@@ -314,6 +314,15 @@ class DeadLetter(Model):
     payload_size: int = Field(ge=0)
     payload_sha256: str
     truncated: bool = False
+    attempts: int = Field(
+        default=1,
+        ge=1,
+        description="Times this record failed or was replayed; a failed "
+        "replay updates the letter (same id, the new reason) instead of adding a second one",
+    )
+    replayed_at: datetime | None = Field(
+        default=None, description="When a replay of it went through (it leaves `dlq list`)"
+    )
 
     @classmethod
     def of(

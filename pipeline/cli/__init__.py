@@ -1,7 +1,8 @@
 """`wire`: the command line of wirestream, one module per command group over pipeline.cli.base."""
 
 # Imported in the order --help lists them: each module registers its commands.
-from pipeline.cli import stack, run, ingest, feeds, search, subscribe, offline, dlq, index  # noqa: F401, I001
+from pipeline.cli import stack, run, ingest, feeds, search, entity  # noqa: F401, I001
+from pipeline.cli import subscribe, alerts, offline, dlq, index  # noqa: F401
 from pipeline.cli.base import app
 
 

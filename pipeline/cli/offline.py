@@ -67,8 +67,11 @@ def extract(
     """Parse and run every enrichment stage in process (no Kafka, no Elasticsearch)."""
     from pipeline.extract.normalise import normalise
     from pipeline.extract.stages import extract_offline
+    from pipeline.render.amounts import format_amount
+    from pipeline.render.labels import event_label, ui_language
 
     s = get_settings()
+    lang = ui_language()
     refused = 0
     for path in expand_paths(files):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)
@@ -96,8 +99,15 @@ def extract(
                 out.print(f"  [blue]topic[/] {escape(t.code)} {escape(t.name or '')}")
             for ev in d.events:
                 roles = ", ".join(f"{k}={'/'.join(r.name for r in v)}" for k, v in ev.roles.items())
-                amount = f" {ev.amount.value:,.0f} {ev.amount.currency}" if ev.amount else ""
-                out.print(f"  [green]{ev.type}[/] {escape(roles)}{amount} ({ev.confidence})")
+                amount = (
+                    f" · {format_amount(ev.amount.value, ev.amount.currency, d.language)}"
+                    if ev.amount
+                    else ""
+                )
+                out.print(
+                    f"  [green]{escape(event_label(ev.type, lang))}[/] [dim]{ev.type}[/]"
+                    f" {escape(roles)}{escape(amount)} ({ev.confidence})"
+                )
     if refused:
         raise typer.Exit(EXIT_REFUSED)
 

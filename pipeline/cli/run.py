@@ -129,7 +129,9 @@ def demo(
         f"waiting for {len(guids)} dispatch(es) to be searchable (first start loads spaCy)…"
     ):
         found = wait_searchable(guids, timeout)
-    out.print(f"{found}/{len(guids)} dispatch(es) searchable in {s.dispatch_alias}\n")
+    out.print(f"{found}/{len(guids)} dispatch(es) searchable in {s.dispatch_alias}")
+    # saved-search alerts beyond the page: webhooks and e-mail digests (topics exist by now)
+    out.print(start_background("alerts", ["alerts", "deliver"]) + "\n")
     search(
         query=query,
         org=None,
@@ -146,7 +148,8 @@ def demo(
     )
     out.print(
         f"\nweb page: http://{s.api_host}:{s.api_port}/ · API: http://{s.api_host}:{s.api_port}/docs"
-        " · next: [bold]wire search 'Amazon' --org Amazon[/], [bold]wire subscribe[/], [bold]wire monitor[/]"
+        " · next: [bold]wire search 'Amazon' --org Amazon[/], [bold]wire entity Amazon[/],"
+        " [bold]wire subscribe[/], [bold]wire monitor[/]"
         " · [bold]wire stop[/] to stop everything"
     )
     if found < len(guids):
@@ -157,10 +160,10 @@ def demo(
 
 @app.command(rich_help_panel="Run the pipeline")
 def stop() -> None:
-    """Stop what `wire demo` started: worker, API and the local stack."""
+    """Stop what `wire demo` started: alert delivery, API, worker and the local stack."""
     from pipeline import stack
 
-    for name in ("api", "worker"):
+    for name in ("alerts", "api", "worker"):
         pidfile = state_dir() / f"{name}.pid"
         pid = alive(pidfile)
         if pid:

@@ -10,6 +10,8 @@ Routes (OpenAPI at /docs):
   GET  /v1/stream/alerts              SSE saved-search alerts                  [subscribe]
   POST/GET/DELETE /v1/saved-searches  saved searches that alert                [subscribe]
   GET  /v1/pipeline/health            each dependency, consumer lag, dead letters   [read]
+  GET  /v1/entities/{id}              an entity's timeline, dispatches, related     [read]
+  GET  /v1/alerts                     alert history with delivery status       [subscribe]
   POST/GET/DELETE /v1/session         the web page's login (an HttpOnly cookie)
 
 A dependency that is down or too slow is a 503 naming it (`dependency`: kafka or
@@ -36,7 +38,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.http.deps import Services, reasons
 from pipeline.http.health import one_line
-from pipeline.http.routes import health, push, saved_searches, search, session, streams
+from pipeline.http.routes import (
+    alerts,
+    entities,
+    health,
+    push,
+    saved_searches,
+    search,
+    session,
+    streams,
+)
 from pipeline.settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -65,11 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.services = svc
-    for module in (push, search, saved_searches, streams, health, session):
+    for module in (push, search, saved_searches, streams, health, session, entities, alerts):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    # Page addresses people share (an entity's timeline, a dispatch): the same page,
+    # which reads the address and opens that view.
+    @app.get("/entities/{ident:path}", include_in_schema=False)
+    @app.get("/dispatches/{guid:path}", include_in_schema=False)
+    def page_view() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -6,6 +6,7 @@ from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.kafka.client import ensure_topics
 from pipeline.kafka.topics import changelog_topic
 from pipeline.settings import Settings
+from pipeline.store.alerts import ensure_alert_indices
 from pipeline.store.client import make_es
 from pipeline.store.saved_searches import ensure_saved_search_index
 from pipeline.store.writes import ensure_indices
@@ -24,5 +25,6 @@ def prepare_infrastructure(settings: Settings) -> None:
     try:
         ensure_indices(es, settings)
         ensure_saved_search_index(es, settings)
+        ensure_alert_indices(es, settings)
     finally:
         es.close()

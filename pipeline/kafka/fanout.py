@@ -56,6 +56,10 @@ class Record:
     # Frames already encoded for this record (event name, SSE id) -> bytes: thousands of
     # subscribers at the same position share one encoding.
     frames: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+    # Payloads already rewritten for people (event name, renderer) -> data, e.g. an event
+    # with its labels and formatted amount: made once per record, whatever the positions
+    # of its subscribers.
+    payloads: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Record) and (

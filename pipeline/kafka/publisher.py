@@ -37,6 +37,20 @@ class Published:
     dead_letter_id: str | None = None
 
 
+def again(first: DeadLetter, new: DeadLetter) -> DeadLetter:
+    """`first` failed once more: its id and payload, the new stage, reason and time."""
+    return first.model_copy(
+        update={
+            "stage": new.stage,
+            "error": new.error,
+            "format": new.format or first.format,
+            "failed_at": new.failed_at,
+            "attempts": first.attempts + 1,
+            "replayed_at": None,
+        }
+    )
+
+
 class Publisher:
     def __init__(
         self,
@@ -105,6 +119,12 @@ class Publisher:
             metrics.CONNECTOR_DOCS.labels(self.connector, "refused").inc(len(letters))
         return letters
 
+    def send_dead_letter(self, dl: DeadLetter) -> None:
+        """Write a dead letter (a new one, or a new state of one: same id, same key)."""
+        self.producer.send(self.settings.dlq_topic, key=dl.id.encode(), value=encode(dl)).get(
+            timeout=30
+        )
+
     def publish(
         self,
         data: bytes,
@@ -116,11 +136,14 @@ class Publisher:
         wait: bool = True,
         size: int | None = None,
         sha256: str | None = None,
+        replaying: DeadLetter | None = None,
     ) -> Published:
         """Parse and publish one document; refusals go to the DLQ. Never raises for bad input.
         `size` / `sha256`: the whole document's, when `data` is only its beginning (a
         document over WIRE_MAX_DOCUMENT_BYTES that was not read whole).
 
+        `replaying`: the dead letter this document comes from (`wire dlq replay`); refused
+        again, that letter is updated (same id, attempts + 1, the new reason), not doubled.
         Raises KafkaError only when Kafka does not acknowledge (nothing was confirmed)."""
         s = self.settings
         out = Published(source)
@@ -165,7 +188,7 @@ class Publisher:
                             out.guids.append(d.guid)
                         # Items of a multi-item document that could not become dispatches (a
                         # text item without text, ...): each dead-lettered with the document.
-                        for reason in parsed.skipped:
+                        for i, reason in enumerate(parsed.skipped):
                             dl = DeadLetter.of(
                                 data,
                                 source=source,
@@ -174,6 +197,8 @@ class Publisher:
                                 keep_bytes=s.dlq_payload_bytes,
                                 fmt=parsed.format,
                             )
+                            if replaying is not None and i == 0:
+                                dl = again(replaying, dl)  # a replay updates its first letter
                             futures.append(
                                 self.producer.send(
                                     s.dlq_topic, key=dl.id.encode(), value=encode(dl)
@@ -197,6 +222,8 @@ class Publisher:
                 size=size,
                 sha256=sha256,
             )
+            if replaying is not None:
+                dl = again(replaying, dl)
             futures.append(self.producer.send(s.dlq_topic, key=dl.id.encode(), value=encode(dl)))
             out.refused, out.dead_letter_id = refused.reason, dl.id
         if wait:

@@ -162,6 +162,59 @@ def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+def display_case(name: str) -> str:
+    """A name printed in capitals, as datelines and some headlines are, in the case people
+    write it: 'BOULOGNE-BILLANCOURT' -> 'Boulogne-Billancourt', 'GENERAL MOTORS' -> 'General
+    Motors'. Short all-capital words are acronyms and stay (LVMH, AFP, SNCF); a name with
+    any lower-case letter is left as it is."""
+    if not name or any(c.islower() for c in name):
+        return name
+
+    def word(w: str) -> str:
+        letters = [c for c in w if c.isalpha()]
+        if len(letters) < 5:
+            return w
+        return "-".join(part[:1] + part[1:].lower() for part in w.split("-"))
+
+    return " ".join(word(w) for w in name.split(" "))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        key = n.casefold()
+        if n and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def facet_names(d: Dispatch) -> dict[EntityType, list[str]]:
+    """Entity names as facets show them: one per canonical entity, in written case."""
+    by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
+    for e in d.entities:
+        by_type[e.type].append(display_case(e.name))
+    return {t: _unique(names) for t, names in by_type.items()}
+
+
+def facet_places(d: Dispatch) -> list[str]:
+    """Places as facets show them: the gazetteer's canonical name of each geocoded place
+    (the dateline's first), then place entities nothing resolved, in written case, so that
+    'PARIS' in a dateline and 'Paris' in the text are one facet value."""
+    geocoded = sorted(d.places, key=lambda p: p.source != "dateline")
+    resolved = {p.entity_id for p in d.places if p.entity_id}
+    names = [p.canonical for p in geocoded]
+    if d.dateline.place and not any(p.source == "dateline" for p in d.places):
+        names.insert(0, display_case(d.dateline.place))
+    names += [
+        display_case(e.name)
+        for e in d.entities
+        if e.type is EntityType.LOC and e.id not in resolved
+    ]
+    return _unique(names)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What one write of a dispatch came from and sent besides its events."""
@@ -182,12 +235,8 @@ def dispatch_document(
     field bounded to `max_chars`), facet keywords."""
     headline = bounded(d.headline, MAX_HEADLINE_CHARS)
     body = bounded(d.text, max_chars)
-    by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
-    for e in d.entities:
-        by_type[e.type].append(e.name)
-    places = list(by_type[EntityType.LOC])
-    if d.dateline.place and d.dateline.place not in places:
-        places.insert(0, d.dateline.place)
+    by_type = facet_names(d)
+    places = facet_places(d)
     doc: dict[str, Any] = {
         "guid": d.guid,
         "version": d.version,

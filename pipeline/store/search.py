@@ -153,6 +153,11 @@ class Hit(BaseModel):
     score: float | None
     headline: str | None
     published: str | None
+    time_kind: Literal["published", "received"] = Field(
+        default="published",
+        description="'received' when the copy carries no date: `published` is then the time "
+        "it reached wirestream, not a publication time",
+    )
     language: str | None
     urgency: int | None = None
     dateline_place: str | None
@@ -318,6 +323,13 @@ def _next(resp: dict[str, Any], size: int) -> list[Any] | None:
     return None
 
 
+def time_kind(src: dict[str, Any]) -> Literal["published", "received"]:
+    """Undated copy (no versioncreated, no dateline date) is indexed at its ingest time."""
+    if src.get("versioncreated") or not src.get("received_at"):
+        return "published"
+    return "received" if src.get("published") == src.get("received_at") else "published"
+
+
 def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
     hits = []
     for h in resp.get("hits", {}).get("hits", []):
@@ -335,6 +347,7 @@ def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
                 score=h.get("_score"),
                 headline=src.get("headline"),
                 published=src.get("published"),
+                time_kind=time_kind(src),
                 language=src.get("language"),
                 urgency=src.get("urgency"),
                 dateline_place=src.get("dateline_place"),

@@ -1,16 +1,21 @@
 """Saved searches, worker side: each indexed batch is matched against every saved search
-(one _msearch; the searches are reloaded every WIRE_SAVED_SEARCH_REFRESH_S)."""
+(one _msearch; the searches are reloaded every WIRE_SAVED_SEARCH_REFRESH_S), and the
+alerts it raises are kept in the alert history index (the page's Alerts view)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from pipeline.settings import Settings
+from pipeline.store.alerts import alert_operations
 from pipeline.store.saved_searches import Alert, SavedSearch, alerts_from, build_alert_msearch
 from schemas import Dispatch
+
+log = logging.getLogger(__name__)
 
 
 class AlertMatcher:
@@ -45,4 +50,18 @@ class AlertMatcher:
         guids = [d.guid for d in dispatches]
         lines = build_alert_msearch(saved, guids, self.settings.dispatch_alias)
         resp = await es.msearch(searches=lines)
-        return alerts_from(saved, list(resp["responses"]), dispatches)
+        alerts = alerts_from(saved, list(resp["responses"]), dispatches)
+        await self.record(es, alerts)
+        return alerts
+
+    async def record(self, es: AsyncElasticsearch, alerts: Sequence[Alert]) -> None:
+        """Keep the alerts in the history index (id = the alert's id: a replayed batch
+        rewrites them). History is a convenience: a failure is logged, alerts still go out."""
+        if not alerts:
+            return
+        try:
+            resp = await es.bulk(operations=alert_operations(self.settings, alerts))
+            if resp.get("errors"):
+                log.warning("alert history: some of %d alerts were not kept", len(alerts))
+        except Exception as exc:
+            log.warning("alert history: %d alerts not kept: %s", len(alerts), exc)

@@ -20,6 +20,7 @@ from pipeline.http.health import (
     report,
     unanswered,
 )
+from pipeline.render.labels import event_labels
 
 router = APIRouter()
 
@@ -62,7 +63,11 @@ async def health_detail(svc: Svc, _: Reader) -> JSONResponse:
 def meta(
     svc: Svc,
 ) -> dict[str, Any]:
-    return {"event_types": list(EVENT_TYPES), "auth": bool(svc.keys)}
+    return {
+        "event_types": list(EVENT_TYPES),
+        "event_type_labels": event_labels(),
+        "auth": bool(svc.keys),
+    }
 
 
 @router.get("/health", summary="Liveness: the service itself answers (dependencies aside)")

@@ -14,7 +14,8 @@ router = APIRouter(responses={**UNAUTHORIZED, **UNAVAILABLE})
 @router.post(
     "/v1/saved-searches",
     status_code=201,
-    summary="Save a search that alerts (words or at least one filter)",
+    summary="Save a search that alerts (words or at least one filter; page, stream, "
+    "and its webhooks and e-mail digest)",
     responses=INVALID,
 )
 def create_saved_search(
@@ -25,7 +26,11 @@ def create_saved_search(
 
 @router.get("/v1/saved-searches", summary="Your saved searches")
 def list_saved_searches(svc: Svc, owner: Subscriber) -> list[saved_searches.SavedSearch]:
-    return saved_searches.list_saved(svc.es(), svc.settings, None if not svc.keys else owner)
+    """Webhook signing keys are shown once, when the search is saved; masked here."""
+    return [
+        s.model_copy(update={"delivery": s.delivery.masked()})
+        for s in saved_searches.list_saved(svc.es(), svc.settings, None if not svc.keys else owner)
+    ]
 
 
 @router.delete(

@@ -17,6 +17,7 @@ from pipeline.http.deps import (
     Svc,
     bad_request,
 )
+from pipeline.render.labels import with_display
 from pipeline.store.search import (
     CURSOR_PATTERN,
     NEAR_PATTERN,
@@ -132,7 +133,7 @@ def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
         "dispatch": src["dispatch"],
         "pubstatus": src["pubstatus"],
         "indexed_at": src.get("indexed_at"),
-        "events": [h["_source"]["event"] for h in events["hits"]["hits"]],
+        "events": [with_display(h["_source"]["event"]) for h in events["hits"]["hits"]],
         "story": [h["_source"] for h in story["hits"]["hits"] if h["_source"]["guid"] != guid],
     }
 
@@ -164,5 +165,6 @@ def search_events(
     resp = svc.es().search(index=svc.settings.event_alias, body=build_event_search(query))
     result = parse_event_search(dict(resp), size)
     page = result.model_dump(mode="json")
+    page["events"] = [with_display(e) for e in page["events"]]
     page["next"] = encode_cursor(result.next)
     return page

@@ -30,6 +30,7 @@ from pipeline.kafka.subscriptions import (
     event_matches,
     sse,
 )
+from pipeline.render.labels import with_display
 
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -67,7 +68,15 @@ async def open_stream(
     )
 
 
-def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -> StreamingResponse:
+def stream(
+    sub: Subscription,
+    pick: Callable[[bytes], tuple[str, str] | None],
+    render: Callable[[str], str] | None = None,
+) -> StreamingResponse:
+    """`render`, when given, rewrites a picked record's data once per record (the payload
+    is cached on the record for every subscriber); the frame is encoded once per record
+    and position (cached for every other subscriber at that position)."""
+
     async def body() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 3000\n\n"
@@ -81,7 +90,14 @@ def stream(sub: Subscription, pick: Callable[[bytes], tuple[str, str] | None]) -
                     continue
                 frame = rec.frames.get((picked[0], token))
                 if frame is None:  # the first subscriber at this position encodes it
-                    frame = sse(picked[1], event=picked[0], event_id=token)
+                    data = picked[1]
+                    if render is not None:
+                        key = (picked[0], render.__qualname__)
+                        rendered = rec.payloads.get(key)
+                        if rendered is None:  # the first subscriber of this record formats it
+                            rendered = rec.payloads[key] = render(data)
+                        data = rendered
+                    frame = sse(data, event=picked[0], event_id=token)
                     rec.frames[(picked[0], token)] = frame
                 yield frame
         except Overflow:
@@ -150,7 +166,12 @@ async def stream_events(
             return "retraction", value.decode()
         return str(event.get("type", "event")), value.decode()
 
-    return stream(sub, pick)
+    return stream(sub, pick, display)
+
+
+def display(data: str) -> str:
+    """An event as people read it too: type_label and amount.display beside the codes."""
+    return orjson.dumps(with_display(orjson.loads(data))).decode()
 
 
 @router.get("/v1/stream/alerts", summary="SSE: saved-search alerts")

@@ -107,7 +107,42 @@ def test_openapi_lists_every_route() -> None:
         "/v1/stream/alerts",
         "/v1/saved-searches",
         "/v1/pipeline/health",
+        "/v1/entities/{ident}",
+        "/v1/alerts",
     } <= set(spec["paths"])
+
+
+def test_page_addresses_serve_the_page_and_meta_gives_labels() -> None:
+    client = TestClient(create_app(Settings(**UNREACHABLE)))  # type: ignore[arg-type]
+    for path in ("/", "/entities/org:amazon", "/dispatches/urn:newsml:afp.com:1"):
+        r = client.get(path)
+        assert r.status_code == 200 and "<title>wirestream</title>" in r.text, path
+    meta = client.get("/v1/meta").json()
+    assert meta["event_type_labels"]["funding_round"] == {
+        "en": "Funding round",
+        "fr": "Levée de fonds",
+    }
+    assert set(meta["event_type_labels"]) == set(meta["event_types"])
+    r = client.post(
+        "/v1/saved-searches",
+        json={"name": "x", "query": {"text": "Airbus"}, "delivery": {"email": {"to": ["nope"]}}},
+    )
+    assert r.status_code == 422 and "e-mail" in str(r.json())
+
+
+def test_sse_events_carry_labels_and_amounts_as_written() -> None:
+    import orjson
+
+    from pipeline.http.routes.streams import display
+
+    event = {"type": "investment", "language": "fr", "amount": {"value": 7e8, "currency": "USD"}}
+    shown = orjson.loads(display(orjson.dumps(event).decode()))
+    assert shown["amount"] == {
+        "value": 7e8,
+        "currency": "USD",
+        "display": "700 millions de dollars",
+    }
+    assert shown["type_label"] == {"en": "Investment", "fr": "Investissement"}
 
 
 @given(st.lists(st.one_of(st.integers(), st.text(max_size=40)), min_size=1, max_size=4))
