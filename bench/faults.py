@@ -440,10 +440,10 @@ def poison(w: World, deadline: float) -> str:
         received_at=_now(),
         max_bytes=1_000_000,
     ).dispatches
-    # a valid Dispatch the search node refuses: an _id over its 512-byte limit
-    # (its text changed too: not a copy of the corpus dispatch it was made from)
+    # a valid Dispatch (a guid of at most 512 characters) the search node refuses: an _id
+    # over its 512-*byte* limit; its text changed too, not a copy of the corpus dispatch
     refused = valid.model_copy(
-        update={"guid": "urn:poison:" + "x" * 600, "body": [*valid.body, "Poison."]}
+        update={"guid": "urn:poison:" + "é" * 300, "body": [*valid.body, "Poison."]}
     )
     bad = {
         b"poison-not-json": b"\xff\xfe not json at all",

@@ -75,7 +75,7 @@ def end_children(grace_s: float = 1.0) -> None:
 def _overdue(timeout_s: float) -> None:
     log.error("the worker did not stop within %.0f s of the signal: exiting now", timeout_s)
     try:
-        end_children(grace_s=0.5)
+        end_children(grace_s=0.1)
     finally:
         logging.shutdown()
         os._exit(EXIT_STOP_OVERDUE)
