@@ -395,6 +395,21 @@ class Worker:
 
         return await self.health.call("index", SEARCH, once)
 
+    async def drop_orphan_events(
+        self, ready: Sequence[Dispatch], failed: dict[str, str], gated: Gated
+    ) -> None:
+        """The bulk wrote the events of a dispatch whose own document was refused (a poison
+        record, dead-lettered): remove them, so that no event is searchable without its
+        dispatch nor indexed without being published. Events its previous version stated
+        stay."""
+        keep = {e.id for guid in failed for e in gated.obsolete_events.get(guid, [])}
+        ids = [e.id for d in ready if d.guid in failed for e in d.events if e.id not in keep]
+        if not ids:
+            return
+        ops = [{"delete": {"_index": self.settings.event_alias, "_id": i}} for i in ids]
+        es = self.search()
+        await self.health.call("index", SEARCH, lambda: es.bulk(operations=ops, refresh="wait_for"))
+
     async def extract_and_write(self, batch: _Admitted, size: int, in_turn: bool = False) -> Redo:
         """Extract, write, send; returns how to write and send the same again."""
         s = self.settings
@@ -432,6 +447,8 @@ class Worker:
         planned = deliveries(ready, gated, batch.prepared.positions, datetime.now(UTC))
         t1 = time.perf_counter()
         outcome = await self.write(batch, ready, planned)
+        if outcome.failed:
+            await self.drop_orphan_events(ready, outcome.failed, gated)
         metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
         indexed_at = datetime.now(UTC)
         self.inflight.written(
