@@ -71,9 +71,6 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait for one search or read (the API answers 503 after it)",
     )
-    es_write_timeout_s: float = Field(
-        default=30.0, gt=0, description="Longest wait for one request of the worker (bulk writes)"
-    )
     index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
     index_max_text_chars: int = Field(
         default=32_000,

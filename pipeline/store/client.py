@@ -4,8 +4,8 @@
 credentials (WIRE_ES_API_KEY, or WIRE_ES_USERNAME / WIRE_ES_PASSWORD), TLS (WIRE_ES_CA_FILE,
 WIRE_ES_VERIFY_CERTS, WIRE_ES_CLIENT_CERT / WIRE_ES_CLIENT_KEY for mutual TLS) and how long
 one request may take. Reads (the API, the CLI) wait WIRE_ES_REQUEST_TIMEOUT_S and are not
-retried, so an unreachable or hung node is a prompt "unavailable"; the worker's bulk writes
-get WIRE_ES_WRITE_TIMEOUT_S.
+retried, so an unreachable or hung node is a prompt "unavailable"; the worker bounds its
+own requests with WIRE_WORKER_ES_TIMEOUT_S and retries them itself.
 """
 
 from __future__ import annotations
