@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup lint unit integration browser stop bench clean
+.PHONY: run test setup lint unit integration browser stop bench bench-scale faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ test: lint browser
 bench: $(STAMP)
 	$(BIN)/python -u -m bench.throughput --count 2000 --workers 1 2
 	$(BIN)/python -u -m bench.latency --rate 20 --seconds 60 --workers 2
+
+# The scale model (bench/README.md, "Scale"): 1, 2, 4 workers; several minutes, not CI.
+bench-scale: $(STAMP)
+	$(BIN)/python -u -m bench.scale --count 800 --workers 1 2 4
+
+# The fault suite on the real local stack: crashes, restarts, outages, SIGTERM, poison,
+# a search node answering 429 (about 25 minutes on 2 cores; not part of `make test`).
+faults: $(STAMP)
+	$(BIN)/python -u -m bench.faults
 
 clean:
 	rm -rf $(VENV) .wirestream .pytest_cache .mypy_cache .ruff_cache *.egg-info test-artifacts

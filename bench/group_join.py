@@ -1,6 +1,6 @@
 """Broker check: does a consumer that joins a busy group get its share of partitions?
 
-    python -m bench.group_join [--seconds 40] [--join-after 8] [--no-commit]
+    python -m bench.group_join [--seconds 40] [--join-after 8] [--no-commit] [--static]
 
 Against the broker in `WIRE_KAFKA_BOOTSTRAP` (start one with `wire up` first). A
 producer sends 10 records/s to a fresh 4-partition topic; consumer A (plain aiokafka,
@@ -11,8 +11,14 @@ many records each consumer has read, then a verdict.
 Kafka rebalances: A and B go on reading between them everything sent. noida-db 0.2.3,
 the local emulator, does not when the join meets a commit: A's commit is refused with
 IllegalGeneration, A rejoins, and from then on neither consumer gets any record (seen
-for 110 s). With `--no-commit` the same join rebalances. This is what stalls a second
+for 110 s). With `--no-commit` the same join rebalances. This is what stalled a second
 `wire worker` started next to a running one on the local stack (`bench/README.md`).
+
+Why: after the refused commit aiokafka forgets its member id and joins again as a new
+member; noida-db never evicts the old one (bench/group_ghost.py), so the rebalance waits
+for a member that will never come. With `--static` (group.instance.id, as the workers
+use: pipeline.kafka.membership) the rejoining consumer replaces its own old member and
+the group goes on reading, on noida-db as on Kafka.
 """
 
 from __future__ import annotations
@@ -39,11 +45,13 @@ async def consume(
     counts: dict[str, int],
     commit: bool,
     stop: asyncio.Event,
+    static: bool = False,
 ) -> None:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
         group_id=f"{topic}-group",
+        group_instance_id=f"{topic}-{name}" if static else None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
@@ -62,7 +70,9 @@ async def consume(
         await asyncio.wait([asyncio.ensure_future(consumer.stop())], timeout=5.0)
 
 
-async def run(bootstrap: str, seconds: float, join_after: float, commit: bool) -> bool:
+async def run(
+    bootstrap: str, seconds: float, join_after: float, commit: bool, static: bool = False
+) -> bool:
     topic = f"wire-bench-group-join-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -74,7 +84,7 @@ async def run(bootstrap: str, seconds: float, join_after: float, commit: bool) -
     await producer.start()
     counts = {"A": 0, "B": 0}
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(consume("A", bootstrap, topic, counts, commit, stop))]
+    tasks = [asyncio.create_task(consume("A", bootstrap, topic, counts, commit, stop, static))]
     sent = 0
     sent_at_join = 0
     read_at_join = 0
@@ -88,7 +98,9 @@ async def run(bootstrap: str, seconds: float, join_after: float, commit: bool) -
                 sent_at_join, read_at_join = sent, counts["A"]
                 print(f"t={elapsed:5.1f} s  B joins (A has read {read_at_join} of {sent_at_join})")
                 tasks.append(
-                    asyncio.create_task(consume("B", bootstrap, topic, counts, commit, stop))
+                    asyncio.create_task(
+                        consume("B", bootstrap, topic, counts, commit, stop, static)
+                    )
                 )
             if elapsed >= next_report:
                 print(
@@ -115,12 +127,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--join-after", type=float, default=8.0)
     parser.add_argument("--no-commit", action="store_true", help="consumers never commit")
+    parser.add_argument(
+        "--static", action="store_true", help="static membership (group.instance.id per consumer)"
+    )
     args = parser.parse_args()
     bootstrap = Settings().kafka_bootstrap
     print(
-        f"broker {bootstrap}; {PARTITIONS} partitions, {RATE_PER_S} records/s, commits {'off' if args.no_commit else 'on'}"
+        f"broker {bootstrap}; {PARTITIONS} partitions, {RATE_PER_S} records/s, commits "
+        f"{'off' if args.no_commit else 'on'}, {'static' if args.static else 'dynamic'} members"
     )
-    ok = asyncio.run(run(bootstrap, args.seconds, args.join_after, commit=not args.no_commit))
+    ok = asyncio.run(
+        run(bootstrap, args.seconds, args.join_after, commit=not args.no_commit, static=args.static)
+    )
     print(
         "verdict: the group rebalanced and kept reading"
         if ok

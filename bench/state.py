@@ -38,13 +38,12 @@ from pipeline.dedup.state import (
     Owner,
     Sketch,
     Windows,
-    changelog_partitions,
-    changelog_topic,
     encode_guid,
     encode_owner,
     encode_sketch,
 )
-from pipeline.kafka.client import ensure_compacted_topics, ensure_topics, make_producer
+from pipeline.kafka.client import ensure_topics, make_producer
+from pipeline.kafka.topics import changelog_topic
 from pipeline.settings import Settings
 from pipeline.store.documents import Delivery, state_source
 from pipeline.store.rebuild import raw_partition
@@ -59,10 +58,8 @@ EVIDENCE = (
 def fill(settings: Settings, n: int, windows: Windows) -> float:
     """Write the changelogs a worker that had processed n guids would have; seconds."""
     t0 = time.perf_counter()
-    topics = {t: changelog_topic(settings, t) for t in changelog_partitions(settings)}
-    ensure_compacted_topics(
-        settings, {topics[t]: k for t, k in changelog_partitions(settings).items()}
-    )
+    topics = {t: changelog_topic(settings, t) for t in (GUIDS, OWNERS, SKETCHES)}
+    ensure_topics(settings, list(topics.values()))
     [template] = corpus(1, seed=17).items
     from connectors.registry import parse_document
     from pipeline.extract.normalise import normalise

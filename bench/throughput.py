@@ -2,7 +2,7 @@
 
     python -m bench.throughput [--count 2000] [--workers 1 2]
 
-(a) bare bound: the worker's own spaCy pipelines (pipeline.extract.nlp.load_model: tok2vec + ner +
+(a) bare bound: the worker's own spaCy pipelines (pipeline.extract.nlp.load_model: the parse +
     sentencizer) over the same texts with nlp.pipe, on one core and on all cores (n_process).
 (b) end to end: the corpus published to the raw topic -> Faust workers (validate, version
     gate, NLP, rules, story clusters, bulk index, events to topics) -> counted when the

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
@@ -129,24 +129,69 @@ class Place(Model):
     entity_id: str | None = Field(default=None, description="The LOC entity it resolves")
 
 
+EVIDENCE_MAX_CHARS = 1000
+
+
+def _bound_evidence(value: object) -> object:
+    """Evidence is a sentence, not a document: a longer one (a text with no sentence
+    breaks) keeps its first EVIDENCE_MAX_CHARS characters, ending with '…', wherever an
+    event is built, so neither a topic, the index nor a page ever carries more."""
+    if isinstance(value, str) and len(value) > EVIDENCE_MAX_CHARS:
+        return value[: EVIDENCE_MAX_CHARS - 1].rstrip() + "…"
+    return value
+
+
+Evidence = Annotated[str, BeforeValidator(_bound_evidence), Field(max_length=EVIDENCE_MAX_CHARS)]
+
+
 class EventRole(Model):
     entity_id: str
     name: str
     type: EntityType
 
 
+class EventStatus(StrEnum):
+    """What the dispatch says of the event. Only `asserted` events are published on
+    wire.events.<type>; the others stay on the dispatch (`Dispatch.non_facts`)."""
+
+    asserted = "asserted"  # reported as done or decided now
+    denied = "denied"  # "Kering dément tout projet de rachat"
+    rumoured = "rumoured"  # "in talks to buy", "envisagerait", "could bid"
+    planned = "planned"  # "is considering legal action", "doit être cédé"
+    background = "background"  # recalled past: "which it bought in 2019", "avait levé"
+
+
+class Figure(Model):
+    """One reported financial figure (earnings): what it measures and how much."""
+
+    kind: str = Field(description="net_profit, net_loss, operating_profit, revenue, ...")
+    amount: Amount
+
+
 class Event(Model):
     """One typed event extracted from a dispatch, published on wire.events.<type>."""
 
-    id: str = Field(description="Deterministic: dispatch guid + type + sentence offset")
+    id: str = Field(description="Deterministic: dispatch guid + type + role entities (+ status)")
     type: str = Field(description="e.g. 'personnel.departure', 'investment.funding_round'")
     dispatch_guid: str
     dispatch_version: int = Field(ge=1)
     language: str | None = None
-    roles: dict[str, list[EventRole]] = Field(default_factory=dict)
+    status: EventStatus = EventStatus.asserted
+    roles: dict[str, list[EventRole]] = Field(
+        default_factory=dict,
+        description="Entities by role: acquirer/target, authority/defendant (fines), "
+        "plaintiff/defendant (lawsuits), partner (every member of a partnership), ...",
+    )
     amount: Amount | None = None
+    head_count: int | None = Field(default=None, ge=0, description="Layoffs: jobs cut")
+    percent: float | None = Field(
+        default=None, ge=0.0, le=100.0, description="Layoffs: share of the workforce cut"
+    )
+    figures: list[Figure] = Field(
+        default_factory=list, description="Earnings: the figures the sentence reports"
+    )
     dates: list[DateMention] = Field(default_factory=list)
-    evidence: str = Field(description="The sentence the event was read from")
+    evidence: Evidence = Field(description="The sentence the event was read from (bounded)")
     confidence: float = Field(ge=0.0, le=1.0)
     versioncreated: datetime | None = None
 
@@ -171,7 +216,7 @@ class EventRetraction(Model):
     roles: dict[str, list[EventRole]] = Field(
         default_factory=dict, description="The withdrawn event's roles, for entity filters"
     )
-    evidence: str = Field(description="The withdrawn event's evidence sentence")
+    evidence: Evidence = Field(description="The withdrawn event's evidence sentence")
     retracted_at: datetime
 
 
@@ -235,7 +280,14 @@ class Dispatch(Model):
     entities: list[Entity] = Field(default_factory=list)
     amounts: list[Amount] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
+    events: list[Event] = Field(
+        default_factory=list, description="Asserted events: the ones published as facts"
+    )
+    non_facts: list[Event] = Field(
+        default_factory=list,
+        description="Events the dispatch mentions but does not report as facts (denied, "
+        "rumoured, planned, background), with their status; never published",
+    )
     places: list[Place] = Field(default_factory=list)
     extracted_by: str | None = Field(
         default=None,
@@ -262,6 +314,15 @@ class DeadLetter(Model):
     payload_size: int = Field(ge=0)
     payload_sha256: str
     truncated: bool = False
+    attempts: int = Field(
+        default=1,
+        ge=1,
+        description="Times this record failed or was replayed; a failed "
+        "replay updates the letter (same id, the new reason) instead of adding a second one",
+    )
+    replayed_at: datetime | None = Field(
+        default=None, description="When a replay of it went through (it leaves `dlq list`)"
+    )
 
     @classmethod
     def of(
@@ -273,9 +334,14 @@ class DeadLetter(Model):
         error: str,
         keep_bytes: int,
         fmt: str | None = None,
+        size: int | None = None,
+        sha256: str | None = None,
     ) -> DeadLetter:
-        """A dead letter for `data`: the bytes (truncated to keep_bytes), where, why, when."""
+        """A dead letter for `data`: the bytes (truncated to keep_bytes), where, why, when.
+        `size` / `sha256`: the whole document's, when `data` is only its beginning (a
+        document over the size limit is not read whole)."""
         kept = data[:keep_bytes]
+        size = len(data) if size is None else size
         return cls.model_validate(
             {
                 "id": uuid.uuid4().hex,
@@ -285,8 +351,8 @@ class DeadLetter(Model):
                 "format": fmt,
                 "failed_at": datetime.now(UTC),
                 "payload_b64": base64.b64encode(kept).decode(),
-                "payload_size": len(data),
-                "payload_sha256": hashlib.sha256(data).hexdigest(),
-                "truncated": len(kept) < len(data),
+                "payload_size": size,
+                "payload_sha256": sha256 or hashlib.sha256(data).hexdigest(),
+                "truncated": len(kept) < size,
             }
         )

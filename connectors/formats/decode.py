@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 
 from connectors.errors import RefusedInput
+from pipeline.limits import document_too_large
 
 # Control characters that legitimately appear in wire copy: tab, LF, CR, and the
 # IPTC 7901 / ANPA 1312 framing characters SOH, STX, ETX, EOT, SYN, DC1-DC4, US, plus form feed.
@@ -31,11 +32,7 @@ def check_size(data: bytes, max_bytes: int) -> None:
     if not data.strip():
         raise RefusedInput("empty document (0 bytes of content)", stage="decode")
     if len(data) > max_bytes:
-        raise RefusedInput(
-            f"document is {len(data) / 1_048_576:.1f} MiB, over the "
-            f"{max_bytes / 1_048_576:.1f} MiB limit (WIRE_MAX_DOCUMENT_BYTES)",
-            stage="decode",
-        )
+        raise RefusedInput(document_too_large(len(data), max_bytes), stage="decode")
 
 
 def looks_binary(data: bytes) -> bool:

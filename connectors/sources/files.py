@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from connectors.errors import RefusedInput
 from connectors.registry import parse_document
+from pipeline.limits import document_too_large
 from schemas import Dispatch
 
 SKIP_DIRS = {"done", "failed", ".git", "__pycache__"}
@@ -39,6 +41,21 @@ class FileResult:
     dispatches: list[Dispatch] = field(default_factory=list)
     error: RefusedInput | None = None
     skipped: list[str] = field(default_factory=list)  # items of a multi-item file left out
+    # The whole file's size and sha256 when `data` holds only its beginning (too large)
+    size: int | None = None
+    sha256: str | None = None
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's sha256, read in chunks (never whole in memory)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def read_file(
@@ -59,11 +76,14 @@ def read_file(
             path, b"", error=RefusedInput(f"cannot read: {exc.strerror}", stage="decode")
         )
     if size > max_bytes:
-        reason = (
-            f"document is {size / 1_048_576:.1f} MiB, over the {max_bytes / 1_048_576:.1f} MiB "
-            "limit (WIRE_MAX_DOCUMENT_BYTES)"
+        reason = document_too_large(size, max_bytes)
+        return FileResult(
+            path,
+            data,
+            error=RefusedInput(reason, stage="decode"),
+            size=size,
+            sha256=_sha256(path),
         )
-        return FileResult(path, data, error=RefusedInput(reason, stage="decode"))
     try:
         parsed = parse_document(
             data,

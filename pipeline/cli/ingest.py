@@ -48,7 +48,15 @@ def ingest(
                 encoding=encoding,
                 fmt=fmt,
             )
-            result = pub.publish(r.data, str(path), encoding=encoding, fmt=fmt, refused=r.error)
+            result = pub.publish(
+                r.data,
+                str(path),
+                encoding=encoding,
+                fmt=fmt,
+                refused=r.error,
+                size=r.size,
+                sha256=r.sha256,
+            )
             if result.refused:
                 refused += 1
                 err.print(f"[red]refused[/] {escape(str(path))}: {escape(result.refused)}")
@@ -105,10 +113,13 @@ def poll(
     every: Annotated[str, typer.Option(help="Interval: 30s, 5m, 1h")] = "30s",
     once: Annotated[bool, typer.Option("--once", help="Poll once, then exit")] = False,
 ) -> None:
-    """Poll a feed URL; send each new entry once, across restarts (ETag / If-Modified-Since)."""
+    """Poll a feed URL; send each new entry once, across restarts (ETag / If-Modified-Since).
+
+    For authenticated APIs, pagination and many feeds at once, see `wire feeds`."""
     import httpx
 
     from connectors.sources.feedpoll import FeedPoller, state_path
+    from connectors.sources.live import SourceError
 
     s = get_settings()
     interval = duration(every)
@@ -121,18 +132,13 @@ def poll(
     with publisher("poll") as pub:
         while True:
             try:
-                result = poller.poll_once(pub.publish_dispatches)
-            except httpx.HTTPError as exc:
-                err.print(f"[red]cannot fetch[/] {escape(url)}: {exc}")
+                result = poller.poll_once(pub)
+            except SourceError as exc:
+                err.print(f"[red]cannot fetch[/] {escape(str(exc))}")
             else:
-                if result.refused:
-                    if result.data:  # keep the unreadable feed in the dead-letter topic
-                        pub.publish(result.data, url)
-                    err.print(f"[red]refused[/] {escape(url)}: {escape(result.refused)}")
-                else:
-                    out.print(
-                        f"{url}: HTTP {result.status}, {len(result.new)} new entr(y/ies) sent"
-                    )
+                for note in result.notes:
+                    err.print(f"[red]refused[/] {escape(note)}")
+                out.print(f"{url}: HTTP {result.status}, {result.sent} new entr(y/ies) sent")
             if once:
                 return
             time.sleep(interval)

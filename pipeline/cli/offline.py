@@ -19,7 +19,6 @@ from schemas import Dispatch
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
 from pipeline.cli.base import EXIT_REFUSED, app, elasticsearch_client, err, fail, out, publisher
-from pipeline.cli.render import print_report, report_json
 
 
 @app.command(rich_help_panel="Without servers")
@@ -68,8 +67,11 @@ def extract(
     """Parse and run every enrichment stage in process (no Kafka, no Elasticsearch)."""
     from pipeline.extract.normalise import normalise
     from pipeline.extract.stages import extract_offline
+    from pipeline.render.amounts import format_amount
+    from pipeline.render.labels import event_label, ui_language
 
     s = get_settings()
+    lang = ui_language()
     refused = 0
     for path in expand_paths(files):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)
@@ -97,8 +99,15 @@ def extract(
                 out.print(f"  [blue]topic[/] {escape(t.code)} {escape(t.name or '')}")
             for ev in d.events:
                 roles = ", ".join(f"{k}={'/'.join(r.name for r in v)}" for k, v in ev.roles.items())
-                amount = f" {ev.amount.value:,.0f} {ev.amount.currency}" if ev.amount else ""
-                out.print(f"  [green]{ev.type}[/] {escape(roles)}{amount} ({ev.confidence})")
+                amount = (
+                    f" · {format_amount(ev.amount.value, ev.amount.currency, d.language)}"
+                    if ev.amount
+                    else ""
+                )
+                out.print(
+                    f"  [green]{escape(event_label(ev.type, lang))}[/] [dim]{ev.type}[/]"
+                    f" {escape(roles)}{escape(amount)} ({ev.confidence})"
+                )
     if refused:
         raise typer.Exit(EXIT_REFUSED)
 
@@ -106,13 +115,14 @@ def extract(
 @app.command("eval", rich_help_panel="Without servers")
 def evaluate(
     split: Annotated[
-        list[str] | None, typer.Option("--split", help="dev, heldout (repeatable); default both")
+        list[str] | None,
+        typer.Option("--split", help="dev, heldout, heldout2 (repeatable); default dev, heldout"),
     ] = None,
     gold_dir: Annotated[Path, typer.Option("--gold", help="Gold set folder")] = Path("eval/gold"),
     min_confidence: Annotated[
         float, typer.Option(help="Events below this confidence are not asserted")
     ] = 0.5,
-    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev split only)")] = False,
+    errors: Annotated[bool, typer.Option("--errors", help="List misses (dev splits only)")] = False,
     memory_from: Annotated[
         str | None,
         typer.Option(
@@ -158,10 +168,10 @@ def evaluate(
         extracted = extract_batch(parsed, memory=memory or None)
         reports.append(ev.score(name, gold, extracted, min_confidence))
     if as_json:
-        sys.stdout.write(orjson.dumps([report_json(rep) for rep in reports]).decode() + "\n")
+        sys.stdout.write(orjson.dumps([ev.report_json(rep) for rep in reports]).decode() + "\n")
         return
     for rep in reports:
-        print_report(rep, show_errors=errors and rep.split != "heldout")
+        out.print(*ev.report_tables(rep, errors and ev.errors_allowed(rep.split)), sep="\n")
 
 
 @app.command(rich_help_panel="Without servers")

@@ -3,112 +3,112 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
-    from pipeline.extract.evaluate import Counts, Report
+    pass
 from pipeline.cli.base import out
 
-
-def scores(c: Counts) -> dict[str, float | int]:
-    return {
-        "tp": c.tp,
-        "fp": c.fp,
-        "fn": c.fn,
-        "precision": round(c.precision, 3),
-        "recall": round(c.recall, 3),
-        "f1": round(c.f1, 3),
-    }
-
-
-def report_json(r: Report) -> dict[str, object]:
-    return {
-        "split": r.split,
-        "dispatches": r.dispatches,
-        "entities": {"all": scores(r.entity_total)}
-        | {t: scores(c) for t, c in sorted(r.entities.items())},
-        "entities_untyped": scores(r.entities_untyped),
-        "events": {"all": scores(r.event_total)}
-        | {t: scores(c) for t, c in sorted(r.events.strict.items())},
-        "events_type_only": scores(r.event_type_only_total),
-        "amounts": {"right": r.events.amounts_right, "expected": r.events.amounts_expected},
-    }
+FACET_TITLES = {
+    "event_types": "event types",
+    "orgs": "organisations",
+    "people": "people",
+    "places": "places",
+    "countries": "countries",
+    "topics": "topics",
+    "language": "language",
+    "provider": "provider",
+}
 
 
-def print_report(r: Report, show_errors: bool) -> None:
-    table = Table(title=f"{r.split}: {r.dispatches} dispatches", title_justify="left")
-    for col in ("", "tp", "fp", "fn", "P", "R", "F1"):
-        table.add_column(col, justify="left" if not col else "right")
+def when_text(published: str | None, time_kind: str = "published") -> str:
+    """'2026-11-24 04:56', or 'received 2026-11-30 04:20' for undated copy."""
+    stamp = (published or "")[:16].replace("T", " ")
+    return f"received {stamp}" if stamp and time_kind == "received" else stamp
 
-    def row(label: str, c: Counts, style: str = "") -> None:
-        table.add_row(
-            label,
-            str(c.tp),
-            str(c.fp),
-            str(c.fn),
-            f"{c.precision:.2f}",
-            f"{c.recall:.2f}",
-            f"{c.f1:.2f}",
-            style=style,
-        )
 
-    row("entities (typed)", r.entity_total, "bold")
-    for t, c in sorted(r.entities.items()):
-        row(f"  {t}", c)
-    row("entities (untyped)", r.entities_untyped, "dim")
-    row("events (type + roles)", r.event_total, "bold")
-    for t, c in sorted(r.events.strict.items()):
-        row(f"  {t}", c)
-    row("events (type only)", r.event_type_only_total, "dim")
-    out.print(table)
-    out.print(
-        f"amounts right on matched events: {r.events.amounts_right}/{r.events.amounts_expected}"
-    )
-    if show_errors:
-        for e in r.errors:
-            out.print(f"[bold]{escape(e.file)}[/]")
-            for m in e.missed:
-                out.print(f"  [red]missed[/]   {escape(m)}")
-            for sp in e.spurious:
-                out.print(f"  [yellow]spurious[/] {escape(sp)}")
+def urgency_tag(urgency: int | None) -> str:
+    """Rich markup that makes flashes and urgent items stand out ('' for the rest)."""
+    if urgency == 1:
+        return "[bold white on red] FLASH [/] "
+    if urgency == 2:
+        return "[bold white on red] URGENT [/] "
+    return ""
 
 
 def render_search(result: object, query: str) -> None:
+    from pipeline.render.labels import event_label, ui_language
     from pipeline.store.search import SearchResult
 
     assert isinstance(result, SearchResult)
+    lang = ui_language()
     out.print(f"[bold]{result.total}[/] dispatch(es) match [bold]{escape(query) or '*'}[/]")
     for i, h in enumerate(result.hits, 1):
-        when = (h.published or "")[:16].replace("T", " ")
-        out.print(f"\n[bold]{i}. {escape(h.headline or h.guid)}[/]")
+        out.print(f"\n{urgency_tag(h.urgency)}[bold]{i}. {escape(h.headline or h.guid)}[/]")
         out.print(
-            f"   [dim]{when} · {h.dateline_place or '-'} · {h.language or '?'} · {h.provider or '-'} · {h.guid}[/]"
+            f"   [dim]{when_text(h.published, h.time_kind)} · {escape(h.dateline_place or '-')}"
+            f" · {h.language or '?'} · {escape(h.provider or '-')} · {escape(h.guid)}[/]"
         )
         for snip in h.snippets[:2]:
             text = escape(snip).replace("<em>", "[bold yellow]").replace("</em>", "[/]")
             out.print(f"   … {text} …")
         if h.event_types:
-            out.print(f"   events: {', '.join(h.event_types)}")
+            out.print(
+                f"   events: {escape(', '.join(event_label(t, lang) for t in h.event_types))}"
+            )
         if h.also_from:
             out.print(f"   also from: {escape(', '.join(h.also_from))}")
     table = Table(title="facets", show_header=True, header_style="bold")
     table.add_column("facet")
     table.add_column("values (count)")
     for name, buckets in result.facets.items():
-        if buckets:
+        if buckets and name in FACET_TITLES:
+            values = [
+                event_label(b.value, lang) if name == "event_types" else (b.label or b.value)
+                for b in buckets
+            ]
             table.add_row(
-                name, ", ".join(f"{escape(b.label or b.value)} ({b.count})" for b in buckets)
+                FACET_TITLES[name],
+                ", ".join(f"{escape(v)} ({b.count})" for v, b in zip(values, buckets, strict=True)),
             )
     out.print()
     out.print(table)
 
 
+def event_line(rec: dict[str, object], lang: str) -> str:
+    """One event or retraction as rich markup: its type in words, roles, the amount as the
+    dispatch's language writes it."""
+    from pipeline.render.amounts import amount_text
+    from pipeline.render.labels import event_label
+
+    raw_roles = rec.get("roles") or {}
+    assert isinstance(raw_roles, dict)
+    roles = " · ".join(
+        f"{escape(str(role))}: [bold]{escape(', '.join(r['name'] for r in rs))}[/]"
+        for role, rs in raw_roles.items()
+    )
+    label = escape(event_label(str(rec.get("type", "?")), lang))
+    if rec.get("kind") == "retraction":
+        return (
+            f"[bold red]RETRACTED[/] [cyan]{label}[/] {roles} "
+            f"[dim]({escape(str(rec.get('reason', '')))}: {escape(str(rec['dispatch_guid']))} "
+            f"v{rec['dispatch_version']})[/]"
+        )
+    amount = rec.get("amount")
+    money = amount_text(amount, str(rec.get("language") or "")) if isinstance(amount, dict) else ""
+    return f"[bold cyan]{label}[/] {roles}" + (f" · {escape(money)}" if money else "")
+
+
 def print_record(value: bytes, as_json: bool) -> None:
+    from pipeline.render.labels import ui_language
+
     if as_json:
         sys.stdout.write(value.decode() + "\n")
         sys.stdout.flush()
@@ -120,27 +120,27 @@ def print_record(value: bytes, as_json: bool) -> None:
             f"{escape(rec.get('headline') or rec['guid'])} [dim]{escape(rec['guid'])} v{rec['version']}[/]"
         )
         return
-    roles = " · ".join(
-        f"{role}: [bold]{escape(', '.join(r['name'] for r in rs))}[/]"
-        for role, rs in (rec.get("roles") or {}).items()
-    )
-    if rec.get("kind") == "retraction":
-        out.print(
-            f"[bold red]RETRACTED[/] [cyan]{escape(rec.get('type', '?'))}[/] {roles} "
-            f"[dim]({escape(rec.get('reason', ''))}: {escape(rec['dispatch_guid'])} "
-            f"v{rec['dispatch_version']})[/]"
-        )
-        return
-    amount = rec.get("amount") or {}
-    money = f" · {amount.get('value')} {amount.get('currency') or ''}" if amount else ""
-    out.print(f"[bold cyan]{escape(rec.get('type', '?'))}[/] {roles}{escape(money)}")
-    if rec.get("evidence"):
+    out.print(event_line(rec, ui_language()))
+    if rec.get("kind") != "retraction" and rec.get("evidence"):
         out.print(f"   [dim]{escape(rec['evidence'][:200])}[/]")
 
 
-def monitor_frame(es: object, settings: object) -> RenderableType:
+@dataclass
+class MonitorData:
+    """What one refresh of `wire monitor` read: pipeline health (PipelineHealth as JSON)
+    and the latest hits (none while Elasticsearch is down)."""
+
+    health: dict[str, Any]
+    hits: list[Any] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        """Whether every dependency answered."""
+        return bool(self.health.get("status", "ok") == "ok")
+
+
+def monitor_data(es: object, settings: object, size: int = 40) -> MonitorData:
     from elasticsearch import Elasticsearch
-    from rich.console import Group
 
     from pipeline.http.health import pipeline_health
     from pipeline.settings import Settings
@@ -149,43 +149,146 @@ def monitor_frame(es: object, settings: object) -> RenderableType:
 
     assert isinstance(es, Elasticsearch) and isinstance(settings, Settings)
     h = pipeline_health(es, settings)
-    figures = Table.grid(padding=(0, 3))
-    for _ in range(6):
-        figures.add_column()
-    figures.add_row(
-        "[dim]indexed/min[/]",
-        "[dim]indexed/hour[/]",
-        "[dim]indexed[/]",
-        "[dim]events[/]",
-        "[dim]consumer lag[/]",
-        "[dim]dead letters[/]",
-    )
-    lag_style = "bold red" if h["total_lag"] > 100 else "bold"
-    figures.add_row(
-        f"[bold]{h['indexed_last_minute']}[/]",
-        f"[bold]{h['indexed_last_hour']}[/]",
-        f"[bold]{h['indexed_total']}[/]",
-        f"[bold]{h['events_total']}[/]",
-        f"[{lag_style}]{h['total_lag']}[/]",
-        f"[{'bold red' if h['dead_letters'] else 'bold'}]{h['dead_letters']}[/]",
-    )
-    lag = Table(title=f"lag of {h['consumer_group']} on {h['raw_topic']}", header_style="bold")
-    for col in ("partition", "end", "committed", "lag"):
-        lag.add_column(col, justify="right")
-    for p in h["lag"]:
-        lag.add_row(str(p["partition"]), str(p["end"]), str(p["committed"]), str(p["lag"]))
-    latest = Table(title="latest dispatches", header_style="bold", expand=True)
-    widths = {"published": 16, "place": 12, "lang": 4, "headline": None, "events": 28}
-    for col, width in widths.items():
-        latest.add_column(
-            col, overflow="ellipsis", no_wrap=True, width=width, ratio=None if width else 1
+    if h.dependencies["elasticsearch"].status == "down":
+        return MonitorData(h.model_dump(mode="json"))
+    hits = run_search(es, settings, SearchQuery(sort="time", size=size)).hits
+    return MonitorData(h.model_dump(mode="json"), hits)
+
+
+def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en") -> RenderableType:
+    """One frame of the dashboard, laid out for a terminal of width x height: narrow ones
+    get a one-line lag and short columns so the headline keeps the room; tall ones get the
+    lag table per partition; the latest dispatches fill the lines that are left. Flashes
+    and urgent items (urgency 1-2) are marked and bold."""
+    from rich import box
+    from rich.console import Group
+
+    from pipeline.render.labels import event_label
+    from pipeline.store.documents import display_case
+
+    h = data.health
+    lag_style = "bold red" if (h["total_lag"] or 0) > 100 else "bold"
+    dead_style = "bold red" if h["dead_letters"] else "bold"
+
+    def fig(key: str) -> str:  # a figure its dependency could not give reads as a dash
+        return "–" if h.get(key) is None else str(h[key])
+
+    deps: list[RenderableType] = []  # one line per dependency: up (and how fast) or why down
+    for name, d in (h.get("dependencies") or {}).items():
+        if d["status"] == "up":
+            state, why = "[bold green]up[/]", f"{d.get('latency_ms')} ms"
+        else:
+            state, why = "[bold red]DOWN[/]", f"[red]{escape(d.get('error') or '')}[/]"
+        dep = Text.from_markup(
+            f"{name} [dim]{escape(d['address'])}[/] {state} {why}", overflow="ellipsis"
         )
-    for hit in run_search(es, settings, SearchQuery(sort="time", size=10)).hits:
-        latest.add_row(
-            (hit.published or "")[:16].replace("T", " "),
-            escape(hit.dateline_place or ""),
-            hit.language or "",
-            escape(hit.headline or hit.guid),
-            ", ".join(hit.event_types),
+        dep.no_wrap = True
+        deps.append(dep)
+    if deps:
+        deps.append("")
+    figures: RenderableType
+    if width >= 80:
+        figures = Table.grid(padding=(0, 3 if width >= 100 else 2))
+        for _ in range(6):
+            figures.add_column()
+        figures.add_row(
+            "[dim]indexed/min[/]",
+            "[dim]indexed/hour[/]",
+            "[dim]indexed[/]",
+            "[dim]events[/]",
+            "[dim]consumer lag[/]",
+            "[dim]dead letters[/]",
         )
-    return Group(figures, "", lag, latest)
+        figures.add_row(
+            f"[bold]{fig('indexed_last_minute')}[/]",
+            f"[bold]{fig('indexed_last_hour')}[/]",
+            f"[bold]{fig('indexed_total')}[/]",
+            f"[bold]{fig('events_total')}[/]",
+            f"[{lag_style}]{fig('total_lag')}[/]",
+            f"[{dead_style}]{fig('dead_letters')}[/]",
+        )
+        top = 2
+    else:  # one line on a narrow terminal
+        figures = Text.from_markup(
+            f"[bold]{fig('indexed_last_minute')}[/]/min · [bold]{fig('indexed_last_hour')}[/]/h · "
+            f"[bold]{fig('indexed_total')}[/] indexed · [bold]{fig('events_total')}[/] events · "
+            f"lag [{lag_style}]{fig('total_lag')}[/] · "
+            f"[{dead_style}]{fig('dead_letters')}[/] dead",
+            overflow="ellipsis",
+        )
+        figures.no_wrap = True
+        top = 1
+    parts: list[RenderableType] = [*deps, figures, ""]
+    used = len(deps) + top + 1
+    partitions = h["lag"]
+    # table: title, top rule, header, rule, rows, bottom rule
+    if width >= 100 and height - used - (len(partitions) + 6) - 6 >= 12:
+        lag = Table(title="consumer lag", header_style="bold")
+        for col in ("partition", "end", "committed", "lag"):
+            lag.add_column(col, justify="right")
+        for p in partitions:
+            lag.add_row(str(p["partition"]), str(p["end"]), str(p["committed"]), str(p["lag"]))
+        parts += [f"[dim]{escape(h['consumer_group'])} on {escape(h['raw_topic'])}[/]", lag]
+        used += len(partitions) + 6
+    else:
+        per = " ".join(f"p{p['partition']}:{p['lag']}" for p in partitions)
+        line = f"[dim]lag per partition[/] {per} [dim]({escape(h['consumer_group'])})[/]"
+        compact = Text.from_markup(line, overflow="ellipsis")
+        compact.no_wrap = True
+        parts.append(compact)
+        used += 1
+    if (
+        not data.hits
+        and (h.get("dependencies") or {}).get("elasticsearch", {}).get("status") == "down"
+    ):  # nothing to list: the line above says why
+        return Group(*parts)
+    latest = Table(
+        title="latest dispatches",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        expand=True,
+    )
+    wide = width >= 120
+    columns: dict[str, int | None] = (
+        {"published": 17, "place": 16, "lang": 4, "headline": None, "events": 34}
+        if wide
+        else {"time": 12, "place": 12, "headline": None}
+    )
+    for col, w in columns.items():
+        latest.add_column(col, overflow="ellipsis", no_wrap=True, width=w, ratio=None if w else 1)
+    rows = max(1, height - used - 5)  # title, header, rule, a spare line for the cursor
+    for hit in data.hits[:rows]:
+        stamp = (hit.published or "")[:16].replace("T", " ")
+        headline = urgency_tag(hit.urgency) + escape(hit.headline or hit.guid)
+        mark = "~" if hit.time_kind == "received" else ""  # received, not published
+        cells = (
+            [
+                mark + stamp,
+                escape(display_case(hit.dateline_place or "")),
+                hit.language or "",
+                headline,
+                escape(", ".join(event_label(t, lang) for t in hit.event_types)),
+            ]
+            if wide
+            else [mark + stamp[5:], escape(display_case(hit.dateline_place or "")), headline]
+        )
+        urgent = hit.urgency is not None and hit.urgency <= 2
+        latest.add_row(*cells, style="bold" if urgent else None)
+    parts += ["", latest]
+    return Group(*parts)
+
+
+class MonitorView:
+    """A frame that lays itself out for the console it is drawn on (Live redraws it at the
+    terminal's current size, so resizing the window re-flows the dashboard)."""
+
+    def __init__(self, data: MonitorData, lang: str = "en") -> None:
+        self.data = data
+        self.lang = lang
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        height = options.height or console.size.height
+        yield render_monitor(self.data, options.max_width, height, self.lang)

@@ -51,6 +51,23 @@ def worker(
     run_worker(web_port=web_port, loglevel=loglevel)
 
 
+@app.command(
+    hidden=True, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def supervise(ctx: typer.Context, name: str) -> None:
+    """Run `wire ARGS…` (after NAME) and start it again whenever it dies (pipeline.supervisor)."""
+    import sys
+
+    from pipeline.supervisor import supervise as keep_running
+
+    def say(line: str) -> None:
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
+
+    cmd = [sys.executable, "-m", "pipeline.cli", *ctx.args]
+    raise typer.Exit(keep_running(cmd, sys.stdout.buffer, say=say))
+
+
 def wait_searchable(guids: set[str], timeout: float) -> int:
     from pipeline.store.client import make_es
 
@@ -96,8 +113,9 @@ def demo(
         out.print(stack.up(s))
     except stack.StackError as exc:
         raise fail(str(exc)) from None
-    out.print(start_background("worker", ["worker"]))
-    out.print(start_background("api", ["serve"]))
+    # Supervised: a worker or API that dies is started again (pipeline.supervisor).
+    out.print(start_background("worker", ["supervise", "worker", "worker"]))
+    out.print(start_background("api", ["supervise", "api", "serve"]))
     guids: set[str] = set()
     for path in expand_paths([samples]):
         r = read_file(path, received_at=datetime.now(UTC), max_bytes=s.max_document_bytes)
@@ -111,7 +129,9 @@ def demo(
         f"waiting for {len(guids)} dispatch(es) to be searchable (first start loads spaCy)…"
     ):
         found = wait_searchable(guids, timeout)
-    out.print(f"{found}/{len(guids)} dispatch(es) searchable in {s.dispatch_alias}\n")
+    out.print(f"{found}/{len(guids)} dispatch(es) searchable in {s.dispatch_alias}")
+    # saved-search alerts beyond the page: webhooks and e-mail digests (topics exist by now)
+    out.print(start_background("alerts", ["alerts", "deliver"]) + "\n")
     search(
         query=query,
         org=None,
@@ -128,7 +148,8 @@ def demo(
     )
     out.print(
         f"\nweb page: http://{s.api_host}:{s.api_port}/ · API: http://{s.api_host}:{s.api_port}/docs"
-        " · next: [bold]wire search 'Amazon' --org Amazon[/], [bold]wire subscribe[/], [bold]wire monitor[/]"
+        " · next: [bold]wire search 'Amazon' --org Amazon[/], [bold]wire entity Amazon[/],"
+        " [bold]wire subscribe[/], [bold]wire monitor[/]"
         " · [bold]wire stop[/] to stop everything"
     )
     if found < len(guids):
@@ -139,10 +160,10 @@ def demo(
 
 @app.command(rich_help_panel="Run the pipeline")
 def stop() -> None:
-    """Stop what `wire demo` started: worker, API and the local stack."""
+    """Stop what `wire demo` started: alert delivery, API, worker and the local stack."""
     from pipeline import stack
 
-    for name in ("api", "worker"):
+    for name in ("alerts", "api", "worker"):
         pidfile = state_dir() / f"{name}.pid"
         pid = alive(pidfile)
         if pid:

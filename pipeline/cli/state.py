@@ -38,7 +38,8 @@ def rebuild(
     the changelogs from where it stopped, so it picks these records up too."""
     from kafka.errors import KafkaError
 
-    from pipeline.dedup.state import Windows, changelog_topic
+    from pipeline.dedup.state import Windows
+    from pipeline.kafka.topics import changelog_topic
     from pipeline.store.rebuild import iter_state_sources, plan
 
     s = get_settings()
@@ -69,12 +70,13 @@ def rebuild(
 
 def write_changelogs(records: list[Record]) -> None:
     """Append the records to the tables' changelog topics (created, compacted, if missing)."""
-    from pipeline.dedup.state import changelog_partitions, changelog_topic
-    from pipeline.kafka.client import ensure_compacted_topics, make_producer
+    from pipeline.dedup.state import GUIDS, OWNERS, SKETCHES
+    from pipeline.kafka.client import ensure_topics, make_producer
+    from pipeline.kafka.topics import changelog_topic
 
     s = get_settings()
-    topics = {t: changelog_topic(s, t) for t in changelog_partitions(s)}
-    ensure_compacted_topics(s, {topics[t]: n for t, n in changelog_partitions(s).items()})
+    topics = {t: changelog_topic(s, t) for t in (GUIDS, OWNERS, SKETCHES)}
+    ensure_topics(s, list(topics.values()))  # compacted, as Faust would create them
     producer = make_producer(s)
     try:
         futures = [

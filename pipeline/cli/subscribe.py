@@ -13,7 +13,7 @@ from pipeline.settings import get_settings
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
 from pipeline.cli.base import EXIT_UNAVAILABLE, app, err, fail, out
-from pipeline.cli.render import monitor_frame, print_record
+from pipeline.cli.render import MonitorView, monitor_data, print_record
 
 
 @app.command(rich_help_panel="Read the news")
@@ -53,9 +53,10 @@ def subscribe(
         sub = await hub.subscribe(topics, {}, from_start=from_start)
         seen = 0
         try:
-            async for _pos, value in sub.records():
-                if value is None:
+            async for _pos, record in sub.records():
+                if record is None:
                     continue
+                value = record.value
                 rec = orjson.loads(value)
                 if "saved_search_id" not in rec and not event_matches(rec, entity or [], query):
                     continue
@@ -88,18 +89,25 @@ def monitor(
     from kafka.errors import KafkaError
     from rich.live import Live
 
+    from pipeline.render.labels import ui_language
     from pipeline.store.client import make_es
 
     s = get_settings()
     es = make_es(s)
+    lang = ui_language()
     try:
         if once:
-            out.print(monitor_frame(es, s))
+            data = monitor_data(es, s)
+            out.print(MonitorView(data, lang))
+            if not data.healthy:  # shown above: which dependency is down, and why
+                raise typer.Exit(EXIT_UNAVAILABLE)
             return
-        with Live(monitor_frame(es, s), console=out, refresh_per_second=4) as live:
+        view = MonitorView(monitor_data(es, s), lang)
+        with Live(view, console=out, refresh_per_second=4, screen=False) as live:
             while True:
                 time.sleep(interval)
-                live.update(monitor_frame(es, s))
+                view = MonitorView(monitor_data(es, s), lang)
+                live.update(view)
     except KeyboardInterrupt:
         pass
     except ESConnectionError:

@@ -45,16 +45,6 @@ OWNERS = "gate-owners"
 SKETCHES = "gate-sketches"
 
 
-def changelog_topic(settings: Settings, table: str) -> str:
-    """Faust's name for a table's changelog (`<app id>-<table>-changelog`)."""
-    return f"{settings.consumer_group}-{table}-changelog"
-
-
-def changelog_partitions(settings: Settings) -> dict[str, int]:
-    """Table -> partitions: the guid table is partitioned like the raw topic."""
-    return {GUIDS: settings.raw_partitions, OWNERS: 1, SKETCHES: 1}
-
-
 class Bytes(Protocol):
     """Where entries live: a dict in tests and offline, a Faust table in the worker."""
 

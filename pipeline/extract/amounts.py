@@ -15,12 +15,13 @@ _SCALE = (
     r"milliards?|mds?|mrds?|md|millions?|mlns?|mio|billions?|trillions?|bn|mn|m|k|mille|thousand"
 )
 _CUR_SYMBOL = r"US\$|C\$|A\$|\$|€|£|¥"
-_CUR_CODE = r"USD|EUR|GBP|CHF|JPY|CNY|CAD|AUD|HKD|INR"
+_CUR_CODE = r"USD|EUR|GBP|CHF|JPY|CNY|CAD|AUD|HKD|INR|BRL|KRW|SEK|NOK|DKK"
 _CUR_WORDS = (
     r"dollars?\s+(?:américains|canadiens|australiens|de\s+Hong\s+Kong)"
     r"|(?:Canadian|Australian|Hong\s+Kong|US|U\.S\.)\s+dollars?"
     r"|dollars?|euros?|francs?\s+suisses|Swiss\s+francs?|livres?(?:\s+sterling)?"
-    r"|pounds?(?:\s+sterling)?|yens?|yuans?|roupies|rupees"
+    r"|pounds?(?:\s+sterling)?|yens?|yuans?|roupies|rupees|reais|réaux|reals?|wons?"
+    r"|couronnes?\s+(?:suédoises|norvégiennes|danoises)|(?:Swedish|Norwegian|Danish)\s+crowns?"
 )
 
 PREFIXED = re.compile(
@@ -67,6 +68,11 @@ _CURRENCIES: list[tuple[str, str]] = [
     (r"yen|¥|jpy", "JPY"),
     (r"yuan|cny", "CNY"),
     (r"roupie|rupee|inr", "INR"),
+    (r"reais|réaux|real|brl", "BRL"),
+    (r"\bwons?\b|krw", "KRW"),
+    (r"suéd|swedish|sek", "SEK"),
+    (r"norv|norwegian|nok", "NOK"),
+    (r"danoise|danish|dkk", "DKK"),
 ]
 
 

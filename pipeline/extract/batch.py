@@ -14,11 +14,11 @@ from pipeline.extract.geo import geocode
 from pipeline.extract.memory import Memory
 from pipeline.extract.nlp import SUPPORTED, load_model
 from pipeline.extract.subjects import with_topics
-from schemas import Dispatch
+from schemas import Dispatch, EventStatus
 
 # Bump when entity/event/place/topic rules change: a dispatch extracted by an older version
 # is re-extracted when it is replayed (pipeline.dedup.versioning) or `wire reextract` resends it.
-EXTRACTOR_VERSION = "2026.11.24"
+EXTRACTOR_VERSION = "2026.12.04"
 
 
 def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None = None) -> Dispatch:
@@ -39,9 +39,16 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
         entities = resolve_entities(text, mentions, memory)
         sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
         names = {e.id: e.name for e in entities}
-        events = extract_events(dispatch, sentences, mentions, amounts, dates, names)
+        found = extract_events(dispatch, sentences, mentions, amounts, dates, names, doc)
         out = dispatch.model_copy(
-            update={"entities": entities, "amounts": amounts, "dates": dates, "events": events}
+            update={
+                "entities": entities,
+                "amounts": amounts,
+                "dates": dates,
+                # only asserted events are facts (published); the rest stay on the dispatch
+                "events": [e for e in found if e.status is EventStatus.asserted],
+                "non_facts": [e for e in found if e.status is not EventStatus.asserted],
+            }
         )
     return out.model_copy(
         update={

@@ -14,10 +14,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from pipeline.extract import knowledge
 from pipeline.extract.geo import fold
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
@@ -50,6 +50,9 @@ _ORG_NOUNS = (
     r"|chain|carrier|airline|broadcaster|regulator|r[ée]gulateur|gendarme|watchdog"
     r"|banque en ligne|online bank|quotidien|journal|newspaper|daily|magazine|hebdomadaire"
     r"|association|ONG|NGO|syndicat|chausseur|sidérurgiste|chimiste|drugmaker"
+    r"|filiale|subsidiary|marque|brand|griffe|label|verrier|brasseur|brewer|miner|minier"
+    r"|trading house|conglomerate|manufacturer|chain|supermarket chain|cabinet|agence|agency"
+    r"|union|house|consultancy|maison de couture|leader|numéro un|number one|champion|exploitant|négociant"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
 _BODY_OF_PLACE = re.compile(
@@ -69,8 +72,8 @@ ORG_BEFORE = re.compile(
     rf"(?:(?:\b(?:la|le|les|l'|l’|une|un|du|des|de la|the|a|an|rival|US|French|American)\s+"
     rf"|\b[A-Z][a-z]+(?:ish|an|ese|ch|ic|i)\s+)"
     rf"(?:[\w-]+\s+){{0,3}}|\b(?:of|de|d'|d’|by|par)\s+)(?:{_ORG_NOUNS})"
-    rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|of\s+(?:the\s+)?)?(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*)"
-    rf"{{0,4}}\s*,?\s*$",
+    rf"(?:\s+(?:d['’]|de\s+(?:la\s+|l['’])?|des\s+|du\s+|en\s+|of\s+(?:the\s+)?)?"
+    rf"(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*){{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
 ORG_AFTER = re.compile(
@@ -112,28 +115,18 @@ _NAME_TOKEN = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*$")
 _PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bin", "al", "el"}
 
 
-@lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
-    """Given names, accent-folded and lower-cased (gender-guesser's list, ~48,000 names)."""
-    from pipeline.extract.cache import load_or_build
-
-    names = load_or_build(
-        "given-names", "pipeline.extract.entities:build_given_names", ("gender-guesser",)
-    )
-    assert isinstance(names, frozenset)
-    return names
-
-
-def build_given_names() -> frozenset[str]:
-    from gender_guesser.detector import Detector
-
-    return frozenset(fold(n) for n in Detector(case_sensitive=False).names)
+    """Given names, accent-folded and lower-cased (~20,000: pipeline.extract.knowledge,
+    built from Faker's person providers, MIT licence)."""
+    return knowledge.given_names()
 
 
 def _looks_like_person(name: str) -> bool:
     """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
     tokens = _HONORIFIC.sub("", name).split()
     if not 2 <= len(tokens) <= 4 or _ORG_TAIL.search(name):
+        return False
+    if knowledge.legal_form_inside().search(name) or knowledge.known_organisation(name):
         return False
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
@@ -149,6 +142,7 @@ class EntityMention:
     type: EntityType
     entity_id: str = ""
     evidence: str = "model"  # context | name | memory | model: what settled the type
+    joinable: bool = False  # a lone word after 'le groupe': 'Pierre' (et Vacances)
 
 
 @dataclass
@@ -170,8 +164,14 @@ def entity_id(type_: EntityType, name: str) -> str:
 
 
 _LEADING_TITLE = re.compile(
-    r"^(?:PDG|CEO|président|présidente|directeur|directrice|ministre|minister|patron|patronne"
-    r"|chief executive|président-directeur général)\s+(?=[A-Z])",
+    r"^(?:(?:le|la|l['’]|the)\s+)?(?:(?:PDG|CEO|président|présidente|directeur|directrice"
+    r"|ministre|minister|patron|patronne|chief executive|président-directeur général|premier"
+    r"|première|prime|governor|gouverneur|mayor|maire|senator|sénateur|sénatrice|chancellor"
+    r"|chancelier|chancelière|president|vice president|vice-président|judge|juge|general"
+    r"|général|colonel|king|queen|roi|reine|pope|pape|prince|princesse|cardinal|sheikh|cheikh"
+    r"|emir|émir|ayatollah|commissioner|commissaire|secretary|secrétaire|spokesman"
+    r"|spokeswoman|porte-parole|deputy|député|députée|ambassador|ambassadeur|ambassadrice"
+    r"|mr|mrs|ms|dr)\.?\s+)+(?=[A-Z])",
     re.IGNORECASE,
 )
 _LEADING_ARTICLE = re.compile(r"^(?:the|The(?=\s+\w+\s+\w)|la|le|les|l'|l’)\s*(?=[A-Z])")
@@ -190,10 +190,12 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
         text,
     )
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
-    text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
+    if type_ in (EntityType.PER, None) or text[:1].islower():
+        text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
     if type_ == EntityType.LOC:
         text = _LEADING_LOWER.sub("", text)
+    text = re.sub(r"\s+(?:province|state|region|district|county|préfecture|département)$", "", text)
     text = re.sub(r"^(?:(?!de\b|du\b|des\b|d['’])[a-zàâçéèêëîïôûù-]+\s+)+(?=[A-Z])", "", text)
     return text.strip(" \t\n,;:()«»\"'’-")
 
@@ -207,8 +209,37 @@ PRODUCT_OF = re.compile(
 )
 
 
+_NATIONALITY_BEFORE = re.compile(
+    r"\b(?:le|la|l['’]|au|du|les|des|aux)\s*(?:chinois|américain|allemand|japonais|français"
+    r"|britannique|italien|espagnol|suisse|néerlandais|suédois|coréen|sud-coréen|indien"
+    r"|brésilien|canadien|norvégien|danois|belge|autrichien|finlandais|israélien|saoudien"
+    r"|émirati|turc|russe|polonais|portugais|australien|irlandais|luxembourgeois|mexicain"
+    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$",
+    re.IGNORECASE,
+)
+_KIN_BEFORE = re.compile(
+    r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
+    r"|mari|frère|sœur|père|mère|veuve)\s+$",
+    re.IGNORECASE,
+)
+
+
+_LOCATIVE = re.compile(
+    r"\b(?:in|at|near|outside|à|en|dans|près de|from|depuis)\s+$|\b(?:based|listed) in\s+$", re.I
+)
+
+
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
+    if (
+        _LOCATIVE.search(before)
+        and not knowledge.known_organisation(text[start:end])
+        and not text[start:end].isupper()
+    ):
+        from pipeline.extract.geo import gazetteer
+
+        if gazetteer().resolve(text[start:end]) is not None:
+            return EntityType.LOC  # 'plants in Ohio and Tennessee, a spokeswoman said'
     if PRODUCT_OF.search(before):
         return EntityType.MISC
     if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
@@ -223,11 +254,158 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         and not _BODY_OF_PLACE.search(before)
     ):
         return EntityType.ORG
-    if PER_BEFORE.search(before) or PER_AFTER.match(after):
+    if PER_BEFORE.search(before) or PER_AFTER.match(after) or _KIN_BEFORE.search(before):
         return EntityType.PER
+    if _NATIONALITY_BEFORE.search(before):
+        return EntityType.ORG  # 'le chinois Leapmotor', 'l'allemand MTU Aero Engines'
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
+
+
+def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
+    """'le fonds souverain d'Abou Dhabi Mubadala': a place, then the organisation."""
+    from pipeline.extract.geo import gazetteer
+
+    words = m.text.split()
+    if len(words) < 2 or not re.search(
+        r"(?:\bd['’]|\bde |\bof )$", text[max(0, m.start - 4) : m.start]
+    ):
+        return [m]
+    if _is_known(m.text):
+        return [m]
+    for n in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:n])
+        record = gazetteer().resolve(head)
+        if record is not None and record.kind in ("city", "country", "region"):
+            end = m.start + len(head)
+            rest = m.text[len(head) :].lstrip()
+            start = m.end - len(rest)
+            return [
+                EntityMention(m.start, end, head, EntityType.LOC),
+                EntityMention(start, m.end, rest, EntityType.ORG),
+            ]
+    return [m]
+
+
+def _is_country(name: str) -> bool:
+    """A country, continent or first-level region of the gazetteer ('Japan', 'Ohio')."""
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("country", "continent", "region")
+
+
+def _is_known(name: str) -> bool:
+    from pipeline.extract.geo import gazetteer
+
+    return bool(knowledge.known_organisation(name)) or gazetteer().resolve(name) is not None
+
+
+def _add_known_mentions(
+    text: str, mentions: list[EntityMention], proper: frozenset[int] = frozenset()
+) -> list[EntityMention]:
+    """Listed organisations the model missed or cut short ('Salesforce', 'Groupe de soutien
+    à l'islam et aux musulmans'); a lone word opening a sentence only if the tagger reads
+    it as a proper noun (`proper`: start offsets of PROPN tokens)."""
+    out = list(mentions)
+    for match in knowledge.organisation_pattern().finditer(text):
+        start, end = match.span()
+        inside = [m for m in out if m.start < end and start < m.end]
+        if inside:
+            if all(start <= m.start and m.end <= end for m in inside) and any(
+                (m.end - m.start) < end - start for m in inside
+            ):
+                out = [m for m in out if m not in inside]
+                out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
+            continue
+        opens = re.search(r"(?:^|[.!?\n]\s*|[«\"]\s*)$", text[max(0, start - 3) : start])
+        if (
+            opens
+            and " " not in match.group(0)
+            and not match.group(0).isupper()
+            and start not in proper
+            and text.count(match.group(0)) < 2
+        ):
+            continue
+        out.append(EntityMention(start, end, match.group(0), EntityType.ORG))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _split_at_commas(m: EntityMention) -> list[EntityMention]:
+    """'In Victoria, Amazon will cut': a name does not run across a comma ('Victoria' and
+    'Amazon'); a legal form after one stays ('Acme, Inc.')."""
+    if ", " not in m.text:
+        return [m]
+    out: list[EntityMention] = []
+    pos = 0
+    for part in m.text.split(", "):
+        start = m.start + pos
+        pos += len(part) + 2
+        bare = part.strip(" .")
+        if out and (knowledge.legal_form_after().match(" " + part) or len(bare) < 2):
+            prev = out[-1]
+            end = start + len(part)
+            out[-1] = EntityMention(
+                prev.start, end, m.text[prev.start - m.start : end - m.start], m.type
+            )
+            continue
+        if len(bare) >= 2 and bare[0].isupper():
+            out.append(EntityMention(start, start + len(part), part, m.type))
+    return out
+
+
+_ORG_NOUN_BEFORE = re.compile(
+    r"\b(?:groupe|group|société|company|firm|enseigne|chaîne|chain|maison|cabinet)\s+$", re.I
+)
+
+
+def _joined_name(prev: EntityMention, m: EntityMention, gap: str) -> EntityType | None:
+    """'le groupe Pierre et Vacances-Center Parcs': one company, not 'Pierre' and a place."""
+    if re.fullmatch(r" (?:et|and|&) ", gap) and " " not in prev.text and prev.joinable:
+        return EntityType.ORG
+    return None
+
+
+def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention]:
+    """Names the model cut short: a given name before a surname ('Petter' + 'Aas'), a
+    name before a company word ('Veridia' + 'Pharma'), a company word after a name
+    ('Kvist' + 'Marine'); and marks a lone word after 'le groupe' as able to join the
+    name after 'et' ('Pierre et Vacances')."""
+    text = doc.text
+    taken: set[int] = set()
+    spans = []
+    for m in mentions:
+        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        spans.append(span)
+        if span is not None:
+            taken.update(t.i for t in span)
+    tail = re.compile(rf"^(?:{knowledge.ORG_TAIL_WORDS})$")
+    out: list[EntityMention] = []
+    for m, span in zip(mentions, spans, strict=True):
+        if span is None:
+            out.append(m)
+            continue
+        start_i, end_i, type_ = span.start, span.end, m.type
+        prev = doc[start_i - 1] if start_i > 0 else None
+        if prev is not None and prev.i not in taken and prev.text[:1].isupper() and prev.is_alpha:
+            if type_ == EntityType.PER and fold(prev.text) in given_names():
+                start_i -= 1
+            elif len(span) == 1 and tail.match(span.text) and prev.pos_ == "PROPN":
+                start_i, type_ = start_i - 1, EntityType.ORG
+        nxt = doc[end_i] if end_i < len(doc) else None
+        if nxt is not None and nxt.i not in taken and tail.match(nxt.text):
+            end_i, type_ = end_i + 1, EntityType.ORG
+        if (start_i, end_i) == (span.start, span.end):
+            out.append(m)
+        else:
+            s_, e_ = doc[start_i].idx, doc[end_i - 1].idx + len(doc[end_i - 1].text)
+            out.append(EntityMention(s_, e_, text[s_:e_], type_))
+            taken.update(range(start_i, end_i))
+        out[-1].joinable = bool(
+            _ORG_NOUN_BEFORE.search(text[max(0, out[-1].start - 30) : out[-1].start])
+        )
+    return out
 
 
 def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[int]]:
@@ -266,14 +444,34 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             continue
         if re.match(r"(?:de|du|des|of|d['’])\b", cleaned):  # 'de la Culture' after a title
             continue
+        art = re.match(r"(?:La|Le|Les|L['’])\s*(?=[A-ZÀ-Ý])", cleaned)
+        if art and _is_known(cleaned[art.end() :]):
+            cleaned = cleaned[art.end() :]  # 'La Cnil', 'La France' (but 'Le Figaro')
+        if (
+            len(ent) == 1
+            and (ent[0].is_sent_start or ent[0].i == 0 or doc[ent[0].i - 1].is_space)
+            and (
+                ent[0].pos_ in ("ADJ", "VERB", "ADV", "ADP", "DET", "PRON", "AUX")
+                or (ent[0].pos_ == "NOUN" and ent[0].lemma_.lower() != ent[0].lower_)
+            )
+            and not _is_known(cleaned)
+        ):
+            continue  # 'Agée de 48 ans', 'Turnout was 63 percent'
         offset = ent.start_char + ent.text.find(cleaned)
-        mentions.append(EntityMention(offset, offset + len(cleaned), cleaned, type_))
+        mentions.extend(
+            _split_at_commas(EntityMention(offset, offset + len(cleaned), cleaned, type_))
+        )
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
+    mentions = [part for m in mentions for part in _split_place_prefix(text, m)]
+    mentions = _extend_names(doc, mentions)
+    mentions = _merge_adjacent(text, mentions, _joined_name)
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
+    proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
+    mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
     return repair_types(text, mentions, memory)
 
@@ -402,6 +600,11 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
     return sorted(mentions + added, key=lambda m: m.start)
 
 
+_FUNCTION_OPENING = re.compile(
+    r"^(?:En|Par|Selon|Pour|Dans|Après|Avec|Sans|Sur|Mais|Et|Ou|Donc|Ainsi|Enfin|Cependant"
+    r"|Toutefois|However|But|And|Meanwhile|Separately|Also|In|On|At|For|With|After|Before"
+    r"|Lors|Depuis|Malgré|Outre|Face|Au|Aux|Du|Des)\s+[a-zàâçéèêëîïôûù]",
+)
 _COMMON_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})$", re.IGNORECASE)
 
 
@@ -418,6 +621,18 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
     }
     for m in mentions:
         if (
+            " " not in m.text
+            and _ADJECTIVE.search(m.text)
+            and re.match(r"\s+[a-z]", text[m.end : m.end + 3])
+            and not knowledge.known_organisation(m.text)
+            and not _is_known(m.text)
+        ):
+            continue  # 'a Lithuanian power network operator': an adjective
+        if _FUNCTION_OPENING.match(m.text):
+            continue  # 'En revanche', 'Par ailleurs', 'Separately'
+        if re.search(r"\b[Gg]ares? (?:de |du |d['’])$", text[max(0, m.start - 10) : m.start]):
+            continue  # 'la gare de Lyon': a station, not the city
+        if (
             m.type == EntityType.LOC
             and re.fullmatch(r"[A-Z]{2,3}", m.text)
             and re.match(r"\s+[a-z]", text[m.end : m.end + 3])
@@ -433,6 +648,46 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
     return out
 
 
+_PLACE_PREP = re.compile(
+    r"(?:\b(?:in|at|near|outside|from|à|en|près de|dans la ville de|to|vers|depuis)\s+$)"
+    r"",
+    re.IGNORECASE,
+)
+
+
+_PLACE_TAIL = re.compile(
+    r"\s(?:County|Province|State|Region|Island|Islands|Valley|Bay|Coast|Mountains|Peninsula"
+    r"|Desert|Gulf|Sea|Ocean|River|Lake|Canyon|Heights|Hills|Beach|Springs|Falls)$"
+)
+_ADJECTIVE = re.compile(r"(?:ian|ese|ish|ais|aise|ois|oise|ien|ienne)$")
+
+
+def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
+    """What the shipped lists say of a mention: a legal form after it or a company word
+    ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
+    country of the gazetteer read as a person or an organisation ('Victoria', 'Toulouse')."""
+    from pipeline.extract.geo import gazetteer
+
+    after = text[m.end : m.end + 24]
+    if knowledge.legal_form_after().match(after) or knowledge.legal_form_inside().search(m.text):
+        return EntityType.ORG
+    if knowledge.known_organisation(m.text):
+        return EntityType.ORG
+    if _PLACE_TAIL.search(m.text):
+        return EntityType.LOC  # 'Lamar County', 'Vancouver Island'
+    if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
+        record = gazetteer().resolve(m.text)
+        before = text[max(0, m.start - 30) : m.start]
+        if record is not None and (
+            (m.type == EntityType.PER and " " not in m.text)
+            or _PLACE_PREP.search(before)
+            or re.match(r"-(?:based|listed|headquartered)\b|,\s+(?:the )?capital\b", after)
+            or record.kind in ("country", "continent", "region")
+        ):
+            return EntityType.LOC
+    return None
+
+
 def repair_types(
     text: str, mentions: list[EntityMention], memory: Memory | None = None
 ) -> list[EntityMention]:
@@ -445,10 +700,25 @@ def repair_types(
         _HONORIFIC.sub("", m.text).split() for m in mentions if m.type == EntityType.PER
     ]
     surnames = {p[-1] for p in full_people if len(p) >= 2}
+    org_heads = {  # 'Kaito' after 'Kaito Electronics': the short form of a company
+        m.text.split()[0]: m.start
+        for m in sorted(mentions, key=lambda m: -m.start)
+        if m.type == EntityType.ORG
+        and len(m.text.split()) == 2
+        and m.text.split()[0] not in surnames
+    }
+    known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
+        listed = _knowledge_type(text, m, surnames)
+        if listed is None and " " not in m.text and org_heads.get(m.text, m.start) < m.start:
+            listed = EntityType.ORG
+        if listed is not None:
+            known[i] = listed
         if cue is not None:
             confident[i] = cue
+        elif i in known:
+            pass
         elif _looks_like_person(m.text):
             likely[i] = EntityType.PER
         elif " " not in m.text and m.text in surnames:
@@ -470,7 +740,7 @@ def repair_types(
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
         if shared is not None:
             for i in group:
-                if likely.get(i) != EntityType.PER:
+                if likely.get(i) != EntityType.PER and i not in known:
                     confident.setdefault(i, shared)
     # One surface form, one type: a context cue counts 3, what earlier dispatches settled
     # 2.5, a given name 2, the model 1.
@@ -478,13 +748,18 @@ def repair_types(
     evidence: dict[int, tuple[str, EntityType]] = {}
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
-        known = memory.get(fold(key))
+        known_in_memory = memory.get(fold(key))
         if i in confident:
             votes[key][confident[i]] += 3
             evidence[i] = ("context", confident[i])
-        elif known is not None and known.settled:
-            votes[key][known.type] += 2.5
-            evidence[i] = ("memory", known.type)
+        elif known_in_memory is not None and known_in_memory.settled:
+            votes[key][known_in_memory.type] += 2.5
+            evidence[i] = ("memory", known_in_memory.type)
+        elif i in known:
+            votes[key][known[i]] += (
+                2.2 if known[i] != EntityType.LOC or not _is_country(m.text) else 3.5
+            )
+            evidence[i] = ("name", known[i])
         elif i in likely:
             votes[key][likely[i]] += 2
             evidence[i] = ("name" if likely[i] == EntityType.PER else "model", likely[i])
@@ -531,6 +806,16 @@ def resolve_entities(
                     return ci
                 if type_ == EntityType.ORG and (_acronym(n) == key_name or _acronym(key_name) == n):
                     return ci
+                if (
+                    type_ == EntityType.ORG
+                    and n.startswith(key_name + " ")
+                    and len(n[len(key_name) :].split()) == 1
+                    and (
+                        knowledge.legal_form_inside().search(n)
+                        or first_seen.get(n, 0) < first_seen.get(key_name, 0)
+                    )
+                ):
+                    return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
                 if type_ == EntityType.ORG and re.match(
                     rf"{re.escape(key_name)}\s+(?:de|du|des|d['’])\s", n
                 ):
@@ -538,6 +823,9 @@ def resolve_entities(
 
         return None
 
+    first_seen: dict[str, int] = {}
+    for m in sorted(mentions, key=lambda m: m.start):
+        first_seen.setdefault(_HONORIFIC.sub("", m.text), m.start)
     # Longest names first, so short forms attach to the full name.
     order = sorted(range(len(mentions)), key=lambda i: -len(mentions[i].text))
     for i in order:

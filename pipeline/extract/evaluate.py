@@ -9,19 +9,36 @@ or aliases share a form with the gold name or aliases. A person split in two
 ('Karin Lövgren' and 'Lövgren' as two entities) costs a false positive.
 Events are scored strictly: same type and, role by role, the same entities
 (no role missing, none extra). A 'type only' count is printed beside it.
+Funding rounds are compared with their lead investors under `lead_investor` only (a
+lead listed under `investor` too, the older convention, is taken out of `investor` on
+both sides), so both conventions score alike.
+
+`non_facts` (denied, rumoured, planned, background) are what a dispatch mentions but
+does not report as done: an asserted prediction that matches no gold event but shares
+a role filler (same role) with a non-fact of its type is a "non-fact asserted" error,
+counted per status. Reports break the figures down per type and per language, with a
+confusion table of event types (gold row, predicted column) and of entity types.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import RenderableType
+from rich.markup import escape
+from rich.table import Table
 
 from pipeline.extract.entities import slug
 from schemas import Dispatch, Entity, EntityType, Event
 
 SCORED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
+T = TypeVar("T")
+NONE = "-"  # the confusion tables' "nothing" row / column
 
 
 @dataclass(frozen=True)
@@ -35,12 +52,17 @@ class GoldEntity:
         return frozenset(slug(n) for n in (self.name, *self.aliases))
 
 
+NON_FACT_STATUSES = ("denied", "rumoured", "planned", "background")
+
+
 @dataclass(frozen=True)
 class GoldEvent:
     type: str
     roles: dict[str, tuple[str, ...]]
     amount: float | None = None
     currency: str | None = None
+    head_count: int | None = None
+    status: str = "asserted"
 
 
 @dataclass(frozen=True)
@@ -49,6 +71,13 @@ class GoldDispatch:
     entities: tuple[GoldEntity, ...]
     events: tuple[GoldEvent, ...]
     ignore: frozenset[str] = frozenset()
+    non_facts: tuple[GoldEvent, ...] = ()
+
+    @property
+    def language(self) -> str:
+        """From the file name ('afp-fr-…'): the gold set names every file so."""
+        parts = self.file.name.split("-")
+        return parts[1] if len(parts) > 2 and len(parts[1]) == 2 else "?"
 
     def keys_of(self, name: str) -> frozenset[str]:
         """A role filler's forms: those of the gold entity it names, else its own."""
@@ -61,6 +90,33 @@ class GoldDispatch:
 
 class GoldError(ValueError):
     """The gold file is malformed: say where."""
+
+
+def normal_roles(
+    type_: str, roles: dict[str, list[T]], key: Callable[[T], str]
+) -> dict[str, list[T]]:
+    """Roles as scored: no empty role; a funding round's leads under `lead_investor` only."""
+    out = {r: list(v) for r, v in roles.items() if v}
+    if type_ == "funding_round" and "lead_investor" in out and "investor" in out:
+        leads = {key(x) for x in out["lead_investor"]}
+        out["investor"] = [x for x in out["investor"] if key(x) not in leads]
+        if not out["investor"]:
+            del out["investor"]
+    return out
+
+
+def _gold_event(ev: dict[str, Any], status: str = "asserted") -> GoldEvent:
+    roles = normal_roles(ev["type"], {r: list(n) for r, n in ev["roles"].items()}, slug)
+    if status not in ("asserted", *NON_FACT_STATUSES):
+        raise ValueError(f"unknown status {status!r}")
+    return GoldEvent(
+        ev["type"],
+        {r: tuple(names) for r, names in roles.items()},
+        float(ev["amount"]) if "amount" in ev else None,
+        ev.get("currency"),
+        int(ev["head_count"]) if "head_count" in ev else None,
+        status,
+    )
 
 
 def load_gold(path: Path) -> list[GoldDispatch]:
@@ -76,24 +132,17 @@ def load_gold(path: Path) -> list[GoldDispatch]:
                 GoldEntity(e["name"], EntityType(e["type"]), tuple(e.get("aliases", ())))
                 for e in rec.get("entities", [])
             )
-            events = tuple(
-                GoldEvent(
-                    ev["type"],
-                    {r: tuple(names) for r, names in ev["roles"].items()},
-                    float(ev["amount"]) if "amount" in ev else None,
-                    ev.get("currency"),
-                )
-                for ev in rec.get("events", [])
-            )
+            events = tuple(_gold_event(ev) for ev in rec.get("events", []))
+            non_facts = tuple(_gold_event(ev, ev["status"]) for ev in rec.get("non_facts", []))
         except (KeyError, ValueError, TypeError) as exc:
             raise GoldError(f"{where}: {exc!r}") from exc
         if not file.is_file():
             raise GoldError(f"{where}: no file {file}")
         gold = GoldDispatch(
-            file, entities, events, frozenset(slug(n) for n in rec.get("ignore", []))
+            file, entities, events, frozenset(slug(n) for n in rec.get("ignore", [])), non_facts
         )
         known = set().union(*(e.keys for e in entities)) if entities else set()
-        for ev in events:
+        for ev in events + non_facts:
             for role, names in ev.roles.items():
                 missing = [n for n in names if slug(n) not in known]
                 if missing:
@@ -170,6 +219,29 @@ def match_entities(
     return counts, errors
 
 
+def entity_confusion(gold: GoldDispatch, predicted: Sequence[Entity]) -> Counter[tuple[str, str]]:
+    """(gold type, predicted type) per entity: the same entity found with the right type,
+    another type (MISC included), or not at all ('-'); predictions no gold entity names
+    are ('-', type)."""
+    table: Counter[tuple[str, str]] = Counter()
+    preds = [e for e in predicted if not (_entity_keys(e) & gold.ignore)]
+    used: set[int] = set()
+    for g in gold.entities:
+        candidates = [i for i, p in enumerate(preds) if i not in used and _entity_keys(p) & g.keys]
+        hit = next((i for i in candidates if preds[i].type == g.type), None)
+        if hit is None and candidates:
+            hit = candidates[0]
+        if hit is None:
+            table[(g.type.value, NONE)] += 1
+            continue
+        used.add(hit)
+        table[(g.type.value, preds[hit].type.value)] += 1
+    for i, p in enumerate(preds):
+        if i not in used and p.type in SCORED_TYPES:
+            table[(NONE, p.type.value)] += 1
+    return table
+
+
 def _role_matches(
     gold: GoldDispatch, names: Sequence[str], fillers: Sequence[frozenset[str]]
 ) -> bool:
@@ -190,16 +262,17 @@ def event_matches(
 ) -> bool:
     if p.type != g.type:
         return False
-    pred_roles = {r: v for r, v in p.roles.items() if v}
-    if set(pred_roles) != set(g.roles):
+    pred_roles = normal_roles(p.type, p.roles, lambda f: f.entity_id)
+    gold_roles = normal_roles(g.type, {r: list(v) for r, v in g.roles.items()}, slug)
+    if set(pred_roles) != set(gold_roles):
         return False
     return all(
         _role_matches(
             gold,
-            g.roles[role],
+            gold_roles[role],
             [forms.get(f.entity_id, frozenset({slug(f.name)})) for f in pred_roles[role]],
         )
-        for role in g.roles
+        for role in gold_roles
     )
 
 
@@ -217,6 +290,47 @@ class EventScore:
     type_only: dict[str, Counts] = field(default_factory=dict)
     amounts_right: int = 0
     amounts_expected: int = 0
+    head_counts_right: int = 0
+    head_counts_expected: int = 0
+    # asserted predictions that state a non-fact, per status (denied, rumoured, ...)
+    non_facts_asserted: Counter[str] = field(default_factory=Counter)
+    non_facts: Counter[str] = field(default_factory=Counter)  # gold non-facts, per status
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, other: EventScore) -> None:
+        for mine, theirs in ((self.strict, other.strict), (self.type_only, other.type_only)):
+            for t, c in theirs.items():
+                mine.setdefault(t, Counts()).add(c)
+        self.amounts_right += other.amounts_right
+        self.amounts_expected += other.amounts_expected
+        self.head_counts_right += other.head_counts_right
+        self.head_counts_expected += other.head_counts_expected
+        self.non_facts_asserted.update(other.non_facts_asserted)
+        self.non_facts.update(other.non_facts)
+        self.confusion.update(other.confusion)
+
+
+def is_asserted(p: Event, min_confidence: float) -> bool:
+    """What goes out as a fact: status asserted and confidence at the floor or above."""
+    return p.confidence >= min_confidence and getattr(p, "status", "asserted") == "asserted"
+
+
+def _fillers(
+    gold: GoldDispatch, roles: dict[str, tuple[str, ...]]
+) -> set[tuple[str, frozenset[str]]]:
+    return {(r, gold.keys_of(n)) for r, names in roles.items() for n in names}
+
+
+def _overlaps(gold: GoldDispatch, g: GoldEvent, p: Event, forms: dict[str, frozenset[str]]) -> int:
+    """How many of `g`'s role fillers `p` has in the same role."""
+    pred = normal_roles(p.type, p.roles, lambda f: f.entity_id)
+    shared = 0
+    for role, keys in _fillers(gold, g.roles):
+        if any(
+            forms.get(f.entity_id, frozenset({slug(f.name)})) & keys for f in pred.get(role, [])
+        ):
+            shared += 1
+    return shared
 
 
 def match_events(
@@ -225,12 +339,13 @@ def match_events(
     score = EventScore()
     errors = Errors(gold.file.name)
     forms = {e.id: _entity_keys(e) for e in dispatch.entities}
-    preds = [e for e in dispatch.events if e.confidence >= min_confidence]
+    preds = [e for e in dispatch.events if is_asserted(e, min_confidence)]
 
     def bucket(table: dict[str, Counts], type_: str) -> Counts:
         return table.setdefault(type_, Counts())
 
     used: set[int] = set()
+    missed: list[GoldEvent] = []
     for g in gold.events:
         hit = next(
             (i for i, p in enumerate(preds) if i not in used and event_matches(gold, g, p, forms)),
@@ -239,9 +354,11 @@ def match_events(
         if hit is None:
             bucket(score.strict, g.type).fn += 1
             errors.missed.append(_describe(g))
+            missed.append(g)
             continue
         used.add(hit)
         bucket(score.strict, g.type).tp += 1
+        score.confusion[(g.type, g.type)] += 1
         if g.amount is not None:
             score.amounts_expected += 1
             a = preds[hit].amount
@@ -256,10 +373,65 @@ def match_events(
                 errors.spurious.append(
                     f"amount of {g.type}: {got}, not {g.amount:,.0f} {g.currency}"
                 )
-    for i, p in enumerate(preds):
-        if i not in used:
-            bucket(score.strict, p.type).fp += 1
+        if g.head_count is not None:
+            score.head_counts_expected += 1
+            got_count = getattr(preds[hit], "head_count", None)
+            if got_count == g.head_count:
+                score.head_counts_right += 1
+            else:
+                errors.spurious.append(f"head count of {g.type}: {got_count}, not {g.head_count}")
+    for nf in gold.non_facts:
+        score.non_facts[nf.status] += 1
+    unmatched = [i for i in range(len(preds)) if i not in used]
+    for i in unmatched:
+        p = preds[i]
+        bucket(score.strict, p.type).fp += 1
+        stated = max(
+            (nf for nf in gold.non_facts if nf.type == p.type),
+            key=lambda nf: _overlaps(gold, nf, p, forms),
+            default=None,
+        )
+        if stated is not None and _overlaps(gold, stated, p, forms):
+            score.non_facts_asserted[stated.status] += 1
+            errors.spurious.append(
+                f"{_describe(p)} [{p.confidence}] states a {stated.status} non-fact"
+            )
+        else:
             errors.spurious.append(f"{_describe(p)} [{p.confidence}]")
+    # confusion: a missed gold event pairs with an unmatched prediction sharing an entity
+    # (another type, or its own type with other roles); the rest pair with nothing.
+    free = list(unmatched)
+    for g in missed:
+        keys = {k for _, k in _fillers(gold, g.roles)}
+        pair = max(
+            free,
+            key=lambda i: (
+                preds[i].type == g.type,
+                sum(
+                    1
+                    for fs in preds[i].roles.values()
+                    for f in fs
+                    if any(forms.get(f.entity_id, frozenset({slug(f.name)})) & k for k in keys)
+                ),
+            ),
+            default=None,
+        )
+        shares = pair is not None and (
+            preds[pair].type == g.type
+            or any(
+                forms.get(f.entity_id, frozenset({slug(f.name)})) & k
+                for fs in preds[pair].roles.values()
+                for f in fs
+                for k in keys
+            )
+        )
+        if pair is not None and shares:
+            free.remove(pair)
+            score.confusion[(g.type, preds[pair].type)] += 1
+        else:
+            score.confusion[(g.type, NONE)] += 1
+    for i in free:
+        score.confusion[(NONE, preds[i].type)] += 1
     # type only: as many of each type as gold has
     for type_ in {g.type for g in gold.events} | {p.type for p in preds}:
         g_n = sum(1 for g in gold.events if g.type == type_)
@@ -279,6 +451,10 @@ class Report:
     entities_untyped: Counts = field(default_factory=Counts)
     events: EventScore = field(default_factory=EventScore)
     errors: list[Errors] = field(default_factory=list)
+    # per language ('fr', 'en'): entity and event counts (all types together)
+    entities_by_language: dict[str, Counts] = field(default_factory=dict)
+    events_by_language: dict[str, EventScore] = field(default_factory=dict)
+    entity_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def entity_total(self) -> Counts:
@@ -311,18 +487,17 @@ def score(
         raise ValueError(f"{len(gold)} gold dispatches but {len(predicted)} predictions")
     report = Report(split, dispatches=len(gold))
     for g, d in zip(gold, predicted, strict=True):
+        lang = d.language or g.language
         ent_counts, ent_errors = match_entities(g, d.entities)
         for t, c in ent_counts.items():
             report.entities.setdefault(t, Counts()).add(c)
+        report.entities_by_language.setdefault(lang, Counts()).add(_total(ent_counts.values()))
+        report.entity_confusion.update(entity_confusion(g, d.entities))
         untyped, _ = match_entities(g, d.entities, typed=False)
         report.entities_untyped.add(_total(untyped.values()))
         ev_score, ev_errors = match_events(g, d, min_confidence)
-        for t, c in ev_score.strict.items():
-            report.events.strict.setdefault(t, Counts()).add(c)
-        for t, c in ev_score.type_only.items():
-            report.events.type_only.setdefault(t, Counts()).add(c)
-        report.events.amounts_right += ev_score.amounts_right
-        report.events.amounts_expected += ev_score.amounts_expected
+        report.events.add(ev_score)
+        report.events_by_language.setdefault(lang, EventScore()).add(ev_score)
         merged = Errors(
             g.file.name,
             ent_errors.missed + ev_errors.missed,
@@ -331,3 +506,132 @@ def score(
         if merged.missed or merged.spurious:
             report.errors.append(merged)
     return report
+
+
+# ------------------------------------------------------------------ reporting
+
+
+def errors_allowed(split: str) -> bool:
+    """Only development splits may show what they get wrong; held-out ones never do."""
+    return not split.startswith("heldout")
+
+
+def _scores(c: Counts) -> dict[str, float | int]:
+    return {
+        "tp": c.tp,
+        "fp": c.fp,
+        "fn": c.fn,
+        "precision": round(c.precision, 3),
+        "recall": round(c.recall, 3),
+        "f1": round(c.f1, 3),
+    }
+
+
+def _confusion_json(table: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (g, p), n in sorted(table.items()):
+        out.setdefault(g, {})[p] = n
+    return out
+
+
+def report_json(r: Report) -> dict[str, object]:
+    """The report as one JSON-ready object (`wire eval --json`)."""
+    return {
+        "split": r.split,
+        "dispatches": r.dispatches,
+        "entities": {"all": _scores(r.entity_total)}
+        | {t: _scores(c) for t, c in sorted(r.entities.items())},
+        "entities_untyped": _scores(r.entities_untyped),
+        "entities_by_language": {k: _scores(c) for k, c in sorted(r.entities_by_language.items())},
+        "events": {"all": _scores(r.event_total)}
+        | {t: _scores(c) for t, c in sorted(r.events.strict.items())},
+        "events_by_language": {
+            k: {"all": _scores(_total(s.strict.values()))}
+            | {t: _scores(c) for t, c in sorted(s.strict.items())}
+            for k, s in sorted(r.events_by_language.items())
+        },
+        "events_type_only": _scores(r.event_type_only_total),
+        "amounts": {"right": r.events.amounts_right, "expected": r.events.amounts_expected},
+        "head_counts": {
+            "right": r.events.head_counts_right,
+            "expected": r.events.head_counts_expected,
+        },
+        "non_facts": {
+            "gold": dict(sorted(r.events.non_facts.items())),
+            "asserted": dict(sorted(r.events.non_facts_asserted.items())),
+        },
+        "event_confusion": _confusion_json(r.events.confusion),
+        "entity_confusion": _confusion_json(r.entity_confusion),
+    }
+
+
+def _fmt(c: Counts) -> list[str]:
+    return [str(c.tp), str(c.fp), str(c.fn), f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}"]
+
+
+def report_tables(r: Report, show_errors: bool = False) -> list[RenderableType]:
+    """What `wire eval` prints: the scores per type and per language, the non-facts
+    asserted, the confusion tables, and (development splits only) the errors."""
+    table = Table(title=f"{r.split}: {r.dispatches} dispatches", title_justify="left")
+    langs = sorted(r.events_by_language)
+    for col in ("", "tp", "fp", "fn", "P", "R", "F1", *(f"F1 {k}" for k in langs)):
+        table.add_column(col, justify="left" if not col else "right")
+
+    def row(label: str, c: Counts, per_lang: list[Counts], style: str = "") -> None:
+        table.add_row(label, *_fmt(c), *(f"{x.f1:.2f}" for x in per_lang), style=style)
+
+    def lang_events(t: str | None) -> list[Counts]:
+        out = []
+        for k in langs:
+            s = r.events_by_language[k]
+            out.append(_total(s.strict.values()) if t is None else s.strict.get(t, Counts()))
+        return out
+
+    row("entities (typed)", r.entity_total, [r.entities_by_language[k] for k in langs], "bold")
+    for t, c in sorted(r.entities.items()):
+        row(f"  {t}", c, [])
+    row("entities (untyped)", r.entities_untyped, [], "dim")
+    row("events (type + roles)", r.event_total, lang_events(None), "bold")
+    for t, c in sorted(r.events.strict.items()):
+        row(f"  {t}", c, lang_events(t))
+    row("events (type only)", r.event_type_only_total, [], "dim")
+    out: list[RenderableType] = [table]
+    ev = r.events
+    lines = [f"amounts right on matched events: {ev.amounts_right}/{ev.amounts_expected}"]
+    if ev.head_counts_expected:
+        lines.append(
+            f"head counts right on matched layoffs: {ev.head_counts_right}/{ev.head_counts_expected}"
+        )
+    if ev.non_facts:
+        gold_nf = ", ".join(f"{k} {n}" for k, n in sorted(ev.non_facts.items()))
+        asserted = sum(ev.non_facts_asserted.values())
+        per = ", ".join(f"{k} {n}" for k, n in sorted(ev.non_facts_asserted.items())) or "none"
+        lines.append(f"non-facts in gold: {gold_nf}; asserted as facts: {asserted} ({per})")
+    out.extend(lines)
+    out.append(_confusion_table("events: gold type (row) x predicted type (column)", ev.confusion))
+    out.append(_confusion_table("entities: gold type (row) x predicted type", r.entity_confusion))
+    if show_errors:
+        for e in r.errors:
+            out.append(f"[bold]{escape(e.file)}[/]")
+            out.extend(f"  [red]missed[/]   {escape(m)}" for m in e.missed)
+            out.extend(f"  [yellow]spurious[/] {escape(sp)}" for sp in e.spurious)
+    return out
+
+
+def _confusion_table(title: str, cells: Counter[tuple[str, str]]) -> Table:
+    rows = [*sorted({g for g, _ in cells} - {NONE}), NONE]
+    cols = [*sorted({p for _, p in cells} - {NONE}), NONE]
+    table = Table(title=title, title_justify="left", padding=(0, 0))
+    table.add_column("")
+    for c in cols:
+        table.add_column(short_type(c), justify="right")
+    for g in rows:
+        table.add_row(
+            f"{g.removeprefix('personnel.')} ", *(f" {cells[(g, c)] or '.'}" for c in cols)
+        )
+    return table
+
+
+def short_type(type_: str) -> str:
+    """A column header three letters wide: 'personnel.hire' -> 'hir', 'legal.fine' -> 'fin'."""
+    return type_ if type_ in (NONE, "PER", "ORG", "LOC", "MISC") else type_.split(".")[-1][:3]

@@ -12,6 +12,7 @@ dispatch's own country (its dateline), then the most populous.
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -71,13 +72,34 @@ class Gazetteer:
     def candidates(self, name: str) -> list[GeoRecord]:
         return self._index.get(fold(name), [])
 
-    def resolve(self, name: str, prefer: frozenset[str] = frozenset()) -> GeoRecord | None:
-        """`prefer`: countries the dispatch is about ('Valencia' in a story about Spain)."""
+    def resolve(
+        self,
+        name: str,
+        prefer: frozenset[str] | dict[str, float] = frozenset(),
+        *,
+        bureau: bool = False,
+    ) -> GeoRecord | None:
+        """The likeliest place `name` names. A country beats a region, a region a city of
+        the same name; among cities, population is the prior, and evidence adds to it:
+        `prefer`, the countries the dispatch is about, each with a weight ('Valencia' in a
+        story about Spain; a set weighs each country named 1.5); `bureau`, a dateline, where
+        an agency bureau city wins ('PARIS (AFP)' is Paris, France, whatever the story
+        names). Evidence is a weight, never a veto: naming the United States does not move
+        a story datelined Paris to Paris, Texas."""
         found = self.candidates(name)
         if not found:
             return None
+        weights = prefer if isinstance(prefer, dict) else dict.fromkeys(prefer, _NAMED_WEIGHT)
         rank = {"continent": 0, "country": 1, "region": 2, "city": 3}
-        return min(found, key=lambda r: (rank[r.kind], r.country not in prefer, -r.population))
+        key = fold(name)
+
+        def score(r: GeoRecord) -> float:
+            s = math.log10(r.population + 10) + weights.get(r.country or "", 0.0)
+            if bureau and (key, r.country) in BUREAUS:
+                s += _BUREAU_WEIGHT
+            return s
+
+        return min(found, key=lambda r: (rank[r.kind], -score(r)))
 
 
 def _countries() -> list[tuple[set[str], GeoRecord, str | None]]:
@@ -200,6 +222,49 @@ def _place(written: str, r: GeoRecord, source: str, entity_id: str | None) -> Pl
     )
 
 
+# Agency bureaus (AFP's and the other agencies' main desks): a dateline names the bureau
+# that filed the story, so 'PARIS' there is Paris, France. Folded city, ISO country.
+BUREAUS = frozenset(
+    (fold(city), country)
+    for country, cities in {
+        "FR": "Paris Lyon Marseille Toulouse Bordeaux Lille Strasbourg Rennes Nantes Montpellier"
+        " Nice Ajaccio Clermont-Ferrand Grenoble Rouen Metz Dijon Orléans Tours Limoges"
+        " Poitiers Caen Brest Nancy Reims Besançon Pau Perpignan Toulon",
+        "GB": "London Edinburgh Belfast Manchester",
+        "US": "Washington New York Los Angeles San Francisco Chicago Miami Houston Boston"
+        " Atlanta Seattle Detroit Dallas Denver",
+        "BE": "Brussels Bruxelles", "DE": "Berlin Frankfurt Francfort Munich Hamburg Bonn",
+        "ES": "Madrid Barcelona Barcelone", "IT": "Rome Milan Naples",
+        "CH": "Geneva Genève Zurich Bern Berne Lausanne", "NL": "The Hague La Haye Amsterdam",
+        "AT": "Vienna Vienne", "PT": "Lisbon Lisbonne", "GR": "Athens Athènes",
+        "SE": "Stockholm", "NO": "Oslo", "DK": "Copenhagen Copenhague", "FI": "Helsinki",
+        "PL": "Warsaw Varsovie", "CZ": "Prague", "HU": "Budapest", "RO": "Bucharest Bucarest",
+        "RS": "Belgrade", "UA": "Kyiv Kiev", "RU": "Moscow Moscou", "TR": "Istanbul Ankara",
+        "CY": "Nicosia Nicosie", "LB": "Beirut Beyrouth", "IL": "Jerusalem Jérusalem",
+        "EG": "Cairo Le Caire", "SA": "Riyadh Ryad", "AE": "Dubai Dubaï Abu Dhabi Abou Dhabi",
+        "IR": "Tehran Téhéran", "IQ": "Baghdad Bagdad", "AF": "Kabul Kaboul",
+        "PK": "Islamabad Karachi", "IN": "New Delhi Mumbai", "CN": "Beijing Pékin Shanghai",
+        "HK": "Hong Kong", "TW": "Taipei", "JP": "Tokyo", "KR": "Seoul Séoul",
+        "TH": "Bangkok", "VN": "Hanoi", "SG": "Singapore Singapour", "ID": "Jakarta",
+        "PH": "Manila Manille", "AU": "Sydney Canberra", "NZ": "Wellington",
+        "CA": "Montreal Montréal Ottawa Toronto", "MX": "Mexico City Mexico",
+        "BR": "Rio de Janeiro Sao Paulo Brasilia", "AR": "Buenos Aires", "CL": "Santiago",
+        "CO": "Bogota", "PE": "Lima", "VE": "Caracas", "UY": "Montevideo", "CU": "Havana La Havane",
+        "ZA": "Johannesburg Pretoria", "KE": "Nairobi", "NG": "Lagos Abuja", "SN": "Dakar",
+        "CI": "Abidjan", "MA": "Rabat Casablanca", "DZ": "Algiers Alger", "TN": "Tunis",
+        "CD": "Kinshasa", "ET": "Addis Ababa Addis Abeba",
+    }.items()
+    for city in re.split(r" (?=[A-Z])(?<!New )(?<!Los )(?<!San )(?<!Hong )(?<!Buenos )"
+                         r"(?<!Rio )(?<!de )(?<!Sao )(?<!Abu )(?<!Abou )(?<!The )(?<!La )"
+                         r"(?<!Le )(?<!Addis )(?<!Mexico )", cities)
+)  # fmt: skip
+_BUREAU_WEIGHT = 3.0
+_LANGUAGE_HOME = {"fr": "FR"}
+_LANGUAGE_WEIGHT = 0.5
+_NAMED_WEIGHT = 1.5  # each country the story names
+_DATELINE_WEIGHT = 3.0  # the country of the dateline, for the places in the text
+
+
 def geocode(dispatch: Dispatch, gaz: Gazetteer | None = None) -> list[Place]:
     """The dateline place and every place entity, resolved; names not found are left out."""
     gaz = gaz or gazetteer()
@@ -208,6 +273,14 @@ def geocode(dispatch: Dispatch, gaz: Gazetteer | None = None) -> list[Place]:
     named_country = _DATELINE_COUNTRY.search(raw)
     if named_country:  # 'BOULOGNE-BILLANCOURT (France)'
         raw = raw[: named_country.start()].strip()
+    named_country_code = None
+    # 'PARIS, Texas, Dec 4 (AFP)', 'VICTORIA, Canada, …': the town of that country
+    printed = dispatch.dateline.text or raw
+    qualifier = re.match(rf"\s*{re.escape(raw)}\s*,\s*([^,(]+?)\s*(?:,|\(|$)", printed, re.I)
+    if raw and qualifier:
+        where = gaz.resolve(qualifier.group(1))
+        if where is not None and where.kind in ("country", "region"):
+            named_country_code = where.country
     locs = [e for e in dispatch.entities if e.type == EntityType.LOC]
     # The countries the story names steer ambiguous cities ('Valencia' with 'Spanish').
     prefer = gaz.countries_named(
@@ -219,14 +292,22 @@ def geocode(dispatch: Dispatch, gaz: Gazetteer | None = None) -> list[Place]:
             ]
         )
     )
-    if raw and (found := gaz.resolve(raw, prefer)) is not None:
+    weights = dict.fromkeys(prefer, _NAMED_WEIGHT)
+    home = _LANGUAGE_HOME.get(dispatch.language or "")
+    if home:  # a French service's copy is about France when nothing says otherwise
+        weights[home] = max(weights.get(home, 0.0), _LANGUAGE_WEIGHT)
+    if named_country_code:
+        weights[named_country_code] = _DATELINE_WEIGHT + _BUREAU_WEIGHT  # said outright
+    # a dateline with its country spelled out is that country's town, not a bureau
+    bureau = not named_country and not named_country_code
+    if raw and (found := gaz.resolve(raw, weights, bureau=bureau)) is not None:
         places.append(_place(raw, found, "dateline", None))
         if found.country:
-            prefer |= {found.country}
+            weights[found.country] = max(weights.get(found.country, 0.0), _DATELINE_WEIGHT)
     seen = {p.canonical for p in places}
     for e in locs:
-        found = gaz.resolve(e.name, prefer) or next(
-            (r for a in e.aliases if (r := gaz.resolve(a, prefer))), None
+        found = gaz.resolve(e.name, weights) or next(
+            (r for a in e.aliases if (r := gaz.resolve(a, weights))), None
         )
         if found is None or found.name in seen:
             continue

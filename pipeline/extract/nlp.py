@@ -11,9 +11,17 @@ from spacy.language import Language
 from pipeline.settings import get_settings
 
 SUPPORTED = ("fr", "en")
-# The extract stage reads entities and sentences only: the tagger, parser and
-# lemmatizer cost time and give nothing here, so they are not run.
-_KEEP = {"tok2vec", "ner", "transformer"}
+# Entities need tok2vec + ner; the event rules read the dependency parse (subjects, objects,
+# passive agents, xcomp, coordination) and lemmas, so the tagger / morphologizer, parser,
+# attribute ruler and lemmatizer run too. Their cost is measured in bench/README.md
+# (`python -m bench.parser`). Anything else a model ships (senter) stays off: sentences come
+# from the sentencizer, set before the parser, which respects them.
+KEEP = frozenset(
+    {"tok2vec", "transformer", "tagger", "morphologizer", "parser", "attribute_ruler"}
+    | {"lemmatizer", "ner"}
+)
+# What the extraction ran before the parser was enabled (the bench's comparison point).
+NER_ONLY = frozenset({"tok2vec", "transformer", "ner"})
 _lock = threading.Lock()
 
 
@@ -25,17 +33,17 @@ def model_name(language: str) -> str:
     return names[language]
 
 
-@lru_cache(maxsize=4)
-def _load(name: str) -> Language:
+@lru_cache(maxsize=8)
+def _load(name: str, keep: frozenset[str] = KEEP) -> Language:
     nlp = spacy.load(name)
-    disabled = [p for p in nlp.pipe_names if p not in _KEEP]
+    disabled = [p for p in nlp.pipe_names if p not in keep]
     nlp.select_pipes(disable=disabled)
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
     return nlp
 
 
-def load_model(language: str) -> Language:
+def load_model(language: str, keep: frozenset[str] = KEEP) -> Language:
     """The spaCy pipeline for `language` ('fr' or 'en'), loaded once per process."""
     with _lock:
-        return _load(model_name(language))
+        return _load(model_name(language), keep)

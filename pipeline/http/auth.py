@@ -1,17 +1,27 @@
-"""API keys and their scopes. Off when WIRE_API_KEYS is unset (the local default).
+"""API keys, their scopes, and browser sessions. Off when WIRE_API_KEYS is unset (the
+local default).
 
 WIRE_API_KEYS="k1:read,k2:read+subscribe,k3:admin". `admin` holds every scope.
-A key travels as `X-API-Key: KEY`, `Authorization: Bearer KEY`, or `?api_key=KEY`
-(browsers' EventSource cannot set headers).
+A key travels as `X-API-Key: KEY`, `Authorization: Bearer KEY`, or, for scripts only,
+`?api_key=KEY` (kept out of the access log). The web page logs in instead: POST
+/v1/session with a key sets a signed, HttpOnly, SameSite=Strict cookie naming the key
+(by its SHA-256, never the key itself) and when it expires; EventSource sends it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import re
+import secrets
+import time
 from enum import StrEnum
 
 _KEY_IN_URL = re.compile(r"(?<=[?&]api_key=)[^&\s]+")
+SESSION_COOKIE = "wire_session"
 
 
 class Scope(StrEnum):
@@ -77,3 +87,48 @@ class RedactKeys(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         return True
+
+
+class SessionSigner:
+    """Signs and checks session tokens: base64url(JSON {k: key fingerprint, exp}) + "." +
+    base64url(HMAC-SHA256). The secret is WIRE_SESSION_SECRET, or a random one per
+    process (sessions then end when the service restarts, and each process of a
+    multi-process deployment would need the same secret)."""
+
+    def __init__(self, secret: bytes | None, ttl_s: int) -> None:
+        self._secret = secret or secrets.token_bytes(32)
+        self.ttl_s = ttl_s
+
+    def _mac(self, payload: bytes) -> str:
+        digest = hmac.new(self._secret, payload, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def issue(self, who: str, now: float | None = None) -> tuple[str, int]:
+        """A token for the key fingerprint `who`, and when it expires (Unix seconds)."""
+        expires = int((now if now is not None else time.time()) + self.ttl_s)
+        raw = json.dumps({"k": who, "exp": expires}, separators=(",", ":")).encode()
+        payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return f"{payload}.{self._mac(payload.encode())}", expires
+
+    def verify(self, token: str, now: float | None = None) -> str | None:
+        """The key fingerprint of a valid, unexpired token; None for anything else."""
+        got = self.read(token, now)
+        return got[0] if got else None
+
+    def expires(self, token: str) -> int | None:
+        got = self.read(token)
+        return got[1] if got else None
+
+    def read(self, token: str, now: float | None = None) -> tuple[str, int] | None:
+        """(key fingerprint, expiry) of a valid, unexpired token."""
+        payload, sep, mac = token.partition(".")
+        if not sep or not hmac.compare_digest(mac, self._mac(payload.encode())):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            who, expires = str(data["k"]), int(data["exp"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if expires <= (now if now is not None else time.time()):
+            return None
+        return who, expires

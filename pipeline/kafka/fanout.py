@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from pipeline.kafka import fetch_pacing
-from pipeline.kafka.client import client_kwargs
+from pipeline.kafka.security import aiokafka_kwargs
 from pipeline.settings import Settings
 
 log = logging.getLogger("wirestream.fanout")
@@ -40,16 +41,40 @@ log = logging.getLogger("wirestream.fanout")
 TP = tuple[str, int]
 Position = dict[TP, int]  # next offset to read, per topic-partition
 HEARTBEAT_SECONDS = 15.0
-WINDOW_PER_PARTITION = 2000
+WINDOW_PER_PARTITION = 2000  # records held per partition, at most
+WINDOW_BYTES_PER_PARTITION = 4 * 1024 * 1024  # and bytes
 QUEUE_SIZE = 1000
+TOPIC_REFRESH_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, slots=True)
 class Record:
     topic: str
     partition: int
     offset: int
     value: bytes
+    # Frames already encoded for this record (event name, SSE id) -> bytes: thousands of
+    # subscribers at the same position share one encoding.
+    frames: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
+    # Payloads already rewritten for people (event name, renderer) -> data, e.g. an event
+    # with its labels and formatted amount: made once per record, whatever the positions
+    # of its subscribers.
+    payloads: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and (
+            self.topic,
+            self.partition,
+            self.offset,
+            self.value,
+        ) == (other.topic, other.partition, other.offset, other.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# Put in every idle queue every HEARTBEAT_SECONDS by the hub: one timer for everybody
+# instead of one per subscriber.
+HEARTBEAT = Record("", -1, -1, b"")
 
 
 class Overflow(Exception):
@@ -74,10 +99,12 @@ class Window:
     copying the backlog and registering the member)."""
 
     per_partition: int = WINDOW_PER_PARTITION
+    bytes_per_partition: int = WINDOW_BYTES_PER_PARTITION
     queue_size: int = QUEUE_SIZE
     head: Position = field(default_factory=dict)  # next offset the reader will see
     first: Position = field(default_factory=dict)  # oldest offset still held
     records: dict[TP, deque[Record]] = field(default_factory=dict)
+    held_bytes: dict[TP, int] = field(default_factory=dict)
     members: dict[str, set[Member]] = field(default_factory=dict)
 
     def track(self, tp: TP, head: int) -> None:
@@ -86,6 +113,7 @@ class Window:
             self.head[tp] = head
             self.first[tp] = head
             self.records[tp] = deque()
+            self.held_bytes[tp] = 0
 
     def partitions(self, topics: Iterable[str]) -> list[TP]:
         wanted = set(topics)
@@ -106,8 +134,11 @@ class Window:
             return  # already seen (the reader re-fetched after a reconnect)
         held = self.records[tp]
         held.append(rec)
-        while len(held) > self.per_partition:
-            held.popleft()
+        self.held_bytes[tp] += len(rec.value)
+        while len(held) > self.per_partition or (
+            self.held_bytes[tp] > self.bytes_per_partition and len(held) > 1
+        ):
+            self.held_bytes[tp] -= len(held.popleft().value)
         self.first[tp] = held[0].offset if held else rec.offset + 1
         self.head[tp] = rec.offset + 1
         for m in list(self.members.get(rec.topic, ())):
@@ -140,6 +171,15 @@ class Window:
             self.members.setdefault(t, set()).add(m)
         return m, start
 
+    def heartbeat(self) -> int:
+        """Wake every subscriber with nothing to read, so its stream sends a keep-alive."""
+        woken = 0
+        for m in {m for ms in self.members.values() for m in ms}:
+            if m.queue.empty():
+                m.queue.put_nowait(HEARTBEAT)
+                woken += 1
+        return woken
+
     def detach(self, m: Member) -> None:
         for t in m.topics:
             self.members.get(t, set()).discard(m)
@@ -150,8 +190,9 @@ class Window:
 
 
 class Subscription:
-    """What a stream reads: (position after the record, value), or (position, None) as a
-    heartbeat every HEARTBEAT_SECONDS without a record. Raises Overflow if dropped."""
+    """What a stream reads: (position after the record, the record), or (position, None) as
+    a keep-alive about every HEARTBEAT_SECONDS. Raises Overflow if dropped. The position
+    yielded is the subscription's own, updated in place: read it, don't keep it."""
 
     def __init__(self, hub: Hub, topics: Sequence[str], position: Position) -> None:
         self.hub = hub
@@ -160,7 +201,7 @@ class Subscription:
         self._member: Member | None = None
         self._catchup: AIOKafkaConsumer | None = None
 
-    async def records(self) -> AsyncIterator[tuple[Position, bytes | None]]:
+    async def records(self) -> AsyncIterator[tuple[Position, Record | None]]:
         pos = dict(self.position)
         if self._catchup is not None:
             async for reached, value in self._catch_up(pos):  # advances `pos` in place
@@ -170,17 +211,16 @@ class Subscription:
             pos.update(start)
         queue = self._member.queue
         while True:
-            try:
-                rec = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield dict(pos), None
-                continue
+            rec = await queue.get()
             if rec is None:
                 raise Overflow("subscriber dropped: its queue was full")
+            if rec is HEARTBEAT:
+                yield pos, None
+                continue
             pos[(rec.topic, rec.partition)] = rec.offset + 1
-            yield dict(pos), rec.value
+            yield pos, rec
 
-    async def _catch_up(self, pos: Position) -> AsyncIterator[tuple[Position, bytes | None]]:
+    async def _catch_up(self, pos: Position) -> AsyncIterator[tuple[Position, Record | None]]:
         """Read Kafka from `pos` until the shared window covers it, then hand over."""
         consumer = self._catchup
         assert consumer is not None
@@ -189,7 +229,7 @@ class Subscription:
             while not window.covers(pos, self.topics):
                 batch = await consumer.getmany(timeout_ms=1000, max_records=500)
                 if not batch:
-                    yield dict(pos), None
+                    yield pos, None
                     continue
                 for tp, msgs in batch.items():
                     for msg in msgs:
@@ -197,7 +237,7 @@ class Subscription:
                         if msg.offset < pos.get(key, 0):
                             continue
                         pos[key] = msg.offset + 1
-                        yield dict(pos), msg.value
+                        yield pos, Record(tp.topic, tp.partition, msg.offset, msg.value or b"")
         finally:
             self._catchup = None
             await consumer.stop()
@@ -211,7 +251,7 @@ class Subscription:
 
 def _consumer_kwargs(settings: Settings) -> dict[str, object]:
     return {
-        **client_kwargs(settings),  # addresses and credentials, as every other client
+        **aiokafka_kwargs(settings),  # addresses, TLS and SASL, as every other client
         "enable_auto_commit": False,
         "group_id": None,
         "fetch_max_bytes": 4 * 1024 * 1024,
@@ -228,6 +268,7 @@ class Hub:
         self.window = window or Window()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
 
     async def start(self) -> None:
@@ -245,8 +286,17 @@ class Hub:
                 raise
             self._consumer = consumer
             self._task = asyncio.create_task(self._run(), name="fanout-reader")
+            self._ticker = asyncio.create_task(self._heartbeats(), name="fanout-heartbeats")
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.window.heartbeat()
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
+        """Follow every partition of the stream topics that exist: those already followed
+        where the reader is, those seen for the first time from their end at start and
+        from their beginning later (a topic created after the start: nothing missed)."""
         existing = await consumer.topics()
         parts = [
             TopicPartition(t, p)
@@ -254,16 +304,34 @@ class Hub:
             if t in existing
             for p in sorted(consumer.partitions_for_topic(t) or [])
         ]
+        new = [tp for tp in parts if (tp.topic, tp.partition) not in self.window.head]
+        if not new:
+            return
+        first_time = not self.window.head
         consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
         for tp in parts:
+            known = self.window.head.get((tp.topic, tp.partition))
+            if known is not None:
+                consumer.seek(tp, known)
+        if first_time:
+            await consumer.seek_to_end(*new)
+        else:
+            await consumer.seek_to_beginning(*new)
+        for tp in new:
             self.window.track((tp.topic, tp.partition), await consumer.position(tp))
+
+    def _missing(self) -> bool:
+        return any(not self.window.partitions([t]) for t in self.topics)
 
     async def _run(self) -> None:
         consumer = self._consumer
         assert consumer is not None
+        checked = time.monotonic()
         while True:
             try:
+                if self._missing() and time.monotonic() - checked > TOPIC_REFRESH_SECONDS:
+                    checked = time.monotonic()
+                    await self._assign(consumer)  # a stream topic created since the start
                 batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
             except asyncio.CancelledError:
                 raise
@@ -311,6 +379,9 @@ class Hub:
         return consumer
 
     async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -17,8 +17,18 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def encode_position(pos: Position) -> str:
-    raw = json.dumps(sorted([t, p, o] for (t, p), o in pos.items()), separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    key = tuple(sorted(pos.items()))
+    token = _encoded.get(key)
+    if token is None:
+        raw = json.dumps([[t, p, o] for (t, p), o in key], separators=(",", ":"))
+        token = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        if len(_encoded) >= 4096:  # subscribers at the same position share one encoding
+            _encoded.clear()
+        _encoded[key] = token
+    return token
+
+
+_encoded: dict[tuple[tuple[tuple[str, int], int], ...], str] = {}
 
 
 def decode_position(token: str | None) -> Position:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from pipeline.dedup.similarity import bands
 from pipeline.dedup.versioning import Known
+from pipeline.resilience import item_transient
 from pipeline.settings import Settings
 from schemas import Dispatch, EntityType, Event, EventRetraction, PubStatus, VersionRecord
 
@@ -30,6 +31,23 @@ LANG_ANALYZERS = {
     "cs": "czech", "hu": "hungarian", "ro": "romanian", "bg": "bulgarian", "ca": "catalan",
     "id": "indonesian", "zh": "cjk", "ja": "cjk", "ko": "cjk",
 }  # fmt: skip
+# Bounds on what one dispatch puts in the index (WIRE_INDEX_MAX_TEXT_CHARS overrides the
+# first): each analysed text field keeps at most this many characters, so no single
+# document can make a search (or its highlighting) take minutes. The whole dispatch is
+# still stored, unanalysed, under `dispatch`. A wire dispatch is rarely over 10,000.
+MAX_INDEXED_CHARS = 32_000
+MAX_HEADLINE_CHARS = 1_000
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """`text` cut to `limit` characters, at a word boundary when one is near."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", limit - 200)
+    return cut[:space] if space > 0 else cut
+
+
 FACETS = {
     "orgs": "orgs",
     "people": "people",
@@ -108,11 +126,14 @@ def event_mappings() -> dict[str, Any]:
         "dispatch_guid": _KW,
         "dispatch_version": {"type": "integer"},
         "language": _KW,
+        "status": _KW,
         "entity_ids": _KW,
         "entity_names": _KW,
         "roles": _KW,
         "amount_value": {"type": "double"},
         "currency": _KW,
+        "head_count": {"type": "integer"},
+        "percent": {"type": "float"},
         "dates": _DATE,
         "evidence": _text(),
         "confidence": {"type": "float"},
@@ -141,6 +162,59 @@ def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+def display_case(name: str) -> str:
+    """A name printed in capitals, as datelines and some headlines are, in the case people
+    write it: 'BOULOGNE-BILLANCOURT' -> 'Boulogne-Billancourt', 'GENERAL MOTORS' -> 'General
+    Motors'. Short all-capital words are acronyms and stay (LVMH, AFP, SNCF); a name with
+    any lower-case letter is left as it is."""
+    if not name or any(c.islower() for c in name):
+        return name
+
+    def word(w: str) -> str:
+        letters = [c for c in w if c.isalpha()]
+        if len(letters) < 5:
+            return w
+        return "-".join(part[:1] + part[1:].lower() for part in w.split("-"))
+
+    return " ".join(word(w) for w in name.split(" "))
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        key = n.casefold()
+        if n and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def facet_names(d: Dispatch) -> dict[EntityType, list[str]]:
+    """Entity names as facets show them: one per canonical entity, in written case."""
+    by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
+    for e in d.entities:
+        by_type[e.type].append(display_case(e.name))
+    return {t: _unique(names) for t, names in by_type.items()}
+
+
+def facet_places(d: Dispatch) -> list[str]:
+    """Places as facets show them: the gazetteer's canonical name of each geocoded place
+    (the dateline's first), then place entities nothing resolved, in written case, so that
+    'PARIS' in a dateline and 'Paris' in the text are one facet value."""
+    geocoded = sorted(d.places, key=lambda p: p.source != "dateline")
+    resolved = {p.entity_id for p in d.places if p.entity_id}
+    names = [p.canonical for p in geocoded]
+    if d.dateline.place and not any(p.source == "dateline" for p in d.places):
+        names.insert(0, display_case(d.dateline.place))
+    names += [
+        display_case(e.name)
+        for e in d.entities
+        if e.type is EntityType.LOC and e.id not in resolved
+    ]
+    return _unique(names)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What one write of a dispatch came from and sent besides its events."""
@@ -155,14 +229,14 @@ def dispatch_document(
     indexed_at: datetime | None = None,
     sig: Sequence[int] | None = None,
     delivery: Delivery | None = None,
+    max_chars: int = MAX_INDEXED_CHARS,
 ) -> dict[str, Any]:
-    """The searchable document for a Dispatch: analysed text per language, facet keywords."""
-    by_type: dict[EntityType, list[str]] = {t: [] for t in EntityType}
-    for e in d.entities:
-        by_type[e.type].append(e.name)
-    places = list(by_type[EntityType.LOC])
-    if d.dateline.place and d.dateline.place not in places:
-        places.insert(0, d.dateline.place)
+    """The searchable document for a Dispatch: analysed text per language (each text
+    field bounded to `max_chars`), facet keywords."""
+    headline = bounded(d.headline, MAX_HEADLINE_CHARS)
+    body = bounded(d.text, max_chars)
+    by_type = facet_names(d)
+    places = facet_places(d)
     doc: dict[str, Any] = {
         "guid": d.guid,
         "version": d.version,
@@ -177,8 +251,8 @@ def dispatch_document(
         "urgency": d.urgency,
         "format": d.format,
         "source": d.source,
-        "headline": d.headline,
-        "body": d.text,
+        "headline": headline,
+        "body": body,
         "slugline": d.slugline,
         "dateline_place": d.dateline.place,
         "provider": d.provider,
@@ -214,8 +288,8 @@ def dispatch_document(
         doc["minhash"] = list(sig)
         doc["lsh_bands"] = bands(sig)
     if d.language in LANG_ANALYZERS:
-        doc[f"headline_{d.language}"] = d.headline
-        doc[f"body_{d.language}"] = d.text
+        doc[f"headline_{d.language}"] = headline
+        doc[f"body_{d.language}"] = body
     return doc
 
 
@@ -226,11 +300,14 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
         "dispatch_guid": e.dispatch_guid,
         "dispatch_version": e.dispatch_version,
         "language": e.language,
+        "status": e.status.value,
         "entity_ids": sorted({r.entity_id for rs in e.roles.values() for r in rs}),
         "entity_names": sorted({r.name for rs in e.roles.values() for r in rs}),
         "roles": sorted(f"{role}:{r.entity_id}" for role, rs in e.roles.items() for r in rs),
         "amount_value": e.amount.value if e.amount else None,
         "currency": e.amount.currency if e.amount else None,
+        "head_count": e.head_count,
+        "percent": e.percent,
         "dates": [d.value.isoformat() for d in e.dates if d.value],
         "evidence": e.evidence,
         "confidence": e.confidence,
@@ -272,6 +349,7 @@ def bulk_operations(
                 indexed_at=now,
                 sig=(signatures or {}).get(d.guid),
                 delivery=(deliveries or {}).get(d.guid),
+                max_chars=settings.index_max_text_chars,
             )
         )
         for e in d.events:
@@ -294,6 +372,9 @@ class BulkOutcome:
     indexed: int = 0
     stale: list[str] = field(default_factory=list)  # older versions refused (409)
     failed: dict[str, str] = field(default_factory=dict)  # guid/id -> reason
+    # guid/id -> reason, for items the node refused for now (429, 503, rejected execution):
+    # the whole bulk is sent again later (pipeline.resilience.item_transient)
+    retry: dict[str, str] = field(default_factory=dict)
 
 
 def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
@@ -301,6 +382,11 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
     for item in response.get("items", []):
         op = next(iter(item.values()))
         status = int(op.get("status", 500))
+        err = op.get("error") or {}
+        kind = err.get("type") if isinstance(err, dict) else None
+        if status >= 300 and status != 409 and item_transient(status, kind):
+            out.retry[str(op.get("_id"))] = f"{kind or status}: {err.get('reason', '')}"
+            continue
         if "delete" in item:
             continue  # removing an obsolete event that is already gone is fine
         if status < 300:
@@ -308,7 +394,6 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
         elif status == 409:
             out.stale.append(str(op.get("_id")))
         else:
-            err = op.get("error") or {}
             out.failed[str(op.get("_id"))] = f"{err.get('type', status)}: {err.get('reason', '')}"
     return out
 

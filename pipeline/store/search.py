@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from elasticsearch import Elasticsearch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictFloat
 
 from pipeline.extract.subjects import MEDIA_TOPICS
 from pipeline.settings import Settings
@@ -20,12 +21,79 @@ TEXT_FIELDS = ["headline^3", "body"] + [
 HIGHLIGHT_FIELDS = ["headline", "body"] + [
     f for lang in LANG_ANALYZERS for f in (f"headline_{lang}", f"body_{lang}")
 ]
+# Highlighting is what a long document makes costly: each field is highlighted over its
+# first HIGHLIGHT_MAX_CHARS characters only (WIRE_HIGHLIGHT_MAX_CHARS), in fragments of
+# ~160 characters, and a snippet handed out never exceeds SNIPPET_MAX_CHARS.
+HIGHLIGHT_MAX_CHARS = 10_000
+SNIPPET_MAX_CHARS = 400
+# Words made only of wildcards and operators ('*', '* | *', '-') restrict nothing: they
+# are read as no words at all (match everything, highlight nothing), instead of a
+# wildcard every indexed term matches and every hit highlights in full.
+_NO_WORDS = re.compile(r'[\s*?+|\-~"()]*')
+# A cursor is base64url text (the `next` of a page); a place radius is lat,lon,km.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+_LAT = r"[+-]?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LON = r"[+-]?(?:180(?:\.0+)?|1[0-7][0-9](?:\.[0-9]+)?|[1-9]?[0-9](?:\.[0-9]+)?)"
+_KM = (
+    r"(?:20000(?:\.0+)?|1[0-9]{4}(?:\.[0-9]+)?|[1-9][0-9]{0,3}(?:\.[0-9]+)?"
+    r"|0?\.[0-9]*[1-9][0-9]*)"
+)
+NEAR_PATTERN = rf"^{_LAT},{_LON},{_KM}$"
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_only(value: Any) -> Any:
+    """A date-time is written as one (2026-11-20T00:00:00Z, or a date): a bare number, or
+    a string that is one, is refused rather than read as seconds since 1970 (the schema
+    says format date-time)."""
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2026-11-20T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema means it: 7 or 7.0, never true, "7" or 7.5."""
+    if isinstance(value, bool | str):
+        raise ValueError("expected an integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Bounds first, then the validator: so the JSON Schema says minimum/maximum.
+Urgency = Annotated[int, Field(ge=1, le=9), BeforeValidator(_json_integer)]
+PageSize = Annotated[int, Field(ge=0, le=200), BeforeValidator(_json_integer)]
+FacetSize = Annotated[int, Field(ge=1, le=100), BeforeValidator(_json_integer)]
+
+
+def es_time(t: datetime) -> str:
+    """A date-time as the search node reads it: in UTC (it refuses offsets past ±18:00;
+    a naive one is taken as UTC), clamped to what a datetime can hold."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    try:
+        return t.astimezone(UTC).isoformat()
+    except OverflowError:
+        edge = datetime.min if t.year < 2 else datetime.max
+        return edge.replace(tzinfo=UTC).isoformat()
+
+
+def has_words(text: str) -> bool:
+    """Whether free text restricts anything (see _NO_WORDS)."""
+    return not _NO_WORDS.fullmatch(text)
 
 
 class Near(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    km: float = Field(gt=0, le=20000)
+    lat: StrictFloat = Field(ge=-90, le=90)
+    lon: StrictFloat = Field(ge=-180, le=180)
+    km: StrictFloat = Field(gt=0, le=20000)
 
     @classmethod
     def parse(cls, text: str) -> Near:
@@ -41,6 +109,9 @@ class Near(BaseModel):
 
 
 class SearchQuery(BaseModel):
+    """A search, as the page, the CLI and saved searches send it. Numbers and booleans are
+    strict: `"size": false` or `"urgency_max": "3"` are refused, as the schema says."""
+
     text: str = ""
     orgs: list[str] = Field(default_factory=list)
     people: list[str] = Field(default_factory=list)
@@ -52,16 +123,28 @@ class SearchQuery(BaseModel):
     )
     language: str | None = None
     provider: str | None = None
-    urgency_max: int | None = Field(default=None, ge=1, le=9, description="1 = flash ... 9")
+    urgency_max: Urgency | None = Field(default=None, description="1 = flash ... 9")
     near: Near | None = Field(default=None, description="Dispatches with a place within a radius")
-    since: datetime | None = None
-    until: datetime | None = None
-    include_killed: bool = False
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
+    include_killed: StrictBool = False
     sort: Literal["relevance", "time"] = "relevance"
-    size: int = Field(default=10, ge=0, le=200)
-    facet_size: int = Field(default=10, ge=1, le=100)
+    size: PageSize = 10
+    facet_size: FacetSize = 10
     search_after: list[Any] | None = Field(default=None, description="The `next` cursor of a page")
     histogram: Literal["hour", "day", "week", "month"] | None = None
+
+    def restricts(self) -> bool:
+        """Whether this query narrows anything down: words, or at least one filter. One
+        that does not matches every dispatch (refused as a saved search)."""
+        lists = (self.orgs, self.people, self.places, self.countries, self.event_types)
+        values = (self.language, self.provider, self.urgency_max, self.near, self.since)
+        return (
+            has_words(self.text)
+            or any(lists)
+            or bool(self.subjects)
+            or any(v is not None for v in (*values, self.until))
+        )
 
 
 class Hit(BaseModel):
@@ -70,6 +153,11 @@ class Hit(BaseModel):
     score: float | None
     headline: str | None
     published: str | None
+    time_kind: Literal["published", "received"] = Field(
+        default="published",
+        description="'received' when the copy carries no date: `published` is then the time "
+        "it reached wirestream, not a publication time",
+    )
     language: str | None
     urgency: int | None = None
     dateline_place: str | None
@@ -99,12 +187,13 @@ class SearchResult(BaseModel):
     )
 
 
-def build_search(q: SearchQuery) -> dict[str, Any]:
+def build_search(q: SearchQuery, highlight_max_chars: int = HIGHLIGHT_MAX_CHARS) -> dict[str, Any]:
     """The Elasticsearch request body. Free text goes through simple_query_string,
     which never fails on malformed syntax, so user input is never raw query DSL."""
     must: list[dict[str, Any]] = []
     filters: list[dict[str, Any]] = []
-    if q.text.strip():
+    words = has_words(q.text)
+    if words:
         must.append(
             {
                 "simple_query_string": {
@@ -143,9 +232,9 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
     if q.since or q.until:
         rng: dict[str, str] = {}
         if q.since:
-            rng["gte"] = q.since.isoformat()
+            rng["gte"] = es_time(q.since)
         if q.until:
-            rng["lte"] = q.until.isoformat()
+            rng["lte"] = es_time(q.until)
         filters.append({"range": {"published": rng}})
     must_not = [] if q.include_killed else [{"terms": {"pubstatus": ["canceled", "withheld"]}}]
     body: dict[str, Any] = {
@@ -162,16 +251,18 @@ def build_search(q: SearchQuery) -> dict[str, Any]:
         "aggs": {
             name: {"terms": {"field": fld, "size": q.facet_size}} for name, fld in FACETS.items()
         },
-        "highlight": {
+    }
+    if words:
+        body["highlight"] = {
             "fields": {
                 f: {"number_of_fragments": 2, "fragment_size": 160} for f in HIGHLIGHT_FIELDS
             },
+            "max_analyzed_offset": highlight_max_chars,
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
-        },
-    }
+        }
     # Always a total order, so search_after pages deeply and stably.
-    if q.sort == "time" or not q.text.strip():
+    if q.sort == "time" or not words:
         body["sort"] = [{"published": "desc"}, {"guid": "asc"}]
     else:
         body["sort"] = [{"_score": "desc"}, {"guid": "asc"}]
@@ -211,11 +302,32 @@ def decode_cursor(token: str | None) -> list[Any] | None:
     return values
 
 
+def bounded_snippet(fragment: str, limit: int = SNIPPET_MAX_CHARS) -> str:
+    """A highlight fragment cut to `limit` characters, never inside an <em> tag, with its
+    tags balanced (a search node may ignore fragment_size)."""
+    if len(fragment) <= limit:
+        return fragment
+    cut = fragment[:limit]
+    lt = cut.rfind("<")
+    if lt > cut.rfind(">"):  # a tag cut in half
+        cut = cut[:lt]
+    if cut.count("<em>") > cut.count("</em>"):
+        cut += "</em>"
+    return cut + "…"
+
+
 def _next(resp: dict[str, Any], size: int) -> list[Any] | None:
     raw = resp.get("hits", {}).get("hits", [])
     if size and len(raw) == size and raw[-1].get("sort"):
         return list(raw[-1]["sort"])
     return None
+
+
+def time_kind(src: dict[str, Any]) -> Literal["published", "received"]:
+    """Undated copy (no versioncreated, no dateline date) is indexed at its ingest time."""
+    if src.get("versioncreated") or not src.get("received_at"):
+        return "published"
+    return "received" if src.get("published") == src.get("received_at") else "published"
 
 
 def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
@@ -225,6 +337,7 @@ def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
         snippets: list[str] = []
         for fragments in (h.get("highlight") or {}).values():
             for frag in fragments:
+                frag = bounded_snippet(frag)
                 if frag not in snippets:
                     snippets.append(frag)
         hits.append(
@@ -234,6 +347,7 @@ def parse_search(resp: dict[str, Any], size: int = 0) -> SearchResult:
                 score=h.get("_score"),
                 headline=src.get("headline"),
                 published=src.get("published"),
+                time_kind=time_kind(src),
                 language=src.get("language"),
                 urgency=src.get("urgency"),
                 dateline_place=src.get("dateline_place"),
@@ -304,7 +418,10 @@ def attach_also_from(result: SearchResult, resp: dict[str, Any]) -> SearchResult
 
 
 def search(es: Elasticsearch, settings: Settings, q: SearchQuery) -> SearchResult:
-    resp = es.search(index=settings.dispatch_alias, body=build_search(q))
+    body = build_search(q, settings.highlight_max_chars)
+    # A cluster stops collecting hits after this and answers with what it has.
+    body["timeout"] = f"{int(settings.es_request_timeout_s * 800)}ms"
+    resp = es.search(index=settings.dispatch_alias, body=body)
     result = parse_search(dict(resp), q.size)
     lookup = build_story_lookup(result)
     if lookup is not None:
@@ -318,9 +435,9 @@ class EventQuery(BaseModel):
     types: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list, description="Entity ids or names")
     text: str = ""
-    since: datetime | None = None
+    since: IsoDateTime | None = None
     min_confidence: float = Field(default=0.0, ge=0, le=1)
-    size: int = Field(default=20, ge=0, le=200)
+    size: PageSize = 20
     search_after: list[Any] | None = None
 
 
@@ -333,7 +450,7 @@ def build_event_search(q: EventQuery) -> dict[str, Any]:
             {"bool": {"should": [{"term": {"entity_ids": e}}, {"term": {"entity_names": e}}]}}
         )
     if q.since:
-        filters.append({"range": {"versioncreated": {"gte": q.since.isoformat()}}})
+        filters.append({"range": {"versioncreated": {"gte": es_time(q.since)}}})
     if q.min_confidence:
         filters.append({"range": {"confidence": {"gte": q.min_confidence}}})
     must = (
@@ -346,7 +463,7 @@ def build_event_search(q: EventQuery) -> dict[str, Any]:
                 }
             }
         ]
-        if q.text.strip()
+        if has_words(q.text)
         else []
     )
     body: dict[str, Any] = {

@@ -7,7 +7,8 @@ Two paths, chosen once at start by asking the node (`detect`):
   whatever the number of saved searches;
 - **_msearch** (a node without the percolator, such as the local emulator): every saved
   query restricted to the batch's ids, in `_msearch` requests of MSEARCH_CHUNK queries.
-Both mean exactly what the same query means on the search page.
+Both mean exactly what the same query means on the search page. The alerts a batch raises
+are kept in the alert history index (the page's Alerts view).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError
 
 from pipeline.settings import Settings
+from pipeline.store.alerts import alert_operations
 from pipeline.store.documents import dispatch_document
 from pipeline.store.saved_searches import (
     Alert,
@@ -97,7 +99,9 @@ class AlertMatcher:
             self.percolator = await detect_percolator(es, self.settings)
             log.info("saved searches: %s", "percolator" if self.percolator else "_msearch")
         try:
-            self._saved = await load_saved(es, self.settings)
+            stored = await load_saved(es, self.settings)
+            # One saved before empty queries were refused would alert on every dispatch.
+            self._saved = [s for s in stored if s.query.restricts()]
         except NotFoundError:
             self._saved = []  # nobody has saved a search yet
         if self.percolator:
@@ -130,7 +134,9 @@ class AlertMatcher:
                 [dispatch_document(d) for d in dispatches], size=min(len(saved), 10_000)
             )
             resp = await es.search(index=percolator_index(self.settings), **body)
-            return alerts_from_percolate(saved, dict(resp), dispatches)
+            found = alerts_from_percolate(saved, dict(resp), dispatches)
+            await self.record(es, found)
+            return found
         guids = [d.guid for d in dispatches]
         alerts: list[Alert] = []
         for i in range(0, len(saved), MSEARCH_CHUNK):
@@ -138,4 +144,17 @@ class AlertMatcher:
             lines = build_alert_msearch(chunk, guids, self.settings.dispatch_alias)
             resp = await es.msearch(searches=lines)
             alerts += alerts_from(chunk, list(resp["responses"]), dispatches)
+        await self.record(es, alerts)
         return alerts
+
+    async def record(self, es: AsyncElasticsearch, alerts: Sequence[Alert]) -> None:
+        """Keep the alerts in the history index (id = the alert's id: a replayed batch
+        rewrites them). History is a convenience: a failure is logged, alerts still go out."""
+        if not alerts:
+            return
+        try:
+            resp = await es.bulk(operations=alert_operations(self.settings, alerts))
+            if resp.get("errors"):
+                log.warning("alert history: some of %d alerts were not kept", len(alerts))
+        except Exception as exc:
+            log.warning("alert history: %d alerts not kept: %s", len(alerts), exc)

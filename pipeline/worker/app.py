@@ -7,8 +7,9 @@
 
 `create_worker(settings)` builds the Faust app, its topics, its tables (the entity memory,
 and the gate's state: pipeline.worker.state) and the agent; importing this module builds
-nothing. The gate decides from the worker's own tables; Elasticsearch is only written. What a written batch sends is decided by
-pipeline.worker.batch (pure, unit-tested); pipeline.worker.sinks sends it.
+nothing. The gate decides from the worker's own tables; on the hot path Elasticsearch is
+only written. What a written batch sends is decided by pipeline.worker.batch (pure,
+unit-tested); pipeline.worker.sinks sends it.
 Processing guarantee is at-least-once; every sink is idempotent (ids = guid / event id,
 external versioning in Elasticsearch), so a replay after a crash changes nothing.
 """
@@ -16,12 +17,14 @@ external versioning in Elasticsearch), so a replay after a crash changes nothing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.streams import Stream
@@ -37,20 +40,27 @@ from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.extract.memory import KnownEntity, snapshot, teach
 from pipeline.extract.runner import NlpRunner
 from pipeline.extract.stages import Stage, mark_killed, validate_and_normalise
-from pipeline.kafka import fetch_pacing
+from pipeline.kafka import fetch_pacing, membership
 from pipeline.kafka.bootstrap import prepare_infrastructure
-from pipeline.kafka.client import encode
+from pipeline.kafka.client import client_kwargs, encode
+from pipeline.kafka.security import faust_broker_kwargs
+from pipeline.limits import COMPRESSION, EXTRACT_MAX_CHARS, Limits, nlp_body
+from pipeline.resilience import Stall
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
+from pipeline.store.documents import BulkOutcome
 from pipeline.store.writes import write_batch
+from pipeline.worker import lifecycle
 from pipeline.worker.alerts import AlertMatcher
 from pipeline.worker.batch import deliveries, settle
+from pipeline.worker.health import KAFKA, SEARCH, Health, describe, probe
 from pipeline.worker.inflight import InFlight, Turns
-from pipeline.worker.sinks import Sinks
+from pipeline.worker.sinks import Outgoing, Sinks
 from pipeline.worker.state import StateTables
 from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger("wirestream.worker")
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,7 +69,7 @@ class _Admitted:
 
     ticket: int
     since: int  # the first batch not yet written when this one's lookup began
-    events: dict[str, EventT[bytes]]  # guid -> the raw record it came in
+    records: dict[str, EventT[bytes]]  # guid -> the raw record it came in (its partition)
     prepared: Stage
     gated: Gated
     signatures: dict[str, list[int]]
@@ -82,17 +92,40 @@ class _TableStore:
         self.table[key.encode()] = value.dumps()
 
 
+Redo = Callable[[], Awaitable[None]]
+
+
+class TransientBulk(Exception):
+    """Items of a bulk write the search node refused for now (429, 503, rejected
+    execution): the whole bulk is sent again (idempotent), later."""
+
+    retriable = True
+
+    def __init__(self, outcome: BulkOutcome) -> None:
+        first = next(iter(outcome.retry.values()), "")
+        super().__init__(f"{len(outcome.retry)} item(s) refused for now, e.g. {first}")
+        self.outcome = outcome
+
+
 class Worker:
     """One Faust app: wire.raw in, the index and the topics out."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        membership.install()
+        self.instance_id = membership.instance_id(
+            settings.worker_instance_id, settings.worker_web_port
+        )
+        limits = Limits(settings.max_document_bytes)
+        session = settings.kafka_session_timeout_s
         self.app = faust.App(
             settings.consumer_group,
-            broker=[f"kafka://{h}" for h in settings.kafka_hosts],
-            broker_credentials=None,
+            **faust_broker_kwargs(settings),  # brokers, TLS and SASL (pipeline.kafka.security)
             store="memory://",
-            datadir=str(settings.worker_datadir),
+            # One folder per worker (its RocksDB partitions of the gate's state are locked
+            # by the process that opened them), kept across its restarts: named by the
+            # static member id, or the web port under dynamic membership.
+            datadir=str(settings.worker_datadir / _folder(self.instance_id, settings)),
             processing_guarantee="at_least_once",
             topic_partitions=settings.raw_partitions,
             topic_replication_factor=settings.replication_factor,
@@ -100,6 +133,23 @@ class Worker:
             key_serializer="raw",
             value_serializer="raw",
             consumer_auto_offset_reset="earliest",
+            # Self-healing (pipeline.kafka.membership, pipeline.worker.lifecycle): a static
+            # member id, a session short enough that a dead worker's partitions move on
+            # within a minute on Kafka, requests that outlast a rebalance, sends bounded.
+            consumer_group_instance_id=self.instance_id,
+            broker_session_timeout=session,
+            broker_heartbeat_interval=min(3.0, session / 5),
+            broker_rebalance_timeout=settings.kafka_rebalance_timeout_s,
+            broker_request_timeout=max(session, settings.kafka_rebalance_timeout_s) + 10,
+            producer_request_timeout=settings.kafka_send_timeout_s,
+            # A stop or a rebalance does not wait for batches in flight (they are written
+            # and acknowledged later, or not at all and then come back): waiting held a
+            # stopping worker past any deadline and a rebalance through a whole outage.
+            stream_wait_empty=False,
+            # Limits (pipeline.limits): what the sources may send, the worker may send too.
+            producer_max_request_size=limits.request_bytes,
+            producer_compression_type=COMPRESSION,
+            Worker=lifecycle.Worker,
         )
         app = self.app
         self.raw_topic = app.topic(
@@ -139,8 +189,39 @@ class Worker:
         # side by side, written in the order they were gated.
         self.turns = Turns()
         self.inflight = InFlight(keep=2 * settings.batches_in_flight + 2)
+        # Health (pipeline.worker.health): every call to Kafka or the search node is
+        # bounded and retried; /metrics shows readiness and each dependency.
+        self.health = Health(
+            timeout_s=settings.worker_es_timeout_s, max_backoff_s=settings.retry_max_backoff_s
+        )
+        self.stall = Stall()
+        self._kafka_client: Any = None
+        self._kafka_job: asyncio.Future[Any] | None = None
+        self._ticks = 0
+        self._extracting = 0
+        self._lag: int | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._acking: set[asyncio.Task[None]] = set()
+        lifecycle.on_stop(self.on_stop)
         app.agent(self.raw_topic, name="pipeline.worker.app.process")(self.process)
         app.page("/metrics")(metrics_page)
+        lifecycle.on_start(self.watching)
+
+    def search(self) -> Any:
+        """The worker's Elasticsearch client: each request bounded, no retries of its own
+        (Health.call retries, with backoff, and says so on /metrics)."""
+        if self.es is None:
+            self.es = make_async_es(self.settings).options(
+                request_timeout=self.settings.worker_es_timeout_s, max_retries=0
+            )
+        return self.es
+
+    def on_stop(self) -> None:
+        """A stop signal: show not-ready at once and drop in-flight batches (they are not
+        acknowledged; their records come back to whoever holds the partitions next)."""
+        self.health.stopping()
+        for task in [*self._running, *self._acking]:
+            task.cancel()
 
     async def admit(self, records: Sequence[EventT[bytes]]) -> _Admitted:
         """Validate, look up and gate one batch. Called in offset order, one batch at a
@@ -148,16 +229,12 @@ class Worker:
         The look-up reads the worker's own tables (no I/O); what earlier batches accepted
         and have not written yet comes from `self.inflight`."""
         s = self.settings
+        self.stall.busy()
         t0 = time.perf_counter()
         since = self.turns.next
-        positions = [f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in records]
-        by_position = dict(zip(positions, records, strict=True))
-        prepared = validate_and_normalise(
-            [e.value for e in records], s.dlq_payload_bytes, positions
-        )
-        events = {guid: by_position[pos] for guid, pos in prepared.positions.items()}
+        prepared, by_guid = _prepare(records, s.dlq_payload_bytes)
         signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        looked = self.state.gate_state(events).look_up(prepared.ok, signatures, time.time())
+        looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
         pending_known, pending_owners = self.inflight.gate_view(since, EXTRACTOR_VERSION)
         gated = gate(
             prepared.ok,
@@ -175,48 +252,220 @@ class Worker:
         for guid in gated.replayed:
             metrics.DISPATCHES.labels("replayed").inc()
             log.info("%s: its raw record is seen again after its write; sending it again", guid)
-        return _Admitted(ticket, since, events, prepared, gated, signatures, looked.candidates, t0)
+        return _Admitted(ticket, since, by_guid, prepared, gated, signatures, looked.candidates, t0)
 
     async def finish(
         self,
         batch: _Admitted,
         events: Sequence[EventT[bytes]],
         stream: Stream[bytes],
-        extracting: asyncio.Semaphore,
+        extracting: asyncio.Semaphore | None = None,
     ) -> None:
         """Extract and write an admitted batch, then acknowledge its records (only then:
         at-least-once; a batch that fails is not acknowledged and comes back on restart).
-        `extracting`: held (acquired by `process`) until this batch's extraction is over,
-        so that the next batch is admitted and extracted while this one is written.
-        Saved-search matching comes after the batch's turn: it never holds up a write."""
+        A batch that fails for a reason of its own (not a server away) is written again
+        one record at a time, in its turn, so that only the poison record is dead-lettered.
+        `extracting`: the batch's NLP slot (taken by `process`), given back as soon as its
+        extraction is over, so the next batch is extracted while this one is written.
+        Saved searches are matched after the batch's turn: a slow match never holds up
+        the next write."""
+        epoch = self.health.epoch
+        fresh: list[Dispatch] = []
         try:
-            fresh = await self.extract_and_write(batch, len(events), extracting)
+            try:
+                redo = [await self.extract_and_write(batch, len(events), fresh, extracting)]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _release(extracting, batch)
+                await self.turns.wait(batch.ticket)
+                redo = await self.isolate(batch, events, exc, fresh)
         finally:
             _release(extracting, batch)
             self.turns.finish(batch.ticket)  # later batches may write now, even if this failed
         await self.send_alerts(fresh)
+        task = asyncio.create_task(self.ack_later(events, stream, redo, epoch, time.monotonic()))
+        self._acking.add(task)
+        task.add_done_callback(self._acking.discard)
+
+    async def ack_later(
+        self,
+        events: Sequence[EventT[bytes]],
+        stream: Stream[bytes],
+        redo: list[Redo],
+        epoch: int,
+        written: float,
+    ) -> None:
+        """Acknowledge a written batch's records once its writes and sends are sure to
+        last: `WIRE_ACK_DELAY_S` after them, Kafka and the search node seen alive since,
+        and neither seen going away meanwhile. A node that went away may have lost what it
+        had just acknowledged (the local emulator keeps the last second in memory): the
+        batch is then written and sent again (idempotent) before its records are
+        acknowledged. A task of its own: the next batches go on meanwhile. Cancelled by a
+        stop: the records are not acknowledged and come back, which the gate makes harmless."""
+        while True:
+            settled = written + self.settings.ack_delay_s
+            await asyncio.sleep(max(0.0, settled - time.monotonic()))
+            await self.health.seen_alive_after(settled)
+            if self.health.epoch == epoch:
+                break
+            log.warning("a dependency went away after a batch was written: writing it again")
+            epoch, written = self.health.epoch, time.monotonic()
+            for again in redo:
+                await again()
         for event in events:
             await stream.ack(event)
+        self.stall.progressed(len(events))
+
+    async def isolate(
+        self,
+        batch: _Admitted,
+        events: Sequence[EventT[bytes]],
+        exc: Exception,
+        fresh: list[Dispatch],
+    ) -> list[Redo]:
+        """Write a failed batch's records one by one (holding its turn); a record that fails
+        alone goes to the dead-letter topic with the reason."""
+        log.error(
+            "a batch of %d failed (%s): writing its records one at a time",
+            len(events),
+            describe(exc),
+        )
+        redo = []
+        for event in events:
+            try:
+                single = await self.admit_one(batch, event)
+                redo.append(await self.extract_and_write(single, 1, fresh, in_turn=True))
+            except asyncio.CancelledError:
+                raise
+            except Exception as alone:
+                await self.poison(event.value, _position(event), alone)
+        return redo
+
+    async def admit_one(self, parent: _Admitted, record: EventT[bytes]) -> _Admitted:
+        """One record gated on its own, inside its batch's ticket and turn."""
+        prepared, by_guid = _prepare([record], self.settings.dlq_payload_bytes)
+        signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
+        looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
+        pending_known, pending_owners = self.inflight.gate_view(parent.since, EXTRACTOR_VERSION)
+        pending_known.pop(next((d.guid for d in prepared.ok), ""), None)  # not itself
+        gated = gate(
+            prepared.ok,
+            {**looked.known, **pending_known},
+            {**pending_owners, **looked.owners},
+            EXTRACTOR_VERSION,
+            prepared.positions,
+        )
+        return _Admitted(
+            parent.ticket,
+            parent.since,
+            by_guid,
+            prepared,
+            gated,
+            signatures,
+            looked.candidates,
+            time.perf_counter(),
+        )
+
+    async def poison(self, value: bytes, position: str, exc: Exception) -> None:
+        """A record that fails on its own: to the dead-letter topic with the reason."""
+        s = self.settings
+        source = position
+        with contextlib.suppress(ValueError):
+            source = Dispatch.model_validate_json(value).source or position
+        letter = DeadLetter.of(
+            value,
+            source=source,
+            stage="index",
+            error=f"failed on its own ({position}): {describe(exc)}",
+            keep_bytes=s.dlq_payload_bytes,
+        )
+        log.error("poison record %s: %s", position, describe(exc))
+        await self.publish(self.sinks.dead_letters([letter]))
+
+    async def publish(self, messages: list[Outgoing]) -> None:
+        """Send and wait for Kafka's acknowledgement of all; retried until delivered."""
+        if messages:
+            await self.health.call(
+                "publish",
+                KAFKA,
+                lambda: self.sinks.send(messages),
+                timeout_s=self.settings.kafka_send_timeout_s,
+            )
+
+    async def write(
+        self, batch: _Admitted, ready: list[Dispatch], planned: dict[str, Any]
+    ) -> BulkOutcome:
+        """The bulk write, retried (whole, idempotent) while the node refuses items for now."""
+        es = self.search()
+
+        async def once() -> BulkOutcome:
+            outcome = await write_batch(
+                es,
+                self.settings,
+                ready,
+                signatures=batch.signatures,
+                obsolete_events=batch.gated.obsolete_events,
+                deliveries=planned,
+            )
+            if outcome.retry:
+                raise TransientBulk(outcome)
+            return outcome
+
+        return await self.health.call("index", SEARCH, once)
+
+    async def drop_orphan_events(
+        self, ready: Sequence[Dispatch], failed: dict[str, str], gated: Gated
+    ) -> None:
+        """The bulk wrote the events of a dispatch whose own document was refused (a poison
+        record, dead-lettered): remove them, so that no event is searchable without its
+        dispatch nor indexed without being published. Events its previous version stated
+        stay."""
+        keep = {e.id for guid in failed for e in gated.obsolete_events.get(guid, [])}
+        ids = [e.id for d in ready if d.guid in failed for e in d.events if e.id not in keep]
+        if not ids:
+            return
+        ops = [{"delete": {"_index": self.settings.event_alias, "_id": i}} for i in ids]
+        es = self.search()
+        await self.health.call("index", SEARCH, lambda: es.bulk(operations=ops, refresh="wait_for"))
 
     async def extract_and_write(
-        self, batch: _Admitted, size: int, extracting: asyncio.Semaphore | None = None
-    ) -> list[Dispatch]:
-        """Returns the dispatches published now (saved searches match them)."""
+        self,
+        batch: _Admitted,
+        size: int,
+        fresh: list[Dispatch],
+        extracting: asyncio.Semaphore | None = None,
+        in_turn: bool = False,
+    ) -> Redo:
+        """Extract, write, send; returns how to write and send the same again, and adds
+        the dispatches published now to `fresh` (saved searches match them)."""
         s = self.settings
-        if self.es is None:
-            self.es = make_async_es(s)
         gated, signatures = batch.gated, batch.signatures
         live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
         killed = mark_killed([d for d in gated.accepted if d.pubstatus is not PubStatus.usable])
         t_nlp = time.perf_counter()
+        memory = snapshot((d.text for d in live), self.memory.get)
+        # A very long text is extracted from its beginning only (pipeline.limits); the
+        # dispatch keeps, and the index gets, the whole of it.
+        long = {d.guid: d.body for d in live if len(d.text) > EXTRACT_MAX_CHARS}
+        view = [
+            d.model_copy(update={"body": nlp_body(d.body)}) if d.guid in long else d for d in live
+        ]
+        self._extracting += 1
         try:
-            memory = snapshot((d.text for d in live), self.memory.get)
-            enriched = await self.nlp.run(live, s.nlp_batch_size, s.dlq_payload_bytes, memory)
+            enriched = await self.nlp.run(view, s.nlp_batch_size, s.dlq_payload_bytes, memory)
         finally:
-            if extracting is not None:
-                _release(extracting, batch)  # the NLP processes may take the next batch
+            self._extracting -= 1
+            _release(extracting, batch)  # the NLP processes may take the next batch
+        self.stall.busy()
+        if long:
+            enriched.ok = [
+                e.model_copy(update={"body": long[e.guid]}) if e.guid in long else e
+                for e in enriched.ok
+            ]
         metrics.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - t_nlp)
-        await self.turns.wait(batch.ticket)
+        if not in_turn:
+            await self.turns.wait(batch.ticket)
         # What the batches written since this one's lookup add: look-alikes, replaced events.
         recent, written_events = self.inflight.commit_view(batch.since, batch.ticket)
         for d in gated.accepted:
@@ -225,14 +474,9 @@ class Worker:
         ready = assign_stories([*enriched.ok, *killed], signatures, [*batch.candidates, *recent])
         planned = deliveries(ready, gated, batch.prepared.positions, datetime.now(UTC))
         t1 = time.perf_counter()
-        outcome = await write_batch(
-            self.es,
-            s,
-            ready,
-            signatures=signatures,
-            obsolete_events=gated.obsolete_events,
-            deliveries=planned,
-        )
+        outcome = await self.write(batch, ready, planned)
+        if outcome.failed:
+            await self.drop_orphan_events(ready, outcome.failed, gated)
         metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
         indexed_at = datetime.now(UTC)
         written = [d for d in ready if d.guid not in outcome.failed]
@@ -240,16 +484,16 @@ class Worker:
         # The gate's state follows the index: only what it accepted (not failed, not
         # refused as older than what it holds).
         stale = set(outcome.stale)
-        self.state.gate_state(batch.events).record(
+        self.state.gate_state(batch.records).record(
             [d for d in written if d.guid not in stale], signatures, planned, time.time()
         )
         done = settle(ready, gated, planned, outcome.failed, set(outcome.stale))
-        await self.sinks.retractions(done.retractions)
+        outgoing = self.sinks.retractions(done.retractions)
         for guid, events in done.events:
-            await self.sinks.events(guid, events)
+            outgoing += self.sinks.events(guid, events)
         for d in done.live_feed:
             metrics.PUBLISH_TO_INDEXED.observe((indexed_at - d.received_at).total_seconds())
-            await self.sinks.live_feed(d)
+            outgoing.append(self.sinks.live_feed(d))
         for label, n in done.outcomes.items():
             metrics.DISPATCHES.labels(label).inc(n)
         dead = batch.prepared.dead + enriched.dead
@@ -264,11 +508,18 @@ class Worker:
             )
             for d, error in done.failed
         ]
-        await self.sinks.dead_letters(dead)
+        outgoing += self.sinks.dead_letters(dead)
+        await self.publish(outgoing)
         self.remember(done.fresh)
+        fresh += done.fresh
         metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - batch.started)
         metrics.BATCH_SIZE.observe(size)
-        return done.fresh
+
+        async def redo() -> None:
+            await self.write(batch, ready, planned)
+            await self.publish(outgoing)
+
+        return redo
 
     def remember(self, dispatches: Iterable[Dispatch]) -> None:
         """Teach the memory what these dispatches typed confidently."""
@@ -276,19 +527,22 @@ class Worker:
 
     async def send_alerts(self, dispatches: list[Dispatch]) -> None:
         """Saved searches: a failure here is logged and counted; the dispatches are safe."""
+        if not dispatches:
+            return
         try:
-            alerts = await self.matcher.match(self.es, dispatches)
+            alerts = await asyncio.wait_for(
+                self.matcher.match(self.search(), dispatches), self.settings.worker_es_timeout_s
+            )
         except Exception as exc:  # alerting must never stop indexing
             metrics.ALERT_FAILURES.inc()
             log.warning(
                 "saved-search matching failed for %d dispatch(es): %s", len(dispatches), exc
             )
             return
-        for a in alerts:
-            metrics.ALERTS.inc()
-            await self.sinks.alerts.send(
-                key=a.saved_search_id.encode(), value=a.model_dump_json().encode()
-            )
+        metrics.ALERTS.inc(len(alerts))
+        await self.publish(
+            [self.sinks.alert(a.saved_search_id, a.model_dump_json().encode()) for a in alerts]
+        )
 
     async def process(self, records: StreamT[bytes]) -> None:
         """Batches are admitted in offset order; up to `batches_in_flight` of them are
@@ -297,39 +551,231 @@ class Worker:
         the NLP processes never wait on a write."""
         s = self.settings
         stream = cast(Stream[bytes], records)
+        running = self._running
         extracting = asyncio.Semaphore(s.batches_in_flight)
         most = s.batches_in_flight + 2  # extracting, plus written or waiting to be
-        running: set[asyncio.Task[None]] = set()
-
-        def reap(done: set[asyncio.Task[None]]) -> None:
-            for task in done:
-                task.result()  # a failed batch stops the agent, as it would unpipelined
-
         try:
             async for taken in stream.noack_take(s.nlp_batch_size, within=0.2):
                 events = cast(list[EventT[bytes]], taken)  # noack_take yields events
                 await extracting.acquire()
                 try:
                     batch = await self.admit(events)
-                except BaseException:
+                except asyncio.CancelledError:
                     extracting.release()
                     raise
+                except Exception as exc:  # the batch's own fault: gate its records one by one
+                    extracting.release()
+                    log.error("admitting a batch failed (%s): one record at a time", describe(exc))
+                    for event in events:
+                        try:
+                            batch = await self.admit([event])
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception as alone:
+                            await self.poison(event.value, _position(event), alone)
+                            await stream.ack(event)
+                            continue
+                        await self.finish(batch, [event], stream)
+                    continue
                 running.add(asyncio.create_task(self.finish(batch, events, stream, extracting)))
-                reap({t for t in running if t.done()})
-                running = {t for t in running if not t.done()}
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    self._check(task)
                 while len(running) >= most:
-                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    reap(done)
+                    done, _pending = await asyncio.wait(
+                        running, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    running.difference_update(done)
+                    for task in done:
+                        self._check(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Nothing above should raise (transient failures are retried, a record's own
+            # are dead-lettered): this is a bug. A fresh process beats an agent that
+            # stopped consuming while holding its partitions.
+            log.exception("the agent failed")
+            lifecycle.request_restart(self.app, f"the agent failed: {describe(exc)}")
+            raise
         finally:
             for task in running:
                 task.cancel()
+            running.clear()
+
+    def _check(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            raise exc
+
+    async def watching(self, interval_s: float = 2.0) -> None:
+        """`watch` every 2 s, from the worker's start (a failed round is logged, not fatal)."""
+        while True:
+            try:
+                await self.watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("health watch failed")
+            await asyncio.sleep(interval_s)
+
+    async def watch(self) -> None:
+        """Every 2 s: probe Kafka and the search node, count partitions, and restart the
+        worker if it is stuck where it will not leave by itself (pipeline.resilience.Stall):
+        a group join that does not complete (after removing dead members holding it up),
+        or records waiting that nothing processes."""
+        s = self.settings
+        es_ok = await probe(lambda: self.search().info(), 5.0)
+        self.health.mark(SEARCH, es_ok, "no answer to a probe")
+        kafka_ok = await self.probe_kafka()
+        self.health.mark(KAFKA, kafka_ok, "no answer to a probe")
+        try:
+            assignment = self.app.consumer.assignment()
+        except Exception:  # the consumer is not started yet
+            assignment = set()
+        partitions = sorted(tp.partition for tp in assignment if tp.topic == s.raw_topic)
+        self.health.assigned(len(partitions))
+        self._ticks += 1
+        if self._extracting:  # a long extraction is work, not a stall
+            self.stall.busy()
+        if kafka_ok and partitions and self._ticks % 5 == 0:
+            self._lag = await self.measure_lag(partitions)
+        verdict = self.stall.observe(
+            time.monotonic(),
+            kafka=kafka_ok,
+            search=es_ok,
+            rebalancing=bool(self.app.rebalancing),
+            assigned=len(partitions),
+            lag=self._lag if partitions else None,
+        )
+        if verdict.healthy_since_restart:
+            lifecycle.healthy_for_a_while()
+        if verdict.reap:
+            await self.reap()
+        if verdict.restart:
+            lifecycle.request_restart(self.app, verdict.restart)
+
+    async def reap(self) -> None:
+        """The join is stuck: remove members that are dead workers of this host."""
+        try:
+            dead = await self.kafka_call(
+                lambda: membership.reap_dead_local_members(
+                    client_kwargs(self.settings), self.settings.consumer_group, self.instance_id
+                ),
+                15.0,
+            )
+        except Exception as exc:
+            log.warning("could not look for dead group members: %s", describe(exc))
+            return
+        if dead:
+            log.warning("removed dead worker(s) %s from the group: the join can complete", dead)
+
+    async def measure_lag(self, partitions: list[int]) -> int | None:
+        """Records on this worker's raw partitions past the group's committed offsets
+        (None when Kafka does not say within 10 s)."""
+        try:
+            return await self.kafka_call(lambda: self._lag_now(partitions), 10.0)
+        except Exception:
+            return None
+
+    def _lag_now(self, partitions: list[int]) -> int:
+        from kafka import TopicPartition
+
+        consumer = self._kafka()
+        tps = [TopicPartition(self.settings.raw_topic, p) for p in partitions]
+        end = consumer.end_offsets(tps)
+        return sum(max(0, end[tp] - (consumer.committed(tp) or 0)) for tp in tps)
+
+    async def probe_kafka(self) -> bool:
+        """Does the broker answer (the end offset of a raw partition) within 5 s?"""
+        from kafka import TopicPartition
+
+        tp = TopicPartition(self.settings.raw_topic, 0)
+        try:
+            await self.kafka_call(lambda: self._kafka().end_offsets([tp]), 5.0)
+        except Exception:
+            return False
+        return True
+
+    def _kafka(self) -> Any:
+        """The worker's own kafka-python client for probes and lag (same addresses, TLS
+        and SASL as every client: pipeline.kafka.client.client_kwargs); it reads the
+        group's offsets and never joins the group. Used from one thread at a time."""
+        from kafka import KafkaConsumer
+
+        if self._kafka_client is None:
+            s = self.settings
+            self._kafka_client = KafkaConsumer(
+                **{
+                    **client_kwargs(s),
+                    "group_id": s.consumer_group,
+                    "enable_auto_commit": False,
+                    "request_timeout_ms": 8000,
+                    "session_timeout_ms": 6000,
+                    "heartbeat_interval_ms": 2000,
+                }
+            )
+        return self._kafka_client
+
+    async def kafka_call(self, fn: Callable[[], T], timeout_s: float) -> T:
+        """`fn()` (blocking kafka-python) in a daemon thread, one at a time: while an
+        earlier call still waits on a broker that does not answer, this one fails at once."""
+        if self._kafka_job is not None and not self._kafka_job.done():
+            raise TimeoutError("an earlier call to Kafka is still waiting")
+        loop = asyncio.get_running_loop()
+        job: asyncio.Future[Any] = loop.create_future()
+
+        def run() -> None:
+            result, error = None, None
+            try:
+                result = fn()
+            except BaseException as exc:  # handed to the event loop
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (exit)
+                loop.call_soon_threadsafe(_settle, job, result, error)
+
+        self._kafka_job = job
+        threading.Thread(target=run, name="wire-kafka-probe", daemon=True).start()
+        return cast(T, await asyncio.wait_for(asyncio.shield(job), timeout_s))
 
 
-def _release(extracting: asyncio.Semaphore, batch: _Admitted) -> None:
+def _folder(instance_id: str | None, settings: Settings) -> str:
+    """The worker's own folder under WIRE_WORKER_DATADIR."""
+    name = instance_id or f"port-{settings.worker_web_port}"
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _position(event: EventT[bytes]) -> str:
+    """Where a raw record was read: topic:partition:offset."""
+    return f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
+
+
+def _prepare(
+    records: Sequence[EventT[bytes]], keep_bytes: int
+) -> tuple[Stage, dict[str, EventT[bytes]]]:
+    """Validate and normalise raw records; also which record each valid dispatch came in
+    (its partition is where the gate's per-guid state lives)."""
+    positions = [_position(e) for e in records]
+    by_position = dict(zip(positions, records, strict=True))
+    prepared = validate_and_normalise([e.value for e in records], keep_bytes, positions)
+    return prepared, {guid: by_position[pos] for guid, pos in prepared.positions.items()}
+
+
+def _release(extracting: asyncio.Semaphore | None, batch: _Admitted) -> None:
     """Give a batch's extraction slot back, once (after extraction, or on failure)."""
-    if not batch.released:
+    if extracting is not None and not batch.released:
         batch.released = True
         extracting.release()
+
+
+def _settle(job: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if job.done():
+        return
+    if exc is not None:
+        job.set_exception(exc)
+    else:
+        job.set_result(result)
 
 
 async def metrics_page(view: Any, request: Any) -> Any:
@@ -346,15 +792,47 @@ def create_worker(settings: Settings | None = None) -> Worker:
     return Worker(settings)
 
 
+def prepare(settings: Settings) -> None:
+    """Topics and index templates, before consuming; waits (with backoff) for Kafka and
+    the search node to answer, so a worker started during an outage starts after it."""
+    from pipeline.resilience import backoff, transient
+
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            prepare_infrastructure(settings)
+            return
+        except Exception as exc:
+            if not transient(exc) and attempt > 3:
+                raise
+            wait = backoff(attempt, cap=settings.retry_max_backoff_s)
+            log.warning(
+                "cannot prepare topics and indices yet (%s); again in %.0f s", describe(exc), wait
+            )
+            time.sleep(wait)
+
+
 def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
     import sys
 
+    if web_port is not None:  # the static member id is made of it (pipeline.kafka.membership)
+        import os
+
+        os.environ["WIRE_WORKER_WEB_PORT"] = str(web_port)
+        get_settings.cache_clear()
+    # One line per request to the search node (probes every 2 s included) is noise.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # the lag reader (kafka-python)
     worker = create_worker()
-    prepare_infrastructure(worker.settings)  # topics and index templates exist before we consume
+    prepare(worker.settings)  # topics and index templates exist before we consume
     worker.nlp.start()  # the NLP process loads its models before the first batch arrives
+    again = ["-m", "pipeline.cli", "worker", "--loglevel", loglevel]
     loglevel = {"warning": "warn", "critical": "crit"}.get(loglevel.lower(), loglevel.lower())
     argv = ["wire", "worker", "-l", loglevel]
     if web_port is not None:
         argv += ["--web-port", str(web_port)]
     sys.argv = argv
-    worker.app.main()
+    if web_port is not None:
+        again += ["--web-port", str(web_port)]
+    lifecycle.run(worker.app.main, again, worker.settings.worker_stop_timeout_s)

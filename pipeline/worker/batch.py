@@ -17,7 +17,7 @@ from datetime import datetime
 from pipeline.dedup.retractions import retractions
 from pipeline.dedup.versioning import Gated
 from pipeline.store.documents import Delivery
-from schemas import Dispatch, Event, EventRetraction, PubStatus
+from schemas import Dispatch, Event, EventRetraction, EventStatus, PubStatus
 
 
 def deliveries(
@@ -62,6 +62,13 @@ class Settled:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
+def publishable(events: Sequence[Event]) -> list[Event]:
+    """Only asserted events go out as facts on wire.events.<type>. Extraction already keeps
+    denied, rumoured, planned and background events apart (`Dispatch.non_facts`); this
+    holds whatever a producer put in `events`."""
+    return [e for e in events if e.status is EventStatus.asserted]
+
+
 def settle(
     ready: Sequence[Dispatch],
     gated: Gated,
@@ -75,7 +82,7 @@ def settle(
     - stale (a newer version was written meanwhile): counted, nothing published;
     - re-extracted by newer rules: its retractions, and only the events the older
       extraction did not have; no live-feed entry, no alert (it is old news);
-    - otherwise: its retractions, its events and a live-feed entry; counted as indexed or
+    - otherwise: its retractions, its asserted events and a live-feed entry; counted as indexed or
       killed; a usable one feeds the entity memory and the saved searches.
     """
     out = Settled()
@@ -90,11 +97,11 @@ def settle(
         if d.guid in gated.reextracted:
             out.count("reextracted")
             known_ids = {e.id for e in gated.obsolete_events.get(d.guid, [])}
-            out.events.append((d.guid, [e for e in d.events if e.id not in known_ids]))
+            out.events.append((d.guid, [e for e in publishable(d.events) if e.id not in known_ids]))
             continue
         usable = d.pubstatus is PubStatus.usable
         out.count("indexed" if usable else "killed")
-        out.events.append((d.guid, list(d.events)))
+        out.events.append((d.guid, publishable(d.events)))
         out.live_feed.append(d)
         if usable:
             out.fresh.append(d)

@@ -89,12 +89,14 @@ class InFlight:
         batch = self._batches.get(ticket)
         if batch is None:
             return
-        batch.stories = [
+        # Extends: a batch whose records are written one at a time (a poison record
+        # isolated, pipeline.worker.app) reports each of them here.
+        batch.stories.extend(
             Candidate(d.guid, d.story_id or d.guid, tuple(signatures[d.guid]))
             for d in written
             if d.guid in signatures
-        ]
-        batch.events = {d.guid: list(d.events) for d in written}
+        )
+        batch.events.update({d.guid: list(d.events) for d in written})
 
     def gate_view(self, since: int, extractor: str) -> tuple[dict[str, Known], dict[str, str]]:
         """Known state and content owners from batches with ticket >= `since` (those not

@@ -238,7 +238,14 @@ def test_saved_search_alerts_the_subscriber_live(api: str, worker: Path) -> None
 def test_pipeline_health_reports_lag_per_partition(
     api: str, worker: Path, settings: Settings
 ) -> None:
-    h = httpx.get(f"{api}/v1/pipeline/health", headers=READER, timeout=30).json()
+    r = httpx.get(f"{api}/v1/pipeline/health", headers=READER, timeout=30)
+    h = r.json()
+    assert r.status_code == 200 and h["status"] == "ok" and h["error"] is None
+    assert {name: d["status"] for name, d in h["dependencies"].items()} == {
+        "kafka": "up",
+        "elasticsearch": "up",
+    }
+    assert all(d["latency_ms"] >= 0 for d in h["dependencies"].values())
     assert [p["partition"] for p in h["lag"]] == list(range(settings.raw_partitions))
     assert all(p["lag"] == p["end"] - p["committed"] for p in h["lag"])
     assert h["indexed_total"] >= 1 and h["events_total"] >= 1

@@ -114,9 +114,27 @@ def test_dlq_list_and_replay_after_a_fix(
     assert len(mine) == 1 and mine[0]["stage"] == "decode"
     wrong = run_wire("dlq", "replay", mine[0]["id"][:12])
     assert wrong.returncode == 2 and "refused again" in wrong.stderr
+    # the failed replay updated the letter: still one for this file, two attempts
+    again = [
+        orjson.loads(line)
+        for line in run_wire("dlq", "list", "--json", "--stage", "decode").stdout.splitlines()
+    ]
+    assert [(dl["id"], dl["attempts"]) for dl in again if dl["source"] == str(latin1)] == [
+        (mine[0]["id"], 2)
+    ]
+    table = run_wire("dlq", "list", "--limit", "1", "--since", "1h")
+    assert table.returncode == 0, table.stderr
+    assert "by reason" in table.stdout and "newest 1 of" in table.stdout
     fixed = run_wire("dlq", "replay", mine[0]["id"][:12], "--encoding", "cp1252")
     assert fixed.returncode == 0, fixed.stderr
     assert "replayed 1" in fixed.stdout
+    # a replay that went through leaves the list (--include-replayed shows it)
+    listed = run_wire("dlq", "list", "--json").stdout.splitlines()
+    open_ids = [orjson.loads(x)["id"] for x in listed]
+    assert mine[0]["id"] not in open_ids
+    replayed = run_wire("dlq", "list", "--json", "--include-replayed").stdout.splitlines()
+    [done] = [orjson.loads(x) for x in replayed if mine[0]["id"] in x]
+    assert done["replayed_at"] and done["attempts"] == 3
 
     def defence_searchable() -> bool:
         hits = es.search(index=settings.dispatch_alias, query={"match": {"body": "Défense"}})[

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import ValidationError
 
-from pipeline.http.deps import Many, Reader, Svc, bad_request, known_event_types
-from pipeline.store import saved_searches as saved_searches
+from pipeline.http.deps import (
+    READ_RESPONSES,
+    ErrorBody,
+    EventTypeName,
+    IsoTime,
+    Many,
+    Reader,
+    Svc,
+    bad_request,
+)
+from pipeline.render.labels import with_display
 from pipeline.store.search import (
+    CURSOR_PATTERN,
+    NEAR_PATTERN,
     EventQuery,
     Near,
     SearchQuery,
@@ -21,7 +31,16 @@ from pipeline.store.search import (
     search,
 )
 
-router = APIRouter()
+router = APIRouter(responses=READ_RESPONSES)
+Cursor = Annotated[
+    str | None,
+    Query(
+        description="The `next` of the previous page, as it was handed out; any other "
+        "value is refused (422)",
+        pattern=CURSOR_PATTERN,
+        max_length=2048,
+    ),
+]
 
 
 @router.get("/v1/search", summary="Search dispatches: facets, highlights, histogram, cursor")
@@ -39,15 +58,22 @@ def search_dispatches(
     source: Annotated[str | None, Query(description="Provider, e.g. AFP")] = None,
     urgency_max: Annotated[int | None, Query(ge=1, le=9)] = None,
     near: Annotated[
-        str | None, Query(description="lat,lon,km: a place named within the radius")
+        str | None,
+        Query(
+            description="lat,lon,km: a place named within the radius, e.g. 48.85,2.35,50 "
+            "(latitude -90..90, longitude -180..180, 0 < km <= 20000)",
+            pattern=NEAR_PATTERN,
+        ),
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[IsoTime | None, Query(description="Published at or after")] = None,
+    until: Annotated[
+        IsoTime | None, Query(description="Published at or before (not before `since`)")
+    ] = None,
     include_killed: bool = False,
     sort: Literal["relevance", "time"] = "relevance",
     size: Annotated[int, Query(ge=0, le=200)] = 10,
     histogram: Literal["hour", "day", "week", "month"] | None = None,
-    cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     try:
         query = SearchQuery(
@@ -80,7 +106,11 @@ def search_dispatches(
     return page
 
 
-@router.get("/v1/dispatches/{guid:path}", summary="One dispatch: versions, events, story")
+@router.get(
+    "/v1/dispatches/{guid:path}",
+    summary="One dispatch: versions, events, story",
+    responses={404: {"model": ErrorBody, "description": "No dispatch with this guid"}},
+)
 def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
     client = svc.es()
     got = client.options(ignore_status=404).get(index=svc.settings.dispatch_alias, id=guid)
@@ -103,7 +133,7 @@ def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
         "dispatch": src["dispatch"],
         "pubstatus": src["pubstatus"],
         "indexed_at": src.get("indexed_at"),
-        "events": [h["_source"]["event"] for h in events["hits"]["hits"]],
+        "events": [with_display(h["_source"]["event"]) for h in events["hits"]["hits"]],
         "story": [h["_source"] for h in story["hits"]["hits"] if h["_source"]["guid"] != guid],
     }
 
@@ -112,18 +142,17 @@ def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
 def search_events(
     svc: Svc,
     _: Reader,
-    type: Annotated[list[str], Query(description="Event type, e.g. funding_round")] = [],  # noqa: B006
+    type: Annotated[list[EventTypeName], Query(description="Event type, e.g. funding_round")] = [],  # noqa: B006
     entity: Annotated[list[str], Query(description="Entity id or name")] = [],  # noqa: B006
-    q: str = "",
-    since: datetime | None = None,
+    q: Annotated[str, Query(description="Words the evidence holds")] = "",
+    since: Annotated[IsoTime | None, Query(description="Dispatch time at or after")] = None,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
     size: Annotated[int, Query(ge=0, le=200)] = 20,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    known_event_types(type)
     try:
         query = EventQuery(
-            types=type,
+            types=[t.value for t in type],
             entities=entity,
             text=q,
             since=since,
@@ -136,5 +165,6 @@ def search_events(
     resp = svc.es().search(index=svc.settings.event_alias, body=build_event_search(query))
     result = parse_event_search(dict(resp), size)
     page = result.model_dump(mode="json")
+    page["events"] = [with_display(e) for e in page["events"]]
     page["next"] = encode_cursor(result.next)
     return page

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from connectors.sources.dropfolder import DropFolder, Outcome
 from connectors.sources.feedpoll import FeedPoller
-from schemas import Dispatch
 from tests.feedserver import Feed, serve_feed
 from tests.helpers import FIXTURES
+from tests.servers import MemorySink
 
 RSS = (FIXTURES / "formats" / "ubisoft.rss.xml").read_bytes()
 SECOND_ITEM = b"""<item>
@@ -72,33 +73,45 @@ def test_drop_folder_does_not_resend_after_a_crash(tmp_path: Path) -> None:
 def test_poller_sends_each_entry_once_across_restarts(tmp_path: Path) -> None:
     feed = Feed(RSS)
     state = tmp_path / "state.json"
-    sent: list[list[str]] = []
-
-    def publish(ds: list[Dispatch]) -> None:
-        sent.append([d.guid for d in ds])
+    sink = MemorySink()
 
     with serve_feed(feed) as url, httpx.Client() as client:
         poller = FeedPoller(url, state, client, max_bytes=10**6)
-        assert poller.poll_once(publish).new[0].guid.endswith("TX-PAR-KJP41")
-        assert poller.poll_once(publish).status == 304
+        assert poller.poll_once(sink).new[0].endswith("TX-PAR-KJP41")
+        assert poller.poll_once(sink).status == 304
         assert feed.requests[-1]["If-None-Match"] == feed.etag
         feed.body = RSS.replace(b"  </channel>", SECOND_ITEM)
-        result = poller.poll_once(publish)
-        assert [d.guid for d in result.new] == ["urn:newsml:afp.com:20250327:TX-PAR-KJP77"]
+        result = poller.poll_once(sink)
+        assert result.new == ["urn:newsml:afp.com:20250327:TX-PAR-KJP77"]
         restarted = FeedPoller(url, state, client, max_bytes=10**6)
         restarted.state.etag = None  # even without the validator, nothing is re-sent
-        assert restarted.poll_once(publish).new == []
-    assert sent == [
-        ["urn:newsml:afp.com:20250327:TX-PAR-KJP41"],
-        ["urn:newsml:afp.com:20250327:TX-PAR-KJP77"],
+        again = restarted.poll_once(sink)
+        assert again.new == [] and again.skipped == 2
+    assert [d.guid for d in sink.dispatches] == [
+        "urn:newsml:afp.com:20250327:TX-PAR-KJP41",
+        "urn:newsml:afp.com:20250327:TX-PAR-KJP77",
     ]
 
 
-def test_poller_reports_a_broken_feed_and_keeps_its_state(tmp_path: Path) -> None:
+def test_poller_sends_a_broken_feed_to_the_dead_letters_once(tmp_path: Path) -> None:
     feed = Feed(b"<rss><channel><item><title>cut")
+    sink = MemorySink()
     with serve_feed(feed) as url, httpx.Client() as client:
         poller = FeedPoller(url, tmp_path / "s.json", client, max_bytes=10**6)
-        result = poller.poll_once(lambda ds: None)
-    assert result.refused is not None and result.refused.startswith("broken XML")
-    assert result.data == feed.body
-    assert not (tmp_path / "s.json").exists()
+        result = poller.poll_once(sink)
+        assert result.refused == 1 and "refused: broken XML at line 1" in result.notes[0]
+        poller.state.etag = None  # the server sends it again: no second dead letter
+        assert poller.poll_once(sink).skipped == 1
+    assert [(d.data, d.refused[:10]) for d in sink.refused] == [(feed.body, "broken XML")]
+
+
+def test_poller_leaves_its_state_when_the_sink_does_not_confirm(tmp_path: Path) -> None:
+    sink = MemorySink()
+    with serve_feed(Feed(RSS)) as url, httpx.Client() as client:
+        poller = FeedPoller(url, tmp_path / "s.json", client, max_bytes=10**6)
+        sink.fail_next = True
+        with pytest.raises(ConnectionError):
+            poller.poll_once(sink)
+        assert not (tmp_path / "s.json").exists()
+        restarted = FeedPoller(url, tmp_path / "s.json", client, max_bytes=10**6)
+        assert restarted.poll_once(sink).sent == 1  # no ETag kept: fetched and sent now

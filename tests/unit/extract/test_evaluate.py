@@ -180,5 +180,82 @@ def test_scores_on_the_gold_set_stay_above_their_floors(
 ) -> None:
     """A regression guard, not a target: the floors sit under the figures in eval/README.md."""
     dev, held = _run(splits["dev"]), _run(splits["heldout"])
-    assert dev.entity_total.f1 >= 0.95 and dev.event_total.f1 >= 0.93
-    assert held.entity_total.f1 >= 0.88 and held.event_total.f1 >= 0.75
+    # dev grew from 85 to 158 dispatches (rounds 5 and 6, harder copy): floors re-set
+    assert dev.entity_total.f1 >= 0.93 and dev.event_total.f1 >= 0.93
+    assert held.entity_total.f1 >= 0.88 and held.event_total.f1 >= 0.80
+    assert not dev.events.non_facts_asserted  # no denied/rumoured/planned/background as fact
+
+
+def test_a_non_fact_asserted_is_counted_by_its_status() -> None:
+    kering, valentino, puig = (
+        _entity("Kering", EntityType.ORG),
+        _entity("Valentino", EntityType.ORG),
+        _entity("Puig", EntityType.ORG),
+    )
+    gold = _gold(
+        entities=tuple(GoldEntity(n, EntityType.ORG) for n in ("Kering", "Valentino", "Puig")),
+        events=(),
+        non_facts=(
+            GoldEvent(
+                "acquisition", {"acquirer": ("Kering",), "target": ("Valentino",)}, status="denied"
+            ),
+        ),
+    )
+    denied = _event("acquisition", acquirer=kering, target=valentino)
+    other = _event("partnership", partner=puig)
+    s, errors = match_events(gold, _dispatch([kering, valentino, puig], [denied, other]), 0.5)
+    assert s.non_facts_asserted == {"denied": 1} and s.non_facts == {"denied": 1}
+    assert s.strict["acquisition"].fp == 1 and any("denied non-fact" in e for e in errors.spurious)
+    assert s.confusion[("-", "acquisition")] == 1 and s.confusion[("-", "partnership")] == 1
+    # kept with its status, it is not asserted: no error
+    kept = (
+        denied.model_copy(update={"status": "denied"}) if "status" in Event.model_fields else None
+    )
+    if kept is not None:
+        s, _ = match_events(gold, _dispatch([kering, valentino], [kept]), 0.5)
+        assert not s.non_facts_asserted and not s.strict.get("acquisition")
+
+
+def test_lead_investors_score_alike_under_either_convention() -> None:
+    names = ("Lengow", "Eurazeo", "Bpifrance")
+    gold = _gold(
+        entities=tuple(GoldEntity(n, EntityType.ORG) for n in names),
+        events=(
+            GoldEvent(
+                "funding_round",
+                {
+                    "target": ("Lengow",),
+                    "investor": ("Eurazeo", "Bpifrance"),  # older convention: the lead twice
+                    "lead_investor": ("Eurazeo",),
+                },
+            ),
+        ),
+    )
+    lengow, eurazeo, bpi = (_entity(n, EntityType.ORG) for n in names)
+    pred = _event("funding_round", target=lengow, investor=bpi, lead_investor=eurazeo)
+    s, _ = match_events(gold, _dispatch([lengow, eurazeo, bpi], [pred]), 0.5)
+    assert s.strict["funding_round"].tp == 1
+
+
+def test_missed_events_pair_with_the_prediction_that_took_their_entities() -> None:
+    karin, siemens = (
+        _entity("Karin Lövgren", EntityType.PER),
+        _entity("Siemens Energy", EntityType.ORG),
+    )
+    wrong_type = _event("personnel.departure", person=karin, organization=siemens)
+    s, _ = match_events(_gold(), _dispatch([karin, siemens], [wrong_type]), 0.5)
+    assert s.confusion == {("personnel.hire", "personnel.departure"): 1}
+
+
+def test_load_gold_reads_non_facts_and_head_counts(tmp_path: Path) -> None:
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "afp-fr-a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "dev.toml").write_text(
+        '[[dispatch]]\nfile = "afp-fr-a.txt"\nentities = [{ name = "Atos", type = "ORG" }]\n'
+        'events = [{ type = "layoffs", roles = { company = ["Atos"] }, head_count = 900 }]\n'
+        'non_facts = [{ type = "layoffs", roles = { company = ["Atos"] }, status = "planned" }]\n',
+        encoding="utf-8",
+    )
+    [g] = load_gold(tmp_path / "dev.toml")
+    assert g.events[0].head_count == 900 and g.non_facts[0].status == "planned"
+    assert g.language == "fr"

@@ -70,7 +70,9 @@ def test_bad_queries_are_4xx_with_reasons_and_never_reach_elasticsearch() -> Non
     assert r.status_code == 422
     reasons = " ".join(r.json()["reasons"])
     assert "size" in reasons and "since" in reasons
-    r = client.get("/v1/search", params={"cursor": "not-a-cursor!"})
+    r = client.get("/v1/search", params={"cursor": "not-a-cursor!"})  # not base64url
+    assert r.status_code == 422 and "cursor" in " ".join(r.json()["reasons"])
+    r = client.get("/v1/search", params={"cursor": "bm90LWpzb24"})  # base64url, not a cursor
     assert r.status_code == 422 and "cursor" in r.json()["error"]
     r = client.get("/v1/search", params={"sort": "random"})
     assert r.status_code == 422
@@ -81,7 +83,14 @@ def test_bad_queries_are_4xx_with_reasons_and_never_reach_elasticsearch() -> Non
     )
     assert r.status_code == 422 and "since is after until" in r.json()["error"]
     r = client.get("/v1/events", params={"type": "wedding"})
-    assert r.status_code == 422 and "funding_round" in r.json()["known"]
+    assert r.status_code == 422 and "funding_round" in " ".join(r.json()["reasons"])
+    # A bare number is not a date-time (it was read as Unix seconds).
+    for params in ({"until": "0.5"}, {"since": "1732400000"}):
+        r = client.get("/v1/search", params=params)
+        assert r.status_code == 422 and "ISO 8601" in " ".join(r.json()["reasons"])
+    assert client.get("/v1/events", params={"since": "12"}).status_code == 422
+    r = client.get("/v1/search", params={"near": "95,2.35,50"})  # latitude out of range
+    assert r.status_code == 422
     r = client.get("/v1/stream/events", headers={"Last-Event-ID": "%%%"})
     assert r.status_code == 422 and "Last-Event-ID" in r.json()["error"]
 
@@ -98,7 +107,42 @@ def test_openapi_lists_every_route() -> None:
         "/v1/stream/alerts",
         "/v1/saved-searches",
         "/v1/pipeline/health",
+        "/v1/entities/{ident}",
+        "/v1/alerts",
     } <= set(spec["paths"])
+
+
+def test_page_addresses_serve_the_page_and_meta_gives_labels() -> None:
+    client = TestClient(create_app(Settings(**UNREACHABLE)))  # type: ignore[arg-type]
+    for path in ("/", "/entities/org:amazon", "/dispatches/urn:newsml:afp.com:1"):
+        r = client.get(path)
+        assert r.status_code == 200 and "<title>wirestream</title>" in r.text, path
+    meta = client.get("/v1/meta").json()
+    assert meta["event_type_labels"]["funding_round"] == {
+        "en": "Funding round",
+        "fr": "Levée de fonds",
+    }
+    assert set(meta["event_type_labels"]) == set(meta["event_types"])
+    r = client.post(
+        "/v1/saved-searches",
+        json={"name": "x", "query": {"text": "Airbus"}, "delivery": {"email": {"to": ["nope"]}}},
+    )
+    assert r.status_code == 422 and "e-mail" in str(r.json())
+
+
+def test_sse_events_carry_labels_and_amounts_as_written() -> None:
+    import orjson
+
+    from pipeline.http.routes.streams import display
+
+    event = {"type": "investment", "language": "fr", "amount": {"value": 7e8, "currency": "USD"}}
+    shown = orjson.loads(display(orjson.dumps(event).decode()))
+    assert shown["amount"] == {
+        "value": 7e8,
+        "currency": "USD",
+        "display": "700 millions de dollars",
+    }
+    assert shown["type_label"] == {"en": "Investment", "fr": "Investissement"}
 
 
 @given(st.lists(st.one_of(st.integers(), st.text(max_size=40)), min_size=1, max_size=4))

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from pipeline.kafka.fanout import Record, Window
+from pipeline.kafka.fanout import HEARTBEAT, Record, Window
 
 T, U = "wire.dispatches", "wire.alerts"
 
@@ -100,3 +100,22 @@ def test_each_record_reaches_every_subscriber(n: int) -> None:
     members = [w.attach([T], {})[0] for _ in range(n)]
     w.add(rec(10, partition=1))
     assert all([r.offset for r in drain(m.queue) if r] == [10] for m in members)
+
+
+def test_a_heartbeat_wakes_only_idle_subscribers() -> None:
+    w = window()
+    idle, _ = w.attach([T], {})
+    busy, _ = w.attach([U], {})
+    w.add(rec(5, U))
+    assert w.heartbeat() == 1
+    assert drain(idle.queue) == [HEARTBEAT]
+    assert drain(busy.queue) == [rec(5, U)]
+
+
+def test_the_window_is_bounded_in_bytes_too() -> None:
+    w = Window(per_partition=100, bytes_per_partition=40)
+    w.track((T, 0), 0)
+    for o in range(10):
+        w.add(Record(T, 0, o, b"x" * 15))
+    assert [r.offset for r in w.records[(T, 0)]] == [8, 9]  # 30 bytes held, under 40
+    assert w.first[(T, 0)] == 8

@@ -154,3 +154,59 @@ def test_parse_search_reads_hits_highlights_and_facets() -> None:
     assert r.total == 1 and r.hits[0].version == 2
     assert r.hits[0].snippets == ["dans <em>Rivian</em>"]
     assert r.facets["orgs"][0].value == "Amazon"
+
+
+def test_facets_use_canonical_names_and_written_case() -> None:
+    """'PARIS' in a dateline and 'Paris' in the text are one facet value; capitals from a
+    dateline or a headline read as people write the name; acronyms stay."""
+    from pipeline.store.documents import display_case, facet_names, facet_places
+    from schemas import Entity, EntityType, Place
+
+    assert display_case("BOULOGNE-BILLANCOURT") == "Boulogne-Billancourt"
+    assert display_case("GENERAL MOTORS") == "General Motors"
+    assert display_case("LVMH") == "LVMH" and display_case("SNCF") == "SNCF"
+    assert display_case("iPhone") == "iPhone" and display_case("McDonald's") == "McDonald's"
+    d = Dispatch.model_validate(
+        {
+            "guid": "g",
+            "received_at": "2026-11-24T04:56:00Z",
+            "format": "plaintext",
+            "source": "t",
+            "dateline": {"place": "PARIS"},
+            "entities": [
+                Entity(id="loc:paris", name="Paris", type=EntityType.LOC).model_dump(),
+                Entity(id="loc:saragosse", name="Saragosse", type=EntityType.LOC).model_dump(),
+                Entity(id="loc:nowhere", name="NOWHERETOWN", type=EntityType.LOC).model_dump(),
+                Entity(id="org:gm", name="GENERAL MOTORS", type=EntityType.ORG).model_dump(),
+                Entity(id="org:gm2", name="General Motors", type=EntityType.ORG).model_dump(),
+            ],
+            "places": [
+                Place(name="PARIS", canonical="Paris", kind="city", source="dateline").model_dump(),
+                Place(
+                    name="Saragosse",
+                    canonical="Zaragoza",
+                    kind="city",
+                    source="text",
+                    entity_id="loc:saragosse",
+                ).model_dump(),
+            ],
+        }
+    )
+    assert facet_places(d) == ["Paris", "Zaragoza", "Nowheretown"]
+    assert facet_names(d)[EntityType.ORG] == ["General Motors"]
+    doc = dispatch_document(d)
+    assert doc["places"] == ["Paris", "Zaragoza", "Nowheretown"]
+    assert doc["dateline_place"] == "PARIS"  # the dateline as printed stays on the card
+
+
+def test_undated_copy_says_received() -> None:
+    from pipeline.store.search import time_kind
+
+    at = "2026-11-30T04:20:00+00:00"
+    assert time_kind({"published": at, "received_at": at, "versioncreated": None}) == "received"
+    assert time_kind({"published": at, "received_at": at, "versioncreated": at}) == "published"
+    dated = {"published": "2026-11-24T04:56:00+00:00", "received_at": at}
+    assert time_kind(dated | {"versioncreated": None}) == "published"  # dateline date
+    hit = {"_id": "g", "_source": {"guid": "g", "published": at, "received_at": at}}
+    [h] = parse_search({"hits": {"hits": [hit], "total": 1}}).hits
+    assert h.time_kind == "received"

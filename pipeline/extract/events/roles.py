@@ -1,0 +1,724 @@
+"""Who does what: the role rules, one per event type.
+
+Each rule reads the dependency parse first (pipeline.extract.events.syntax): the
+subject, inherited through control ('agreed to buy', 'plans to cut', 'a décidé de
+racheter') and coordination, the object, the passive agent ('was fined … by', 'a été
+condamné … par'), prepositional objects ('with', 'avec', 'against', 'contre', 'from',
+'auprès de'), appositions and coordinated names ('Airbus, Safran and Thales'). Where the
+small models' parse has nothing to say, the rule falls back on word order (the name
+before the trigger, the name after it), which is what the rules did before the parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from spacy.tokens import Token
+
+from pipeline.extract.entities import EntityMention
+from pipeline.extract.events import syntax as sx
+from schemas import EntityType
+
+PER, ORG, LOC = EntityType.PER, EntityType.ORG, EntityType.LOC
+
+
+@dataclass
+class Ctx:
+    """One trigger in one sentence, with what the rules may read around it."""
+
+    text: str  # the whole analysed text
+    sentence_start: int
+    sentence_text: str
+    trigger_start: int  # absolute character offsets
+    trigger_end: int
+    mentions: list[EntityMention]  # in this sentence
+    previous_person: EntityMention | None
+    main_org: EntityMention | None = None  # the organisation the story is most about
+    syn: sx.Syntax | None = None
+    tok: Token | None = None  # the trigger's anchor token, when the doc is parsed
+    previous_org: EntityMention | None = None  # the last organisation a sentence was about
+    all_mentions: list[EntityMention] = field(default_factory=list)
+
+    @property
+    def trigger_text(self) -> str:
+        return self.text[self.trigger_start : self.trigger_end]
+
+    def of_type(self, t: EntityType) -> list[EntityMention]:
+        return [m for m in self.mentions if m.type == t]
+
+    def before(self, t: EntityType) -> list[EntityMention]:
+        return [m for m in self.of_type(t) if m.end <= self.trigger_start]
+
+    def after(
+        self, t: EntityType, preps: str | None = None, window: int = 80
+    ) -> list[EntityMention]:
+        out = []
+        for m in self.of_type(t):
+            if m.start < self.trigger_end or m.start - self.trigger_end > window:
+                continue
+            gap = self.text[self.trigger_end : m.start]
+            if preps is None or re.search(rf"(?:{preps})\s*$", gap, re.IGNORECASE):
+                out.append(m)
+        return out
+
+    # ---------------------------------------------------------------- from the parse
+
+    @property
+    def verb(self) -> Token | None:
+        return sx.clause_verb(self.tok) if self.tok is not None else None
+
+    @property
+    def passive(self) -> bool:
+        v = self.verb
+        return v is not None and sx.is_passive(v)
+
+    def _under(self, toks: list[Token], t: EntityType, conj: bool = True) -> list[EntityMention]:
+        if self.syn is None:
+            return []
+        out: list[EntityMention] = []
+        for tok in toks:
+            for m in self.syn.under(tok, (t,), conj=conj):
+                if m not in out and m in self.mentions:
+                    out.append(m)
+        return out
+
+    def subject(self, t: EntityType, conj: bool = True) -> list[EntityMention]:
+        """The trigger's subject (inherited through xcomp / conj), resolved when it is a
+        pronoun or a generic noun ('it', 'the company', 'le groupe')."""
+        v = self.verb
+        if v is None or self.syn is None:
+            return []
+        subj = sx.subject_tokens(v)
+        rel = [c for c in v.children if c.dep_ in sx.SUBJECT and c.lower_ in sx.RELATIVE]
+        if rel:  # 'Agnès de Villers, qui prend sa retraite': the name before the pronoun
+            left = [m for m in self.of_type(t) if 0 <= rel[0].idx - m.end <= 3]
+            if left:
+                return left[:1]
+        found = self._under(subj, t, conj)
+        if found:
+            return found
+        if subj and sx.is_generic(subj[0]):
+            return self._antecedent(v, t)
+        return []
+
+    def _antecedent(self, verb: Token, t: EntityType) -> list[EntityMention]:
+        """'Halvorsen said it had agreed to buy': the subject of the reporting verb;
+        else the nearest earlier name of the type in the sentence; else, for a pronoun,
+        the last sentence's subject ('It said …'), for 'the company', the story's own."""
+        subj = sx.subject_tokens(verb)
+        pronoun = bool(subj) and subj[0].pos_ == "PRON"
+        if t == PER and not (pronoun and subj[0].lower_ in _PERSONAL):
+            return []
+        for g in sx.governors(verb)[1:]:
+            above = sx.subject_tokens(g)
+            found = self._under(above, t, conj=True)
+            if found:
+                return found
+            if above and not sx.is_generic(above[0]):
+                break
+        earlier = [m for m in self.of_type(t) if m.end <= self.trigger_start]
+        if earlier:
+            return earlier[-1:]
+        if t == ORG:
+            prev = self.previous_org if pronoun else self.main_org
+            prev = prev or self.main_org
+            return [prev] if prev is not None else []
+        if self.previous_person is not None:
+            return [self.previous_person]
+        return []
+
+    def objects(self, t: EntityType, conj: bool = True) -> list[EntityMention]:
+        if self.tok is None:
+            return []
+        heads = sx.objects(self.tok)
+        if self.verb is not None and self.verb is not self.tok:
+            heads += [o for o in sx.objects(self.verb) if o is not self.tok]
+        return self._under(heads, t, conj)
+
+    def preps(self, t: EntityType, words: set[str], conj: bool = True) -> list[EntityMention]:
+        """Objects of `words` on the trigger, or on the verb a noun trigger depends on."""
+        if self.tok is None:
+            return []
+        heads = sx.prep_objects(self.tok, words)
+        if self.verb is not None and self.verb is not self.tok:
+            heads += sx.prep_objects(self.verb, words)
+        return self._under(heads, t, conj)
+
+    def agent(self, t: EntityType) -> list[EntityMention]:
+        if self.tok is None:
+            return []
+        heads = sx.agents(self.tok)
+        if self.verb is not None and self.verb is not self.tok:
+            heads += sx.agents(self.verb)
+        return self._under(heads, t)
+
+    def in_subtree(self, t: EntityType) -> list[EntityMention]:
+        """Names under the trigger (not in its subject), nearest first."""
+        if self.tok is None:
+            return []
+        heads = [
+            c for c in self.tok.children if c.dep_ not in sx.SUBJECT and c.dep_ not in sx.CLAUSAL
+        ]
+        return self._under(heads, t)
+
+
+_PERSONAL = frozenset({"he", "she", "il", "elle", "him", "her", "lui", "-il", "-elle"})
+
+Roles = dict[str, list[EntityMention]]
+RoleRule = Callable[[Ctx], tuple[Roles, float] | None]
+
+
+def _coordinated(ctx: Ctx, first: EntityMention) -> list[EntityMention]:
+    """'SoftBank, Accel and Benchmark', 'Belfius et du fonds Temasek': the whole list."""
+    group = [first]
+    for m in ctx.of_type(first.type):
+        if m.start >= group[-1].end and _COORDINATION.match(ctx.text[group[-1].end : m.start]):
+            group.append(m)
+    return group
+
+
+_COORDINATION = re.compile(
+    r"^\s*,\s*$"  # 'SoftBank, Accel'
+    r"|^\s*,?\s*(?:and|et|&|ainsi que|as well as)\s+(?:d[eu]s?\s+|d['’])?"
+    r"(?:(?:la|le|les|l['’]|the)\s+)?(?:[a-zà-ÿ-]+\s+){0,4}$"  # 'et de la banque publique X'
+)
+
+
+def _unique(ms: list[EntityMention]) -> list[EntityMention]:
+    return list({m.entity_id or f"{m.start}": m for m in ms}.values())
+
+
+# ------------------------------------------------------------------ people
+
+_PRONOUN_START = re.compile(
+    r"^\W*(?:elle|il|son|sa|ses|celle-ci|celui-ci|la dirigeante|le dirigeant|she|he|his|her)\b",
+    re.IGNORECASE,
+)
+
+
+def _person_linear(ctx: Ctx) -> tuple[list[EntityMention], float]:
+    """The subject before the trigger, else a pronoun's antecedent, else one just after."""
+    before = ctx.before(PER)
+    sentence = ctx.sentence_text
+    if before and re.match(
+        r"^\s*,\s*(?:who|qui)\b", ctx.text[before[-1].end : ctx.trigger_start], re.IGNORECASE
+    ):
+        return [before[-1]], 1.0  # 'Marc Olivier, who is leaving'
+    if before and not _PRONOUN_START.match(sentence):
+        return [before[-1]], 1.0
+    if _PRONOUN_START.match(sentence) and ctx.previous_person is not None:
+        return [ctx.previous_person], 0.8
+    after = ctx.after(PER, window=60)
+    if after:
+        return [after[0]], 1.0
+    if before:
+        return [before[-1]], 1.0
+    if ctx.previous_person is not None and not ctx.of_type(PER):
+        return [ctx.previous_person], 0.7
+    return [], 0.0
+
+
+def _person(ctx: Ctx, *, object_role: bool = False) -> tuple[list[EntityMention], float]:
+    """The person the trigger is about: its subject (or, for 'appoint', 'nommer', its
+    object; for a passive, its subject), from the parse, else by word order."""
+    if object_role and not ctx.passive:
+        found = ctx.objects(PER, conj=False)
+        if found:
+            return found[:1], 1.0
+        if ctx.tok is not None and any(o.pos_ in ("NOUN", "NUM") for o in sx.objects(ctx.tok)):
+            return [], 0.0  # 'to hire 300 engineers': nobody named is hired
+    found = ctx.subject(PER, conj=False)
+    if found:
+        subj = sx.subject_tokens(ctx.verb) if ctx.verb is not None else []
+        by_pronoun = bool(subj) and subj[0].pos_ == "PRON" and found[0] not in ctx.mentions
+        return found[:1], 0.8 if by_pronoun else 1.0  # 'Elle arrive chez Amazon'
+    return _person_linear(ctx)
+
+
+def departure(ctx: Ctx) -> tuple[Roles, float] | None:
+    person, factor = _person(ctx, object_role=_FIRES.search(ctx.trigger_text) is not None)
+    if not person:
+        return None
+    if ctx.tok is not None and ctx.tok.pos_ == "NOUN" and not ctx.of_type(PER):
+        # 'the departure was expected', 'Son départ': the person told before, and the
+        # company only where the noun names it ('le départ de X de Y')
+        org = ctx._under(sx.prep_objects(ctx.tok, {"from", "de", "d'", "d’", "of", "at"}), ORG)
+        told: Roles = {"person": person}
+        if org:
+            told["organization"] = org[:1]
+        return told, 0.85 * factor
+    org = ctx.objects(ORG, conj=False) or ctx.preps(ORG, {"from", "de", "d'", "d’", "of", "at"})
+    if not org and ctx.tok is not None and ctx.main_org is not None:
+        # 'is leaving the group', 'quitte l'entreprise': the story's own company
+        generic = [o for o in sx.objects(ctx.tok) if o.lemma_.lower() in _UNIT_NOUNS]
+        if generic:
+            org = [ctx.main_org]
+    if not org:
+        org = ctx.in_subtree(ORG)
+    if not org:
+        org = ctx.after(ORG, rf"{_DIRECT}|\bde|\bd'|\bd’|\bfrom|\bchez", window=40) or ctx.before(
+            ORG
+        )
+        if org:
+            org = [org[0] if org[0].start > ctx.trigger_start else org[-1]]
+    roles: Roles = {"person": person}
+    if not org and ctx.main_org is not None and _GENERIC_UNIT_AFTER.search(ctx.sentence_text):
+        org = [ctx.main_org]
+    if org:
+        roles["organization"] = org[:1]
+    return roles, 0.85 * factor
+
+
+_UNIT_NOUNS = frozenset(
+    {"group", "company", "firm", "board", "groupe", "société", "entreprise", "maison",
+     "bank", "banque", "carrier", "compagnie", "airline", "business"}
+)  # fmt: skip
+_FIRES = re.compile(r"limog|évinc|démi[st]|renvoy|congédi|remerci|dismiss|fire|sack|oust", re.I)
+_DIRECT = r"^\s*(?:(?:le|la|les|l'|l’|the)\s+)?"
+_GENERIC_UNIT = re.compile(
+    r"^\s*(?:the|its|le|la|l['’]|sa|son)\s*(?:[\w-]+\s+){0,3}?"
+    r"(?:group|company|firm|unit|division|board|team|groupe|société|entreprise|division|direction"
+    r"|branche|filiale|conseil)\b",
+    re.IGNORECASE,
+)
+_GENERIC_UNIT_AFTER = re.compile(
+    r"\b(?:the|its|le|la|l['’]|sa|son) (?:group|company|firm|groupe|société|entreprise)\b", re.I
+)
+_FORMER = re.compile(
+    r"(?:\b(?:ancien|ancienne|anciens|former|ex|previously|jusqu'ici|jusqu’ici|passée? par"
+    r"|était|was|most recently|spent|a passé)\b|\bex-)[^.;]*$",
+    re.IGNORECASE,
+)
+
+
+def _not_former(ctx: Ctx, orgs: list[EntityMention]) -> list[EntityMention]:
+    """'a recruté X, ancien directeur de Capgemini': Capgemini is where X comes from."""
+    return [m for m in orgs if not _FORMER.search(ctx.text[ctx.trigger_end : m.start])]
+
+
+_NAMED = re.compile(r"nomm|appoint|named|intérim|interim|will run|will lead|succ[eé]", re.I)
+_UNNAMED_SUCCESSOR = re.compile(
+    r"\b(?:successor|successeur|remplaçant|replacement)\b[^,.;]{0,25}$", re.IGNORECASE
+)
+# 'X joins Y', 'X rejoint Y', 'X takes the helm of Y': the person is the subject.
+_JOINS = re.compile(
+    r"rejoin|join|arriv|prend|take|become|devien|devenu|will (?:run|lead)|succ|assur|intérim"
+    r"|interim",
+    re.I,
+)
+
+
+def hire(ctx: Ctx) -> tuple[Roles, float] | None:
+    if _UNNAMED_SUCCESSOR.search(ctx.text[max(0, ctx.trigger_start - 60) : ctx.trigger_start]):
+        return None  # 'a successor would be named in the coming weeks'
+    joins = _JOINS.search(ctx.trigger_text) is not None
+    person, factor = _person(ctx, object_role=not joins)
+    org: list[EntityMention] = []
+    if not joins and not ctx.passive:
+        org = ctx.subject(ORG, conj=False)  # 'Estée Lauder named Lucas Brandt'
+    if not org:
+        org = _not_former(ctx, ctx.objects(ORG, conj=False) if joins else [])
+    if not org:
+        org = _not_former(ctx, ctx.preps(ORG, {"of", "at", "de", "d'", "d’", "chez", "by", "par"}))
+    if not org:
+        org = _not_former(ctx, ctx.after(ORG, window=60))
+    if not org and re.search(
+        r"recrut|hire|poach|embauch|nomm|appoint|named|tap|désign", ctx.trigger_text, re.I
+    ):
+        org = [m for m in ctx.before(ORG) if not person or m.end <= person[0].start][:1]
+    if not org and _GENERIC_UNIT.match(ctx.text[ctx.trigger_end : ctx.trigger_end + 60]):
+        # 'joins the group', 'rejoint la division commerciale': the story's own company
+        org = [m for m in ctx.before(ORG) if not person or m.end <= person[0].start][:1]
+        if not org and ctx.main_org is not None:
+            org = [ctx.main_org]
+    if not org and person and _NAMED.search(ctx.trigger_text) and ctx.main_org is not None:
+        # 'X, who runs the group's beauty division, was named chief executive'
+        org, factor = [ctx.main_org], factor * 0.9
+    if not person or not org:
+        return None
+    return {"person": person, "organization": org[:1]}, 0.85 * factor
+
+
+def replaced(ctx: Ctx) -> tuple[Roles, float] | None:
+    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves."""
+    person = ctx.objects(PER, conj=False) or ctx.after(PER, window=30)
+    if not person:
+        return None
+    org = [m for m in ctx.of_type(ORG) if m.end <= ctx.trigger_start][:1]
+    if not org and ctx.main_org is not None:
+        org = [ctx.main_org]
+    if not org:  # a political office, say: not a personnel event
+        return None
+    return {"person": person[:1], "organization": org[:1]}, 0.8
+
+
+# ------------------------------------------------------------------ money
+
+# 'dans une nouvelle filiale d'Ubisoft', 'in a unit of Siemens': the target is the parent.
+_UNIT_OF = (
+    r"(?:\s+(?:une?|la|le|l['’]|a|an|the|sa|son|its)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:filiale|subsidiary|unit|branche|division|coentreprise|joint venture)\s+(?:de\s+|d['’]|of\s+))"
+)
+_LEAD = re.compile(
+    r"à la tête d['’]un (?:groupe|consortium|tour)|(?:co-)?led by|(?:co-)?mené par|(?:co-)?menée"
+    r" par|emmené par|emmenée par|piloté par|pilotée par|conduit par|conduite par|led\b",
+    re.IGNORECASE,
+)
+
+
+def investment(ctx: Ctx) -> tuple[Roles, float] | None:
+    investors = ctx.subject(ORG, conj=False)
+    if ctx.passive:
+        investors = ctx.agent(ORG)
+    investors = investors or ctx.before(ORG)[-1:]
+    target = ctx.preps(ORG, {"in", "into", "dans", "au", "de", "du"}, conj=False)
+    target = [m for m in target if m not in investors]
+    if not target:
+        target = ctx.after(
+            ORG, rf"(?:\bdans|\bin|\binto|\bau capital de|\ben){_UNIT_OF}?[^,.;]{{0,60}}?"
+        )
+    if not investors or not target:
+        return None
+    roles: Roles = {"investor": investors[:1], "target": target[:1]}
+    if _LEAD.search(ctx.sentence_text):
+        roles["lead_investor"] = investors[:1]
+    return roles, 0.85
+
+
+_RAISE = re.compile(
+    r"^(?:(?:a |avoir |ont )?levé|lève|lever|rais(?:es|ed|ing|e)|secur(?:es|ed|ing|e)|a obtenu"
+    r"|obtient|a bouclé|boucle|bouclé|clos(?:es|ed|ing|e)|finalis\w+|réalis\w+|complet\w+)$",
+    re.IGNORECASE,
+)
+_PARTICIPATE_ONLY = re.compile(
+    r"particip(?!ation)|took part|take part|joined|se joint|également investi", re.I
+)
+_ROUND_VERBS = frozenset(
+    {"lever", "raise", "boucler", "close", "complete", "announce", "annoncer", "finaliser",
+     "réaliser", "finalise", "finalize", "secure", "obtenir", "conclure", "mener"}
+)  # fmt: skip
+_PARTICIPATE = re.compile(
+    r"particip|took part|take part|joined|se joint|également investi|aux côtés|alongside"
+    r"|with participation|avec la participation",
+    re.I,
+)
+_LED_AFTER = re.compile(
+    r",?\s*(?:qui (?:mène|a mené|pilote)|which (?:led|leads|is leading))\b", re.IGNORECASE
+)
+
+
+def _lead_investors(ctx: Ctx) -> list[EntityMention]:
+    lead = _LEAD.search(ctx.sentence_text)
+    if lead is not None:
+        start = ctx.sentence_start + lead.end()
+        first = [m for m in ctx.of_type(ORG) if 0 <= m.start - start <= 50][:1]
+        return _coordinated(ctx, first[0]) if first else []
+    after = _LED_AFTER.search(ctx.sentence_text)  # 'du fonds Temasek, qui mène l'opération'
+    if after is not None:
+        end = ctx.sentence_start + after.start()
+        return [m for m in ctx.of_type(ORG) if m.end <= end][-1:]
+    return []
+
+
+def _listed_investors(
+    ctx: Ctx, lead: list[EntityMention], target: list[EntityMention]
+) -> list[EntityMention]:
+    """'auprès de X et Y', 'with participation from X and Y', 'aux côtés de X'."""
+    found = ctx.after(
+        ORG,
+        r"(?:auprès d[eu]s?|from|with|avec|aux côtés d[eu]s?|alongside|including|dont"
+        r"|participation of|participation de)\b[^.;]{0,60}?",
+        160,
+    )
+    listed: list[EntityMention] = []
+    for f in found:
+        if f not in listed and f not in lead and f not in target:
+            listed.extend(m for m in _coordinated(ctx, f) if m not in listed)
+    return [m for m in listed if m not in lead and m not in target]
+
+
+def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
+    """'X raised N in a round led by Y'; 'a round of N organised by X'; 'Y took part'."""
+    lead = _lead_investors(ctx)
+    orgs_before = [m for m in ctx.before(ORG) if m not in lead]
+    raises = _RAISE.match(ctx.trigger_text) is not None
+    target = [m for m in ctx.subject(ORG, conj=False) if m not in lead] if raises else []
+    if not target and ctx.tok is not None and ctx.verb is not None and not raises:
+        # 'Quantix a bouclé un tour de table', 'Cardiolys a annoncé une levée de fonds'
+        v = ctx.verb
+        if (
+            _RAISE.match(v.text)
+            or v.lemma_.lower() in _ROUND_VERBS
+            or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
+        ):
+            target = [m for m in ctx.subject(ORG, conj=False) if m not in lead]
+    if raises or target:
+        target = target or orgs_before[-1:]
+        investors = _listed_investors(ctx, lead, target)
+    else:
+        target = [
+            m for m in ctx.after(ORG, r"par|\bby|\bfor|\bde|\bpour", window=120) if m not in lead
+        ][:1]
+        investors = [m for m in orgs_before if m not in target]
+    if not target and ctx.tok is not None and ctx.tok.pos_ == "NOUN" and orgs_before:
+        # 'La medtech Cardiolys, qui …, a annoncé une levée de fonds … menée par X'
+        first = orgs_before[0]
+        if first not in lead and not _PARTICIPATE_ONLY.search(ctx.sentence_text):
+            target = [first]
+            investors = [m for m in investors if m is not first] + [
+                m for m in _listed_investors(ctx, lead, target) if m not in investors
+            ]
+    if _PARTICIPATE_ONLY.search(ctx.sentence_text) and not target:
+        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
+        return ({"investor": investors}, 0.8) if investors else None
+    if not target and orgs_before:
+        # 'Exotec ... a réalisé une levée de fonds ... menée par Goldman Sachs'
+        target = orgs_before[-1:]
+        investors = [m for m in investors if m not in target]
+    if not target:
+        return None
+    roles: Roles = {"target": target[:1]}
+    investors = [m for m in investors if m not in lead and m not in target]
+    if investors:
+        roles["investor"] = _unique(investors)
+    if lead:
+        roles["lead_investor"] = [m for m in lead if m not in target]
+    return roles, 0.85
+
+
+_STAKE = re.compile(
+    r"\b(?:stake|stakes|participation|part|parts|shares?|actions?|holding|minority|minoritaire"
+    r"|%|percent|pour cent|per cent)\b",
+    re.IGNORECASE,
+)
+_SELL = re.compile(r"^(?:sell|sold|sells|selling|cède|céder|cédé|cédée|vend\w*|divest\w*)", re.I)
+
+
+def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
+    if ctx.tok is not None:
+        obj = sx.objects(ctx.tok)
+        if any(_STAKE.search(o.text) for o in obj):
+            return None  # 'acquired a 10 percent stake in X': an investment
+    if _SELL.match(ctx.trigger_text):
+        # 'Vivendi cède X à Comcast', 'sold X to Y': the buyer is the acquirer
+        sold = ctx.objects(ORG, conj=False)
+        buyer = ctx.preps(ORG, {"to", "à", "au", "aux"}, conj=False)
+        if not sold or not buyer:
+            return None
+        return {"acquirer": buyer[:1], "target": sold[:1]}, 0.8
+    noun = ctx.tok is not None and ctx.tok.pos_ in ("NOUN", "PROPN")
+    acquirer: list[EntityMention] = []
+    target: list[EntityMention] = []
+    if ctx.tok is not None:
+        if noun:  # 'its takeover of Castel Finance', 'le rachat de X par Y'
+            target = ctx._under(sx.prep_objects(ctx.tok, {"of", "de", "d'", "d’", "du"}), ORG)
+            acquirer = ctx._under(sx.agents(ctx.tok), ORG)
+            acquirer = acquirer or ctx._under(
+                [c for c in ctx.tok.children if c.dep_ == "poss"], ORG
+            )
+            if not acquirer:
+                acquirer = ctx.subject(ORG, conj=False)
+        elif ctx.passive:  # 'to be acquired by Thoma Bravo'
+            target = ctx.subject(ORG, conj=False)
+            acquirer = ctx.agent(ORG)
+        else:  # 'agreed to buy', 'a décidé de racheter'
+            acquirer = ctx.subject(ORG, conj=False)
+            target = ctx.objects(ORG, conj=False)
+    acquirer = [m for m in acquirer if m not in target]
+    if not acquirer or not target:
+        lin_acq, lin_target = ctx.before(ORG), ctx.after(ORG, window=80)
+        passive = re.match(
+            r"\s*(?:par|by)\b",
+            ctx.text[ctx.trigger_end : (lin_target[0].start if lin_target else ctx.trigger_end)],
+        )
+        if passive and lin_target and lin_acq:
+            lin_acq, lin_target = lin_target, lin_acq
+        acquirer = acquirer or lin_acq[:1]
+        target = target or lin_target[:1]
+        acquirer = [m for m in acquirer if m not in target]
+    if not acquirer or not target:
+        return None
+    return {"acquirer": acquirer[:1], "target": target[:1]}, 0.85
+
+
+# ------------------------------------------------------------------ companies
+
+
+def subject_org(ctx: Ctx) -> list[EntityMention]:
+    """The company a sentence is about: the trigger's subject, else the last organisation
+    before the trigger, else the story's main one."""
+    found = ctx.subject(ORG, conj=False)
+    if found:
+        return found[:1]
+    before = ctx.before(ORG)
+    if before:
+        return before[-1:]
+    return [ctx.main_org] if ctx.main_org is not None else []
+
+
+def company(role: str, confidence: float = 0.8) -> RoleRule:
+    def rule(ctx: Ctx) -> tuple[Roles, float] | None:
+        org = subject_org(ctx)
+        return ({role: org}, confidence) if org else None
+
+    return rule
+
+
+_PARTNER_PREPS = {"with", "avec", "à", "au", "and", "et", "entre", "between", "alongside"}
+
+
+def partnership(ctx: Ctx) -> tuple[Roles, float] | None:
+    partners = ctx.subject(ORG) + ctx.preps(ORG, _PARTNER_PREPS)
+    if ctx.passive:
+        partners += ctx.agent(ORG)
+    if len(_unique(partners)) < 2:
+        partners += ctx.before(ORG)
+        partners += ctx.after(ORG, r"(?:avec|with|and|et|entre|between|à|au)\b[^,.;]{0,40}?", 80)
+    unique = _unique(partners)
+    return ({"partner": unique}, 0.8) if len(unique) >= 2 else None
+
+
+_AUTHORITY_NOUN = re.compile(
+    r"\b(?:authority|authorities|watchdog|regulator|commission|autorité|gendarme|régulateur"
+    r"|ministry|ministère|agency|agence|court|tribunal|cour|CMA|FTC|SEC)\b",
+    re.IGNORECASE,
+)
+
+
+def _named_authority(ctx: Ctx, head: Token | None) -> list[EntityMention]:
+    """'Italy's competition authority' … 'The authority, known as AGCM': the organisation
+    the dispatch names after the same authority noun."""
+    if head is None:
+        return []
+    noun = head.lower_
+    for m in sorted(ctx.all_mentions, key=lambda m: abs(m.start - ctx.trigger_start)):
+        if m.type != ORG:
+            continue
+        before = ctx.text[max(0, m.start - 40) : m.start].lower()
+        if noun in before or noun in m.text.lower():
+            return [m]
+    return []
+
+
+def fine(ctx: Ctx) -> tuple[Roles, float] | None:
+    authority: list[EntityMention] = []
+    defendant: list[EntityMention] = []
+    if ctx.tok is not None and ctx.verb is not None:
+        if ctx.passive:  # 'was fined … by', 'a été condamné à une amende … par'
+            defendant = ctx.subject(ORG, conj=False)
+            authority = ctx.agent(ORG)
+            if not authority:
+                for a in sx.agents(ctx.tok) + sx.agents(ctx.verb):
+                    authority = _named_authority(ctx, a)
+                    if authority:
+                        break
+        else:  # 'fined Meta', 'imposed a penalty on X', 'a infligé une amende à X'
+            authority = ctx.subject(ORG, conj=False)
+            defendant = ctx.preps(ORG, {"on", "à", "au", "aux", "against", "contre"})
+            verb_fines = re.match(r"fin|sanction|pénalis|penali", ctx.verb.lower_)
+            if not defendant and (ctx.tok is ctx.verb or verb_fines):
+                defendant = ctx.objects(ORG)
+            if not authority:
+                subj = sx.subject_tokens(ctx.verb)
+                if subj and _AUTHORITY_NOUN.search(subj[0].text):
+                    authority = _named_authority(ctx, subj[0])
+    defendant = [m for m in defendant if m not in authority]
+    if not authority or not defendant:
+        lin_auth = ctx.before(ORG)
+        lin_def = ctx.after(ORG, window=90)
+        before_trigger = ctx.text[
+            max(ctx.sentence_start, ctx.trigger_start - 20) : ctx.trigger_start
+        ]
+        passive = re.match(
+            r"\s*(?:par|by)\b", ctx.text[ctx.trigger_end : ctx.trigger_end + 10]
+        ) or re.search(r"\b(?:was|were|been|été)\s+$", before_trigger)
+        if passive:
+            lin_auth, lin_def = lin_def, lin_auth
+        authority = authority or lin_auth[-1:]
+        defendant = defendant or [m for m in lin_def if m not in authority][:1]
+    if not authority or not defendant:
+        return None
+    return {"authority": authority[:1], "defendant": _unique(defendant)}, 0.8
+
+
+def lawsuit(ctx: Ctx) -> tuple[Roles, float] | None:
+    plaintiff = ctx.subject(ORG, conj=False)
+    if ctx.passive:
+        plaintiff = ctx.agent(ORG)
+        defendants = ctx.subject(ORG)
+    else:
+        defendants = ctx.preps(ORG, {"against", "contre"})
+        if not defendants and ctx.tok is not None and ctx.tok.pos_ == "VERB":
+            defendants = ctx.objects(ORG)  # 'sued Boeing', 'a assigné Free'
+    defendants = [m for m in defendants if m not in plaintiff]
+    if not plaintiff:
+        plaintiff = ctx.before(ORG)[-1:]
+    if not defendants:
+        # 'attaque Shein en justice': the defendant may sit inside the trigger
+        found = [
+            m
+            for m in ctx.of_type(ORG)
+            if m.start > ctx.trigger_start and m.start - ctx.trigger_end <= 60
+        ]
+        if found:  # 'sued OpenAI and Microsoft': the coordinated names all stand accused
+            group = [found[0]]
+            for m in found[1:]:
+                if re.fullmatch(r"\s*(?:,|et|and)\s*", ctx.text[group[-1].end : m.start]):
+                    group.append(m)
+            defendants = group
+    defendants = [m for m in defendants if m not in plaintiff]
+    if not plaintiff or not defendants:
+        return None
+    return {"plaintiff": plaintiff[:1], "defendant": _unique(defendants)}, 0.8
+
+
+_NOT_A_PRODUCT = re.compile(
+    r"\b(?:campaign|campagne|bid|offer|offre|OPA|investigation|probe|inquiry|enquête|review"
+    r"|appeal|appel|plan|programme|program|lawsuit|procédure|attack|attaque|strike|grève"
+    r"|consultation|tender|appel d['’]offres|search|recherche|fund|fonds|round|levée"
+    r"|operation|opération|initiative|restructuring|restructuration|buyback|rachat)\b",
+    re.IGNORECASE,
+)
+
+
+def launch(ctx: Ctx) -> tuple[Roles, float] | None:
+    if ctx.tok is not None:
+        obj = sx.objects(ctx.tok)
+        if obj and _NOT_A_PRODUCT.search(obj[0].text):
+            return None
+        if ctx.passive:
+            return None
+    org = subject_org(ctx)
+    return ({"company": org}, 0.8) if org else None
+
+
+# ------------------------------------------------------------------ general news
+
+
+def places(ctx: Ctx) -> tuple[Roles, float] | None:
+    found = _unique(ctx.of_type(LOC))
+    return ({"place": found}, 0.8) if found else None
+
+
+def death(ctx: Ctx) -> tuple[Roles, float] | None:
+    person = ctx.subject(PER, conj=False)
+    if not person:
+        after = ctx.after(PER, r"(?:décès|mort|death)\s+(?:de|du|d['’]|of)?", 40)
+        person = after[:1] or ctx.before(PER)[:1]
+    return ({"person": person[:1]}, 0.8) if person else None
+
+
+def election(ctx: Ctx) -> tuple[Roles, float] | None:
+    winner = ctx.subject(PER, conj=False)
+    winner = winner or ctx.before(PER)[-1:] or ctx.after(PER, window=40)[:1]
+    if not winner:  # 'the Social Democrats won the election': a party
+        winner = ctx.subject(ORG, conj=False) or ctx.before(ORG)[-1:]
+    if not winner:
+        return None
+    roles: Roles = {"winner": winner[:1]}
+    found = _unique(ctx.of_type(LOC))
+    if found:
+        roles["place"] = found
+    return roles, 0.8

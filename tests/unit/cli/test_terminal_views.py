@@ -1,0 +1,189 @@
+"""Terminal views at a fixed 80x24 and 160x48: nothing spills, headlines keep their room,
+urgent items stand out, events read as words and amounts as people write them."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import pytest
+from rich.console import Console
+
+from pipeline.cli.render import MonitorData, MonitorView, event_line, render_monitor
+from pipeline.store.search import Hit
+
+HEADLINE = (
+    "La start-up française Mistral AI lève 600 millions d'euros auprès de fonds américains "
+    "et européens pour accélérer"
+)
+
+
+def hit(i: int, urgency: int | None = None, headline: str = HEADLINE) -> Hit:
+    return Hit(
+        guid=f"urn:test:{i}",
+        version=1,
+        score=None,
+        headline=headline,
+        published=f"2026-11-24T04:{i:02d}:00+00:00",
+        language="fr",
+        urgency=urgency,
+        dateline_place="PARIS",
+        provider="AFP",
+        snippets=[],
+        orgs=[],
+        people=[],
+        places=[],
+        event_types=["funding_round", "personnel.hire"],
+    )
+
+
+def data(partitions: int = 4, hits: int = 40) -> MonitorData:
+    return MonitorData(
+        health={
+            "indexed_last_minute": 3,
+            "indexed_last_hour": 120,
+            "indexed_total": 5000,
+            "events_total": 900,
+            "total_lag": 7,
+            "dead_letters": 2,
+            "consumer_group": "wirestream-pipeline",
+            "raw_topic": "wire.raw",
+            "lag": [
+                {"partition": p, "end": 100, "committed": 98, "lag": 2} for p in range(partitions)
+            ],
+        },
+        hits=[hit(0, urgency=1, headline="Séisme au Japon")]
+        + [hit(i, urgency=2 if i == 1 else 5) for i in range(1, hits)],
+    )
+
+
+def draw(renderable: object, width: int, height: int) -> list[str]:
+    console = Console(
+        width=width, height=height, file=io.StringIO(), record=True, color_system=None
+    )
+    console.print(renderable)
+    return console.export_text().rstrip("\n").split("\n")
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 48), (100, 30), (60, 20)])
+def test_monitor_fits_the_terminal(width: int, height: int) -> None:
+    lines = draw(MonitorView(data(), "fr"), width, height)
+    assert len(lines) <= height - 1, "\n".join(lines)
+    assert all(len(line) <= width for line in lines), "\n".join(lines)
+    text = "\n".join(lines)
+    assert "FLASH" in text and "URGENT" in text
+    rows = [line for line in lines if "Mistral" in line]
+    assert len(rows) >= 5
+    # the headline gets the room that is left, never 'La …'
+    assert all("La start-up française Mistral" in row for row in rows), text
+
+
+def test_monitor_at_80x24_and_160x48() -> None:
+    small = "\n".join(draw(MonitorView(data(), "fr"), 80, 24))
+    big = "\n".join(draw(MonitorView(data(), "fr"), 160, 48))
+    assert "lag per partition p0:2 p1:2 p2:2 p3:2" in small  # one line when space is short
+    assert "partition" in big and "committed" in big  # the table when there is room
+    assert "Levée de fonds" in big and "funding_round" not in big  # labels, not codes
+    assert "2026-11-24 04:05" in big and "11-24 04:05" in small
+    assert "lang" in big and "lang" not in small
+    # a tall terminal shows more of the latest dispatches
+    assert big.count("Mistral") > small.count("Mistral")
+
+
+def test_monitor_with_many_partitions_keeps_room_for_dispatches() -> None:
+    lines = draw(render_monitor(data(partitions=24), 160, 48), 160, 48)
+    assert len(lines) <= 47
+    assert sum("Mistral" in line for line in lines) >= 10
+
+
+def test_event_lines_read_as_words() -> None:
+    event = {
+        "type": "funding_round",
+        "language": "fr",
+        "roles": {"company": [{"name": "Mistral AI", "entity_id": "org:mistral-ai"}]},
+        "amount": {"value": 600_000_000.0, "currency": "EUR", "text": "600 M€"},
+    }
+    fr = "\n".join(draw(event_line(event, "fr"), 80, 24))
+    en = "\n".join(draw(event_line(event, "en"), 80, 24))
+    assert "Levée de fonds company: Mistral AI · 600 millions d'euros" in fr
+    assert "Funding round company: Mistral AI · 600 millions d'euros" in en  # as written
+    assert "600000000" not in fr
+    english = event | {"language": "en", "amount": {"value": 7e8, "currency": "USD"}}
+    assert "$700 million" in "\n".join(draw(event_line(english, "en"), 80, 24))
+    retraction = {
+        "kind": "retraction",
+        "type": "investment",
+        "reason": "killed",
+        "dispatch_guid": "g",
+        "dispatch_version": 4,
+        "roles": {},
+    }
+    assert "RETRACTED Investissement" in "\n".join(draw(event_line(retraction, "fr"), 80, 24))
+
+
+def test_subscribe_prints_amounts_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.render import print_record
+
+    event = {
+        "type": "investment",
+        "language": "fr",
+        "roles": {},
+        "amount": {"value": 700000000.0, "currency": "USD", "text": "x"},
+        "evidence": "Amazon a investi 700 millions de dollars dans Rivian.",
+    }
+    print_record(orjson.dumps(event), as_json=False)
+    printed = capsys.readouterr().out
+    assert "700 millions de dollars" in printed and "700000000.0" not in printed
+    print_record(orjson.dumps(event), as_json=True)
+    assert orjson.loads(capsys.readouterr().out)["amount"]["value"] == 700000000.0  # JSON: numbers
+
+
+def test_entity_timeline_at_80_and_160_columns() -> None:
+    from pipeline.cli.entity import render_entity
+    from pipeline.store.entities import Appearance, Entity, EntityTimeline, Related
+
+    event = {
+        "id": "e1",
+        "type": "acquisition",
+        "dispatch_guid": "g1",
+        "language": "fr",
+        "versioncreated": "2026-11-20T00:00:00Z",
+        "roles": {
+            "acquirer": [{"entity_id": "org:ovhcloud", "name": "OVHcloud", "type": "ORG"}],
+            "target": [{"entity_id": "org:gridscale", "name": "Gridscale", "type": "ORG"}],
+        },
+        "amount": {"value": 6e7, "currency": "EUR", "display": "60 millions d'euros"},
+        "source": {"guid": "g1", "provider": "AFP", "headline": HEADLINE},
+    }
+    t = EntityTimeline(
+        entity=Entity(id="org:ovhcloud", name="OVHcloud", type="ORG", aliases=["OVH"]),
+        dispatch_count=12,
+        event_count=1,
+        first_seen="2026-11-01T00:00:00Z",
+        last_seen="2026-11-20T00:00:00Z",
+        events=[event],
+        dispatches=[
+            Appearance(
+                guid=f"g{i}",
+                headline=HEADLINE,
+                provider="AFP",
+                published=f"2026-11-{i + 10}T08:00:00Z",
+                urgency=2 if i == 0 else None,
+            )
+            for i in range(12)
+        ],
+        related=[
+            Related(id=f"org:x{i}", name=f"Company number {i}", type="ORG", count=12 - i)
+            for i in range(12)
+        ],
+    )
+    for width in (80, 160):
+        lines = draw(render_entity(t, width, "fr"), width, 48)
+        text = "\n".join(lines)
+        assert all(len(line) <= width for line in lines), text
+        assert lines[0].startswith("OVHcloud organisation · org:ovhcloud")
+        assert "Rachat" in text and "60 millions d'euros" in text.replace("\u00a0", " ")
+        assert "URGENT" in text and "named with Company number 0 (12)" in text
+    assert "La start-up française Mistral AI lève 600 millions" in "\n".join(
+        draw(render_entity(t, 160, "fr"), 160, 48)
+    )
