@@ -117,6 +117,8 @@ class Worker:
             settings.worker_instance_id, settings.worker_web_port
         )
         limits = Limits(settings.max_document_bytes)
+        datadir = settings.worker_datadir / _folder(self.instance_id, settings)
+        datadir.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
         session = settings.kafka_session_timeout_s
         self.app = faust.App(
             settings.consumer_group,
@@ -125,7 +127,7 @@ class Worker:
             # One folder per worker (its RocksDB partitions of the gate's state are locked
             # by the process that opened them), kept across its restarts: named by the
             # static member id, or the web port under dynamic membership.
-            datadir=str(settings.worker_datadir / _folder(self.instance_id, settings)),
+            datadir=str(datadir),
             processing_guarantee="at_least_once",
             topic_partitions=settings.raw_partitions,
             topic_replication_factor=settings.replication_factor,
