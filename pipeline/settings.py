@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="Longest wait for one search or read (the API answers 503 after it)",
     )
     index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
+    es_ilm: bool = Field(
+        default=True,
+        description="Where the cluster has index lifecycle management, attach wirestream's "
+        "policy (rollover by size or age) to its indices (pipeline.store.lifecycle)",
+    )
     index_max_text_chars: int = Field(
         default=32_000,
         ge=1000,

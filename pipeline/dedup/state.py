@@ -34,7 +34,7 @@ import numpy as np
 import orjson
 
 from pipeline.dedup.similarity import BANDS, NUM_PERM, ROWS, Candidate
-from pipeline.dedup.versioning import Known
+from pipeline.dedup.versioning import Known, StoredIn
 from pipeline.settings import Settings
 from pipeline.store.documents import Delivery, known_from_source, state_source
 from schemas import Dispatch, PubStatus
@@ -289,12 +289,15 @@ class GateState:
         signatures: Mapping[str, Sequence[int]],
         deliveries: Mapping[str, Delivery],
         now: float,
+        stored_in: Mapping[str, StoredIn] | None = None,
     ) -> None:
-        """Remember what a batch wrote (call it only with what the index accepted)."""
+        """Remember what a batch wrote (call it only with what the index accepted), and
+        where (`stored_in`: the generations holding each guid)."""
         for d in written:
             raw = self.guids.get(d.guid)
             before = guid_source(raw).get("content_hash") if raw is not None else None
-            self.guids.set(d.guid, encode_guid(state_source(d, deliveries.get(d.guid))))
+            where = (stored_in or {}).get(d.guid)
+            self.guids.set(d.guid, encode_guid(state_source(d, deliveries.get(d.guid), where)))
             live = d.pubstatus is PubStatus.usable
             # The text this guid held before is no longer its text: it owns it no more
             # (the index would not find it under that hash either).

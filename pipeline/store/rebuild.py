@@ -59,26 +59,46 @@ class Plan:
         return [*self.guids, *self.owners, *self.sketches]
 
 
-def iter_state_sources(
-    es: Elasticsearch, settings: Settings, page: int = 500
+def _scan(
+    es: Elasticsearch, index: str, key: str, fields: list[str], page: int
 ) -> Iterator[dict[str, Any]]:
-    """Every dispatch document's state fields, in guid order, one page at a time."""
+    """Every hit of an alias, in `key` order, one page at a time."""
     after: list[Any] | None = None
     while True:
         resp = es.search(
-            index=settings.dispatch_alias,
+            index=index,
             query={"match_all": {}},
-            sort=[{"guid": "asc"}],
+            sort=[{key: "asc"}],
             size=page,
-            source_includes=FIELDS,
+            source_includes=fields,
             search_after=after,
         )
         hits = resp["hits"]["hits"]
-        for h in hits:
-            yield h["_source"]
+        yield from hits
         if len(hits) < page:
             return
         after = hits[-1]["sort"]
+
+
+def event_generations(es: Elasticsearch, settings: Settings, page: int = 1000) -> dict[str, str]:
+    """guid -> the events index (generation) holding its events."""
+    return {
+        str(h["_source"]["dispatch_guid"]): str(h["_index"])
+        for h in _scan(es, settings.event_alias, "id", ["dispatch_guid"], page)
+        if h.get("_source", {}).get("dispatch_guid")
+    }
+
+
+def iter_state_sources(
+    es: Elasticsearch, settings: Settings, page: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every dispatch document's state fields, in guid order, one page at a time, with the
+    generations that hold it and its events (`stored_in`, as the worker records it)."""
+    events = event_generations(es, settings)
+    for h in _scan(es, settings.dispatch_alias, "guid", FIELDS, page):
+        src = dict(h["_source"])
+        src["stored_in"] = {"dispatch": h["_index"], "events": events.get(str(src.get("guid")))}
+        yield src
 
 
 def raw_partition(guid: str, delivery: object, settings: Settings) -> int:
@@ -119,6 +139,8 @@ def plan(
         state["dispatch"] = {k: disp[k] for k in ("history", "events", "extracted_by") if k in disp}
         if src.get("delivery"):
             state["delivery"] = src["delivery"]
+        if src.get("stored_in"):
+            state["stored_in"] = src["stored_in"]
         partition = raw_partition(guid, src.get("delivery"), settings)
         out.guids.append(Record(GUIDS, partition, guid.encode(), encode_guid(state)))
         at = _epoch(src.get("indexed_at")) or now

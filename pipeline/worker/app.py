@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -34,7 +34,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pipeline import metrics
 from pipeline.dedup.similarity import Candidate, signature
 from pipeline.dedup.stories import assign_stories
-from pipeline.dedup.versioning import Gated, gate
+from pipeline.dedup.versioning import Gated, Known, StoredIn, gate
 from pipeline.extract.batch import EXTRACTOR_VERSION
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.extract.memory import KnownEntity, snapshot, teach
@@ -75,6 +75,8 @@ class _Admitted:
     signatures: dict[str, list[int]]
     candidates: list[Candidate]
     started: float
+    # guid -> the generations holding what the index has of it (written there again)
+    stored_in: dict[str, StoredIn] = field(default_factory=dict)
     released: bool = False  # its extraction slot given back (Worker.process)
 
 
@@ -202,6 +204,10 @@ class Worker:
         self._ticks = 0
         self._extracting = 0
         self._lag: int | None = None
+        # The concrete indices behind the dispatch and event aliases (None: not read yet).
+        # A guid is written into the generation its state names only while that
+        # generation is still behind its alias (`wire index migrate` replaces them all).
+        self.generations: set[str] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._acking: set[asyncio.Task[None]] = set()
         lifecycle.on_stop(self.on_stop)
@@ -254,7 +260,17 @@ class Worker:
         for guid in gated.replayed:
             metrics.DISPATCHES.labels("replayed").inc()
             log.info("%s: its raw record is seen again after its write; sending it again", guid)
-        return _Admitted(ticket, since, by_guid, prepared, gated, signatures, looked.candidates, t0)
+        return _Admitted(
+            ticket,
+            since,
+            by_guid,
+            prepared,
+            gated,
+            signatures,
+            looked.candidates,
+            t0,
+            self.placed(looked.known),
+        )
 
     async def finish(
         self,
@@ -367,6 +383,7 @@ class Worker:
             signatures,
             looked.candidates,
             time.perf_counter(),
+            self.placed(looked.known),
         )
 
     async def poison(self, value: bytes, position: str, exc: Exception) -> None:
@@ -409,6 +426,7 @@ class Worker:
                 signatures=batch.signatures,
                 obsolete_events=batch.gated.obsolete_events,
                 deliveries=planned,
+                stored_in=batch.stored_in,
             )
             if outcome.retry:
                 raise TransientBulk(outcome)
@@ -417,17 +435,27 @@ class Worker:
         return await self.health.call("index", SEARCH, once)
 
     async def drop_orphan_events(
-        self, ready: Sequence[Dispatch], failed: dict[str, str], gated: Gated
+        self,
+        ready: Sequence[Dispatch],
+        failed: dict[str, str],
+        gated: Gated,
+        stored_in: dict[str, StoredIn],
     ) -> None:
         """The bulk wrote the events of a dispatch whose own document was refused (a poison
         record, dead-lettered): remove them, so that no event is searchable without its
         dispatch nor indexed without being published. Events its previous version stated
         stay."""
         keep = {e.id for guid in failed for e in gated.obsolete_events.get(guid, [])}
-        ids = [e.id for d in ready if d.guid in failed for e in d.events if e.id not in keep]
-        if not ids:
+        alias = self.settings.event_alias
+        ops = [
+            {"delete": {"_index": _events_index(stored_in.get(d.guid), alias), "_id": e.id}}
+            for d in ready
+            if d.guid in failed
+            for e in d.events
+            if e.id not in keep
+        ]
+        if not ops:
             return
-        ops = [{"delete": {"_index": self.settings.event_alias, "_id": i}} for i in ids]
         es = self.search()
         await self.health.call("index", SEARCH, lambda: es.bulk(operations=ops, refresh="wait_for"))
 
@@ -478,7 +506,7 @@ class Worker:
         t1 = time.perf_counter()
         outcome = await self.write(batch, ready, planned)
         if outcome.failed:
-            await self.drop_orphan_events(ready, outcome.failed, gated)
+            await self.drop_orphan_events(ready, outcome.failed, gated, batch.stored_in)
         metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
         indexed_at = datetime.now(UTC)
         written = [d for d in ready if d.guid not in outcome.failed]
@@ -486,8 +514,17 @@ class Worker:
         # The gate's state follows the index: only what it accepted (not failed, not
         # refused as older than what it holds).
         stale = set(outcome.stale)
+        recorded = [d for d in written if d.guid not in stale]
         self.state.gate_state(batch.records).record(
-            [d for d in written if d.guid not in stale], signatures, planned, time.time()
+            recorded,
+            signatures,
+            planned,
+            time.time(),
+            {
+                d.guid: where
+                for d in recorded
+                if (where := outcome.stored_in(d, batch.stored_in.get(d.guid))) is not None
+            },
         )
         done = settle(ready, gated, planned, outcome.failed, set(outcome.stale))
         outgoing = self.sinks.retractions(done.retractions)
@@ -639,6 +676,8 @@ class Worker:
         partitions = sorted(tp.partition for tp in assignment if tp.topic == s.raw_topic)
         self.health.assigned(len(partitions))
         self._ticks += 1
+        if es_ok and (self.generations is None or self._ticks % 15 == 0):
+            await self.read_generations()
         if self._extracting:  # a long extraction is work, not a stall
             self.stall.busy()
         if kafka_ok and partitions and self._ticks % 5 == 0:
@@ -657,6 +696,27 @@ class Worker:
             await self.reap()
         if verdict.restart:
             lifecycle.request_restart(self.app, verdict.restart)
+
+    async def read_generations(self) -> None:
+        """Which indices the aliases span now (every 30 s: a rollover or a migration)."""
+        s = self.settings
+        try:
+            found = await self.search().indices.get_alias(
+                name=f"{s.dispatch_alias},{s.event_alias}"
+            )
+        except Exception as exc:
+            log.warning("could not read the indices behind the aliases: %s", describe(exc))
+            return
+        self.generations = set(dict(found))
+
+    def placed(self, known: dict[str, Known]) -> dict[str, StoredIn]:
+        """Where the index holds these guids, for generations still behind their alias."""
+        return {
+            g: _valid(k.stored_in, self.generations)
+            for g, k in known.items()
+            if k.stored_in is not None
+            and (self.generations is None or k.stored_in.dispatch in self.generations)
+        }
 
     async def reap(self) -> None:
         """The join is stuck: remove members that are dead workers of this host."""
@@ -742,6 +802,18 @@ class Worker:
         return cast(T, await asyncio.wait_for(asyncio.shield(job), timeout_s))
 
 
+def _valid(where: StoredIn, generations: set[str] | None) -> StoredIn:
+    """`where`, without an events index that is no longer behind the alias."""
+    if generations is None or where.events is None or where.events in generations:
+        return where
+    return StoredIn(where.dispatch, None)
+
+
+def _events_index(where: StoredIn | None, alias: str) -> str:
+    """Where a guid's events are written: the generation holding them, else the alias."""
+    return where.events if where is not None and where.events else alias
+
+
 def _folder(instance_id: str | None, settings: Settings) -> str:
     """The worker's own folder under WIRE_WORKER_DATADIR."""
     name = instance_id or f"port-{settings.worker_web_port}"
@@ -794,6 +866,22 @@ def create_worker(settings: Settings | None = None) -> Worker:
     return Worker(settings)
 
 
+def generations(settings: Settings) -> set[str] | None:
+    """The indices behind the dispatch and event aliases now (None if not answered)."""
+    from pipeline.store.client import make_es
+
+    es = make_es(settings)
+    try:
+        return set(
+            dict(es.indices.get_alias(name=f"{settings.dispatch_alias},{settings.event_alias}"))
+        )
+    except Exception as exc:
+        log.warning("could not read the indices behind the aliases: %s", describe(exc))
+        return None
+    finally:
+        es.close()
+
+
 def prepare(settings: Settings) -> None:
     """Topics and index templates, before consuming; waits (with backoff) for Kafka and
     the search node to answer, so a worker started during an outage starts after it."""
@@ -828,6 +916,7 @@ def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
     logging.getLogger("kafka").setLevel(logging.WARNING)  # the lag reader (kafka-python)
     worker = create_worker()
     prepare(worker.settings)  # topics and index templates exist before we consume
+    worker.generations = generations(worker.settings)  # then read again every 30 s
     worker.nlp.start()  # the NLP process loads its models before the first batch arrives
     again = ["-m", "pipeline.cli", "worker", "--loglevel", loglevel]
     loglevel = {"warning": "warn", "critical": "crit"}.get(loglevel.lower(), loglevel.lower())
