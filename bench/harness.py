@@ -162,6 +162,16 @@ class Worker:
         ]
         return ", ".join(parts)
 
+    def counter(self, name: str) -> float:
+        """One unlabelled sample from the worker's /metrics page (0 if absent)."""
+        import httpx
+
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.split(" ", 1)[0] == name:
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     def peak_rss_mib(self) -> float:
         """Peak resident set (VmHWM, from the kernel) of the worker plus its NLP process."""
         total = 0.0
@@ -173,6 +183,18 @@ class Worker:
             except OSError:
                 pass
         return total
+
+    def peak_rss_parts_mib(self) -> list[float]:
+        """Peak resident set of the worker, then of each of its child processes."""
+        out = []
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        out.append(int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+        return out
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the worker process itself (not its NLP child)."""
@@ -226,7 +248,17 @@ class CpuShares:
         used = ", ".join(
             f"{name} {s:.0f} s ({100 * s / (cores * self.wall):.0f}%)" for name, s in parts
         )
-        return f"CPU over {self.wall:.0f} s x {cores} cores: {used}"
+        return (
+            f"CPU over {self.wall:.0f} s x {cores} cores: {used}; "
+            f"unused (or other users') {100 * self.idle_share:.0f}%"
+        )
+
+    @property
+    def idle_share(self) -> float:
+        """Share of the machine's CPU that none of the parts used over the run."""
+        cores = os.cpu_count() or 1
+        used = self.worker + self.nlp + self.stack + self.bench
+        return max(0.0, 1 - used / (cores * self.wall)) if self.wall else 0.0
 
 
 def cpu_snapshot(procs: list[Worker], settings: Settings) -> CpuShares:

@@ -63,6 +63,7 @@ def end_to_end(
             arrivals.start()
             arrivals.ready.wait(30)
             before = cpu_snapshot(procs, settings)
+            idle_before = [w.counter("wire_nlp_idle_seconds") for w in procs]
             t0 = time.perf_counter()
             for key, value in c.records:
                 producer.send(settings.raw_topic, key=key, value=value)
@@ -72,6 +73,10 @@ def end_to_end(
             arrivals.wait_for({key.decode() for key, _ in c.records}, 3600, procs)
             elapsed = time.perf_counter() - t0
             shares = cpu_between(before, cpu_snapshot(procs, settings))
+            nlp_idle = [
+                (w.counter("wire_nlp_idle_seconds") - b) / (nlp_processes() * elapsed)
+                for w, b in zip(procs, idle_before, strict=True)
+            ]
             arrivals.stop.set()
             wait_count(es, settings, warmed + len(c.records), 60, procs)  # the index agrees
             stages = [w.stages() for w in procs]
@@ -87,8 +92,19 @@ def end_to_end(
                     for i, (cpu, line) in enumerate(zip(idle, stages, strict=True))
                 ),
                 shares.line(),
+                "NLP idle: "
+                + ", ".join(
+                    f"worker {i} {100 * x:.0f}% of its NLP process-seconds with no chunk to run"
+                    for i, x in enumerate(nlp_idle)
+                )
+                + f"; NLP processes' CPU {100 * shares.nlp / (len(procs) * nlp_processes() * shares.wall):.0f}% "
+                "of their process-seconds",
             ],
         )
+
+
+def nlp_processes() -> int:
+    return get_settings().nlp_processes
 
 
 def idle_cpu(procs: list[Worker], seconds: float = 5.0) -> list[float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DISPATCHES = Counter("wire_dispatches_total", "Dispatches by outcome", ["outcome"])
 DEAD_LETTERS = Counter("wire_dead_letters_total", "Dead letters by stage", ["stage"])
@@ -29,3 +29,13 @@ PUBLISH_TO_INDEXED = Histogram(
 ALERTS = Counter("wire_alerts_total", "Saved-search matches published")
 ALERT_FAILURES = Counter("wire_alert_failures_total", "Batches whose saved-search matching failed")
 MEMORY_WRITES = Counter("wire_entity_memory_writes_total", "Entity memory entries taught")
+STATE_ENTRIES = Gauge(
+    "wire_state_entries",
+    "Entries of the gate's windowed state tables (at the last sweep)",
+    ["table"],
+)
+NLP_IDLE_SECONDS = Gauge(
+    "wire_nlp_idle_seconds",
+    "NLP process-seconds with no chunk to work on since the first batch, up to the scrape "
+    "(a process idle for 1 s adds 1; only grows; pipeline.extract.runner)",
+)

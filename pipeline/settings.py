@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="Longest wait for one search or read (the API answers 503 after it)",
     )
     index_prefix: str = Field(default="wire", description="Indices/aliases are <prefix>-<x>")
+    es_ilm: bool = Field(
+        default=True,
+        description="Where the cluster has index lifecycle management, attach wirestream's "
+        "policy (rollover by size or age) to its indices (pipeline.store.lifecycle)",
+    )
     index_max_text_chars: int = Field(
         default=32_000,
         ge=1000,
@@ -96,6 +101,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Batches a worker extracts side by side (pipeline.worker.inflight); "
         "1 = one after the other",
+    )
+    # The gate's state (pipeline.dedup.state, pipeline.worker.state)
+    state_store: str = Field(
+        default="rocksdb://",
+        description="Store of the per-guid table: rocksdb:// (on disk, rocksdict) or memory://",
+    )
+    state_owner_window_h: float = Field(
+        default=168.0, gt=0, description="How long a text's owner is remembered (copies)"
+    )
+    state_story_window_h: float = Field(
+        default=72.0, gt=0, description="How long a dispatch stays a story look-alike"
+    )
+    state_story_max: int = Field(
+        default=20_000, ge=1, description="Most story signatures a worker keeps"
+    )
+    state_sweep_s: float = Field(
+        default=300.0, gt=0, description="How often windowed state is swept"
     )
     nlp_in_process: bool = Field(
         default=False, description="Run spaCy in a worker thread instead of a child process"

@@ -2,7 +2,7 @@
 
 # Imported in the order --help lists them: each module registers its commands.
 from pipeline.cli import stack, run, ingest, feeds, search, entity  # noqa: F401, I001
-from pipeline.cli import subscribe, alerts, offline, dlq, index  # noqa: F401
+from pipeline.cli import subscribe, alerts, offline, dlq, index, state  # noqa: F401
 from pipeline.cli.base import app
 
 

@@ -118,11 +118,12 @@ def index_rollover(
     max_primary_shard_size: Annotated[str | None, typer.Option(help="e.g. 50gb")] = "50gb",
     dry_run: Annotated[bool, typer.Option(help="Only say whether a condition is met")] = False,
 ) -> None:
-    """Is a new write index due? (Rolling over is held back for now.)
+    """A new write index behind both aliases, when one condition is met.
 
-    Checks the dispatches' write index against the conditions; both aliases would move to
-    the same next generation. Until the worker reads and writes each document in the
-    generation that holds it, this reports and refuses (deploy/README.md, "Index lifecycle").
+    Checks the dispatches' write index against the conditions and, when one is met, moves
+    both aliases to the same next generation (--dry-run: only says). Workers may run:
+    a dispatch already indexed is updated in the generation that holds it. On real
+    Elasticsearch the ILM policy does the same by itself (deploy/README.md).
     """
     from pipeline.store.lifecycle import rollover, rollover_conditions
 
@@ -133,7 +134,7 @@ def index_rollover(
     with elasticsearch_client() as es:
         try:
             results = rollover(es, get_settings(), conditions, dry_run=dry_run)
-        except (LookupError, PermissionError) as exc:
+        except LookupError as exc:
             raise fail(str(exc)) from None
     for r in results:
         met = ", ".join(f"{k} {'met' if v else 'not met'}" for k, v in r.conditions.items())

@@ -35,6 +35,16 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class StoredIn:
+    """The concrete indices (generations behind the aliases, pipeline.store.lifecycle)
+    that hold a guid's dispatch and its events. Writes of a later version go there, not
+    to the aliases' write index, so that a dispatch never has two copies after a rollover."""
+
+    dispatch: str
+    events: str | None = None  # None: no event written yet
+
+
+@dataclass(frozen=True)
 class Known:
     """What the index holds for one guid."""
 
@@ -47,6 +57,7 @@ class Known:
     extracted_by: str | None = None
     raw_position: str | None = None  # the raw record it was written from
     retractions: tuple[EventRetraction, ...] = ()  # sent with that write
+    stored_in: StoredIn | None = None  # None: not known (then the aliases' write index)
 
 
 @dataclass

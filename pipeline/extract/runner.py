@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from pipeline import metrics
 from pipeline.extract.entities import given_names
 from pipeline.extract.geo import gazetteer
 from pipeline.extract.memory import Memory
@@ -65,6 +66,24 @@ class NlpRunner:
         self._in_process = in_process
         self._processes = 1 if in_process else max(1, processes)
         self._pool: Executor | None = None
+        # Idle accounting (wire_nlp_idle_seconds): chunks submitted and not done, when
+        # that count last changed, idle process-seconds until then; from the first batch.
+        self._chunks = 0
+        self._since: float | None = None
+        self._idle = 0.0
+        metrics.NLP_IDLE_SECONDS.set_function(self.idle_seconds)
+
+    def idle_seconds(self) -> float:
+        """NLP process-seconds with no chunk to run, since the first batch, until now."""
+        if self._since is None:
+            return 0.0
+        idle = max(0, self._processes - self._chunks)
+        return self._idle + idle * (time.perf_counter() - self._since)
+
+    def _account(self, delta: int) -> None:
+        self._idle = self.idle_seconds()
+        self._since = time.perf_counter()
+        self._chunks += delta
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -110,9 +129,17 @@ class NlpRunner:
         pool = self._executor()
         size = -(-len(batch) // self._processes)  # ceil: one chunk per process
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        parts = await asyncio.gather(
-            *(loop.run_in_executor(pool, enrich, c, batch_size, keep_bytes, memory) for c in chunks)
-        )
+
+        async def one(chunk: list[Dispatch]) -> Stage:
+            self._account(+1)
+            try:
+                return await loop.run_in_executor(
+                    pool, enrich, chunk, batch_size, keep_bytes, memory
+                )
+            finally:
+                self._account(-1)
+
+        parts = await asyncio.gather(*(one(c) for c in chunks))
         return Stage(ok=[d for p in parts for d in p.ok], dead=[x for p in parts for x in p.dead])
 
     def close(self) -> None:

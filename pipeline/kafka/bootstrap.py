@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.kafka.client import ensure_topics
-from pipeline.kafka.topics import changelog_topic
+from pipeline.kafka.topics import changelog_topics
 from pipeline.settings import Settings
 from pipeline.store.alerts import ensure_alert_indices
 from pipeline.store.client import make_es
@@ -18,7 +18,7 @@ def prepare_infrastructure(settings: Settings) -> None:
         [
             settings.alerts_topic,
             *(settings.event_topic(t) for t in EVENT_TYPES),
-            changelog_topic(settings),  # before Faust: compacted, one partition
+            *changelog_topics(settings),  # before Faust creates them: compacted
         ],
     )
     es = make_es(settings)

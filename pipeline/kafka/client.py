@@ -13,7 +13,7 @@ from kafka.admin import ConfigResource, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from pipeline.kafka.security import kafka_python_kwargs
-from pipeline.kafka.topics import reconcile, topic_configs
+from pipeline.kafka.topics import reconcile, topic_configs, topic_partitions
 from pipeline.limits import COMPRESSION, Limits
 from pipeline.settings import Settings
 from schemas import DeadLetter, Dispatch
@@ -50,12 +50,9 @@ def ensure_topics(
     """Create the pipeline's topics if missing. Partition counts come from settings;
     retention, compaction and size limits from pipeline.kafka.topics, which also brings
     them onto topics that already exist."""
-    wanted = {
-        settings.raw_topic: settings.raw_partitions,
-        settings.dispatches_topic: settings.raw_partitions,
-        settings.dlq_topic: 1,
-        **dict.fromkeys(extra, 1),
-    }
+    partitions = topic_partitions(settings)
+    names = [settings.raw_topic, settings.dispatches_topic, settings.dlq_topic, *extra]
+    wanted = {name: partitions.get(name, 1) for name in names}
     admin = KafkaAdminClient(**client_kwargs(settings, timeout=timeout))
     try:
         existing = set(admin.list_topics())

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pipeline.dedup.state import GUIDS, OWNERS, SKETCHES
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.limits import Limits
 from pipeline.settings import Settings
@@ -31,9 +32,20 @@ DLQ_RETENTION_DAYS = 90  # dead letters are read, fixed and replayed by people
 KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588  # the broker's default max.message.bytes
 
 
-def changelog_topic(settings: Settings) -> str:
-    """The entity memory's Faust changelog (GlobalTable 'entity-memory', app id = group)."""
-    return f"{settings.consumer_group}-entity-memory-changelog"
+MEMORY = "entity-memory"  # the entity memory's GlobalTable (pipeline.worker.app)
+
+
+def changelog_topic(settings: Settings, table: str = MEMORY) -> str:
+    """Faust's name for a table's changelog: `<app id>-<table>-changelog` (app id = group)."""
+    return f"{settings.consumer_group}-{table}-changelog"
+
+
+def changelog_topics(settings: Settings) -> dict[str, int]:
+    """Every table's changelog and its partitions: the entity memory and the gate's
+    GlobalTables have one (every worker reads them in full); the per-guid table is
+    partitioned like the raw topic (each worker owns its guids: pipeline.worker.state)."""
+    tables = {MEMORY: 1, GUIDS: settings.raw_partitions, OWNERS: 1, SKETCHES: 1}
+    return {changelog_topic(settings, t): n for t, n in tables.items()}
 
 
 def max_record_bytes(settings: Settings) -> int:
@@ -67,7 +79,7 @@ def topic_partitions(settings: Settings) -> dict[str, int]:
         settings.dlq_topic: 1,
         settings.alerts_topic: 1,
         **{settings.event_topic(t): 1 for t in EVENT_TYPES},
-        changelog_topic(settings): 1,  # a GlobalTable read in full by every worker
+        **changelog_topics(settings),
     }
 
 
@@ -92,11 +104,11 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         ),
         settings.alerts_topic: keep(EVENTS_RETENTION_DAYS),
         **{settings.event_topic(t): keep(EVENTS_RETENTION_DAYS) for t in EVENT_TYPES},
-        # Compacted, kept forever: the last value of every key is the memory itself.
-        changelog_topic(settings): {
-            **common,
-            "cleanup.policy": "compact",
-            "retention.ms": "-1",
+        # Compacted, kept forever: the last value of every key is the table itself (the
+        # gate's windowed tables delete their expired keys with tombstones).
+        **{
+            name: {**common, "cleanup.policy": "compact", "retention.ms": "-1"}
+            for name in changelog_topics(settings)
         },
     }
 

@@ -8,7 +8,7 @@ arriving late is rejected by Elasticsearch itself (409), never by a read-then-wr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.dedup.similarity import bands
-from pipeline.dedup.versioning import Known
+from pipeline.dedup.versioning import Known, StoredIn
 from pipeline.resilience import item_transient
 from pipeline.settings import Settings
 from schemas import Dispatch, EntityType, Event, EventRetraction, PubStatus, VersionRecord
@@ -144,21 +144,29 @@ def event_mappings() -> dict[str, Any]:
     return {"dynamic": "strict", "properties": props}
 
 
-def templates(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Index templates by name, so every index behind the aliases gets the mappings."""
-    idx_settings = {
-        "number_of_shards": 1,
-        "number_of_replicas": 0 if settings.replication_factor == 1 else 1,
-    }
+def templates(settings: Settings, ilm_policy: str | None = None) -> dict[str, dict[str, Any]]:
+    """Index templates by name, so every index behind the aliases gets the mappings (and,
+    with `ilm_policy`, is rolled over by that lifecycle policy behind its alias)."""
+
+    def idx_settings(alias: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "number_of_shards": 1,
+            "number_of_replicas": 0 if settings.replication_factor == 1 else 1,
+        }
+        if ilm_policy:
+            out["index.lifecycle.name"] = ilm_policy
+            out["index.lifecycle.rollover_alias"] = alias
+        return out
+
     return {
-        f"{settings.dispatch_alias}-template": {
-            "index_patterns": [f"{settings.dispatch_alias}-*"],
-            "template": {"settings": idx_settings, "mappings": dispatch_mappings()},
-        },
-        f"{settings.event_alias}-template": {
-            "index_patterns": [f"{settings.event_alias}-*"],
-            "template": {"settings": idx_settings, "mappings": event_mappings()},
-        },
+        f"{alias}-template": {
+            "index_patterns": [f"{alias}-*"],
+            "template": {"settings": idx_settings(alias), "mappings": mappings},
+        }
+        for alias, mappings in (
+            (settings.dispatch_alias, dispatch_mappings()),
+            (settings.event_alias, event_mappings()),
+        )
     }
 
 
@@ -324,19 +332,25 @@ def bulk_operations(
     signatures: dict[str, list[int]] | None = None,
     obsolete_events: dict[str, list[Event]] | None = None,
     deliveries: dict[str, Delivery] | None = None,
+    stored_in: Mapping[str, StoredIn] | None = None,
 ) -> list[dict[str, Any]]:
     """Bulk body: each dispatch (external_gte version), its events, and deletions of the
-    events an earlier version had that this one no longer has."""
+    events an earlier version had that this one no longer has. A guid already stored
+    (`stored_in`) is written into the generations that hold it; a new one through the
+    aliases (their write index)."""
     now = datetime.now(UTC)
     ops: list[dict[str, Any]] = []
     for d in dispatches:
+        where = (stored_in or {}).get(d.guid)
+        dispatch_index = where.dispatch if where else settings.dispatch_alias
+        event_index = where.events if where and where.events else settings.event_alias
         current = {e.id for e in d.events}
         for old_id in sorted({e.id for e in (obsolete_events or {}).get(d.guid, [])} - current):
-            ops.append({"delete": {"_index": settings.event_alias, "_id": old_id}})
+            ops.append({"delete": {"_index": event_index, "_id": old_id}})
         ops.append(
             {
                 "index": {
-                    "_index": settings.dispatch_alias,
+                    "_index": dispatch_index,
                     "_id": d.guid,
                     "version": d.version,
                     "version_type": "external_gte",
@@ -356,7 +370,7 @@ def bulk_operations(
             ops.append(
                 {
                     "index": {
-                        "_index": settings.event_alias,
+                        "_index": event_index,
                         "_id": e.id,
                         "version": e.dispatch_version,
                         "version_type": "external_gte",
@@ -375,6 +389,16 @@ class BulkOutcome:
     # guid/id -> reason, for items the node refused for now (429, 503, rejected execution):
     # the whole bulk is sent again later (pipeline.resilience.item_transient)
     retry: dict[str, str] = field(default_factory=dict)
+    # guid/id -> the concrete index it was written in (the generation behind the alias)
+    placed: dict[str, str] = field(default_factory=dict)
+
+    def stored_in(self, d: Dispatch, before: StoredIn | None) -> StoredIn | None:
+        """Where a written dispatch and its events now are (`before` if not written now)."""
+        dispatch = self.placed.get(d.guid)
+        if dispatch is None:
+            return before
+        events = next((self.placed[e.id] for e in d.events if e.id in self.placed), None)
+        return StoredIn(dispatch, events or (before.events if before else None))
 
 
 def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
@@ -391,6 +415,8 @@ def bulk_outcome(response: dict[str, Any]) -> BulkOutcome:
             continue  # removing an obsolete event that is already gone is fine
         if status < 300:
             out.indexed += 1
+            if op.get("_index"):
+                out.placed[str(op.get("_id"))] = str(op["_index"])
         elif status == 409:
             out.stale.append(str(op.get("_id")))
         else:
@@ -408,6 +434,35 @@ STATE_FIELDS = [
     "dispatch.extracted_by",
     "delivery",
 ]
+
+
+def state_source(
+    d: Dispatch, delivery: Delivery | None = None, stored_in: StoredIn | None = None
+) -> dict[str, Any]:
+    """The gate's state of a written dispatch in the stored shape: exactly the STATE_FIELDS
+    of its document (`dispatch_document`), so that `known_from_source` reads either, plus
+    where it is stored (`stored_in`: the generations holding it, from the bulk answer;
+    `wire state rebuild` takes them from the hits' `_index`). The worker keeps this in its
+    guid table (pipeline.dedup.state); `wire state rebuild` reads the same fields back."""
+    source: dict[str, Any] = {
+        "version": d.version,
+        "content_hash": d.content_hash,
+        "pubstatus": d.pubstatus.value,
+        "story_id": d.story_id or d.guid,
+        "dispatch": {
+            "history": [r.model_dump(mode="json") for r in d.history],
+            "events": [e.model_dump(mode="json") for e in d.events],
+            "extracted_by": d.extracted_by,
+        },
+    }
+    if delivery is not None:
+        source["delivery"] = {
+            "raw": delivery.raw_position,
+            "retractions": [r.model_dump(mode="json") for r in delivery.retractions],
+        }
+    if stored_in is not None:
+        source["stored_in"] = {"dispatch": stored_in.dispatch, "events": stored_in.events}
+    return source
 
 
 def known_from_source(source: dict[str, object]) -> Known:
@@ -439,7 +494,15 @@ def known_from_source(source: dict[str, object]) -> Known:
         extracted_by=str(disp["extracted_by"]) if disp.get("extracted_by") else None,
         raw_position=str(delivery["raw"]) if delivery.get("raw") else None,
         retractions=tuple(sent),
+        stored_in=_stored_in(source.get("stored_in")),
     )
+
+
+def _stored_in(raw: object) -> StoredIn | None:
+    if not isinstance(raw, dict) or not raw.get("dispatch"):
+        return None
+    events = raw.get("events")
+    return StoredIn(str(raw["dispatch"]), str(events) if events else None)
 
 
 def _past_event(raw: dict[str, object], version: int) -> Event:

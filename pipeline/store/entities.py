@@ -180,8 +180,8 @@ def assemble(
     events: dict[str, Any],
     sources: dict[str, Any] | None = None,
 ) -> EntityTimeline:
-    """The timeline from the dispatch and event searches (and an mget of the dispatches
-    of events that the first page of dispatches did not hold)."""
+    """The timeline from the dispatch and event searches (and a search by ids of the
+    dispatches of events that the first page of dispatches did not hold)."""
     hits = [h["_source"] for h in dispatches.get("hits", {}).get("hits", [])]
     names: dict[str, Counter[str]] = {}
     aliases: dict[str, set[str]] = {}
@@ -208,9 +208,8 @@ def assemble(
         )
 
     by_guid = {src["guid"]: _source_of(src) for src in hits}
-    for doc in (sources or {}).get("docs", []):
-        if doc.get("found"):
-            by_guid.setdefault(doc["_id"], _source_of(doc["_source"]))
+    for doc in (sources or {}).get("hits", {}).get("hits", []):
+        by_guid.setdefault(doc["_id"], _source_of(doc["_source"]))
     timeline = []
     for h in events.get("hits", {}).get("hits", []):
         ev = with_display(h["_source"]["event"])
@@ -269,11 +268,14 @@ def entity_timeline(
     evs = dict(es.search(index=settings.event_alias, body=build_events(entity_id, events)))
     held = {h["_id"] for h in disp.get("hits", {}).get("hits", [])}
     missing = sorted({h["_source"]["event"]["dispatch_guid"] for h in evs["hits"]["hits"]} - held)
+    # A search by ids, not an mget: once the alias spans generations (rollover),
+    # Elasticsearch refuses an mget through it.
     sources = (
         dict(
-            es.mget(
+            es.search(
                 index=settings.dispatch_alias,
-                ids=missing,
+                query={"ids": {"values": missing}},
+                size=len(missing),
                 source_includes=[f for f in DISPATCH_FIELDS if f != "dispatch.entities"],
             )
         )

@@ -4,28 +4,30 @@ index, reindex, alias moved in one step) and rollover (a new write index by size
 Every alias `<prefix>-dispatches` / `<prefix>-events` points at generations named
 `<alias>-NNNNNN`; the write index is the one with `is_write_index`.
 
-**Rollover is held back.** The worker reads a dispatch's state with `mget` by id through
-the alias and writes each dispatch and event by id through it (pipeline.store.lookup,
-pipeline.store.documents). Once an alias spans two indices, Elasticsearch refuses the
-`mget` and the single-document GET, and a new version of an older dispatch would be written
-into the new write index beside its old copy. Until those reads and writes address the
-generation that holds a document, `rollover` only reports whether the conditions are met
-(`ROLLOVER_ENABLED`); `migrate` keeps exactly one index per alias and is safe today.
-deploy/README.md ("Index lifecycle") says what to do meanwhile.
+**Rollover** gives each alias a new write index; older generations stay behind the alias
+for searches. Once an alias spans two indices, Elasticsearch refuses a GET or an `mget` by
+id through it, and a write by id through it goes to the write index. So nothing reads a
+document by id through an alias (the gate reads its own tables, pipeline.worker.state; the
+API and the entity timeline search by `ids`), and a later version of a dispatch, its
+events and the deletion of its replaced events are written into the generations that
+hold them (`StoredIn`, recorded in the gate's state from each bulk answer's `_index`;
+`wire state rebuild` reads it back from the hits). A new guid goes through the alias.
+`migrate` (a mapping change) copies every generation into one new index.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.settings import Settings
 from pipeline.store.documents import templates
 
-ROLLOVER_ENABLED = False  # see the module docstring
+log = logging.getLogger(__name__)
 
 _GENERATION = re.compile(r"-(\d{6})$")
 
@@ -62,7 +64,7 @@ def rollover_conditions(
 def ilm_policy(
     max_age: str = "30d", max_primary_shard_size: str = "50gb", warm_after: str = "30d"
 ) -> dict[str, Any]:
-    """The ILM policy for real Elasticsearch once rollover is enabled: a new generation at
+    """The ILM policy attached on real Elasticsearch (`put_templates`): a new generation at
     50 GB per primary shard or 30 days, then a lower recovery priority. No delete phase: an
     archive of wire copy is kept unless a newsroom decides otherwise (deploy/README.md), and
     no forcemerge or read-only step, since `wire reextract` rewrites older dispatches."""
@@ -81,6 +83,25 @@ def ilm_policy(
         },
         "_meta": {"managed_by": "wirestream", "description": "deploy/README.md, Index lifecycle"},
     }
+
+
+def policy_name(settings: Settings) -> str:
+    return f"{settings.index_prefix}-rollover"
+
+
+def put_templates(es: Elasticsearch, settings: Settings) -> bool:
+    """The index templates of the code now running, with the ILM policy attached where the
+    cluster has ILM (and WIRE_ES_ILM is on). Returns whether ILM manages the indices."""
+    policy = None
+    if settings.es_ilm:
+        try:
+            es.ilm.put_lifecycle(name=policy_name(settings), policy=ilm_policy())
+            policy = policy_name(settings)
+        except ApiError as exc:  # no ILM here (the local node): `wire index rollover`
+            log.info("no index lifecycle management on this node (%s)", exc.message)
+    for name, body in templates(settings, policy).items():
+        es.indices.put_index_template(name=name, **body)
+    return policy is not None
 
 
 @dataclass
@@ -140,8 +161,7 @@ def migrate(
     """New index from the current templates (the code's mappings), every document copied
     with its version, then the alias moved to it in one atomic step. Workers must be
     stopped (they write through the alias while the copy runs)."""
-    for name, body in templates(settings).items():  # the mappings of the code now deployed
-        es.indices.put_index_template(name=name, **body)
+    put_templates(es, settings)  # the mappings of the code now deployed
     before = alias_state(es, alias)
     if not before.indices:
         raise LookupError(f"no alias {alias}: start a worker once, or `wire index` nothing")
@@ -194,8 +214,8 @@ def rollover(
     es: Elasticsearch, settings: Settings, conditions: dict[str, Any], *, dry_run: bool
 ) -> list[Rollover]:
     """Both aliases to the same next generation when the dispatches' write index meets a
-    condition (dispatches and their events stay in generations of one number). Only a dry
-    run while ROLLOVER_ENABLED is False."""
+    condition (a dispatch written after the rollover has its events in the generation of
+    the same number)."""
     states = [alias_state(es, a) for a in aliases(settings)]
     missing = [s.alias for s in states if not s.indices]
     if missing:
@@ -219,12 +239,6 @@ def rollover(
         new = f"{state.alias}-{number + 1:06d}"
         done = False
         if due and not dry_run:
-            if not ROLLOVER_ENABLED:
-                raise PermissionError(
-                    "rollover is held back until the worker reads and writes each document in "
-                    "the generation that holds it (pipeline/store/lifecycle.py); use "
-                    "`wire index migrate` for mappings or shards meanwhile"
-                )
             es.indices.rollover(alias=state.alias, new_index=new)
             done = True
         results.append(Rollover(state.alias, state.write_index, new, met, done))

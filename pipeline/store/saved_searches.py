@@ -6,9 +6,12 @@ run restricted to the batch's ids, so a saved search means exactly what the same
 query means on the search page (same analysers, same filters). Each match becomes an
 Alert on the alerts topic, keyed by saved-search id; the API streams it to the user.
 
-Elasticsearch's percolator inverts this (one percolate query per batch whatever the
-number of saved searches) and is the path for many thousands of saved searches; the
-local emulator has no percolate query, so this version runs the saved queries.
+Elasticsearch's percolator inverts this: the saved queries are stored in an index of
+their own (`<prefix>-saved-searches-percolator`, the dispatch mappings plus a
+`percolator` field) and one `percolate` query per batch, carrying the batch's documents,
+returns the saved searches each document matches, whatever their number. The worker
+uses it where the node has it (detected at start, pipeline.worker.alerts) and keeps
+`_msearch` where it has not (the local emulator has no percolate query).
 """
 
 from __future__ import annotations
@@ -193,6 +196,25 @@ def build_alert_msearch(
     return lines
 
 
+def alert(s: SavedSearch, d: Dispatch, at: datetime) -> Alert:
+    return Alert(
+        id=f"{s.id}:{d.guid}:{d.version}",
+        saved_search_id=s.id,
+        saved_search_name=s.name,
+        owner=s.owner,
+        guid=d.guid,
+        version=d.version,
+        headline=d.headline,
+        published=d.versioncreated or d.dateline.date,
+        provider=d.provider,
+        language=d.language,
+        matched_at=at,
+        urgency=d.urgency,
+        dateline_place=d.dateline.place,
+        event_types=sorted({e.type for e in d.events}),
+    )
+
+
 def alerts_from(
     saved: Sequence[SavedSearch],
     responses: Sequence[dict[str, Any]],
@@ -207,24 +229,63 @@ def alerts_from(
             d = by_guid.get(h["_id"])
             if d is None:
                 continue
-            alerts.append(
-                Alert(
-                    id=f"{s.id}:{d.guid}:{d.version}",
-                    saved_search_id=s.id,
-                    saved_search_name=s.name,
-                    owner=s.owner,
-                    guid=d.guid,
-                    version=d.version,
-                    headline=d.headline,
-                    published=d.versioncreated or d.dateline.date,
-                    provider=d.provider,
-                    language=d.language,
-                    matched_at=at,
-                    urgency=d.urgency,
-                    dateline_place=d.dateline.place,
-                    event_types=sorted({e.type for e in d.events}),
-                )
-            )
+            alerts.append(alert(s, d, at))
+    return alerts
+
+
+# ------------------------------------------------------------------ the percolator path
+
+
+def percolator_index(settings: Settings) -> str:
+    return f"{settings.saved_search_index}-percolator"
+
+
+def percolator_mappings() -> dict[str, Any]:
+    """The dispatch fields the saved queries name, and the stored queries themselves."""
+    from pipeline.store.documents import dispatch_mappings
+
+    mappings = dispatch_mappings()
+    mappings["properties"] = {
+        **mappings["properties"],
+        "query": {"type": "percolator"},
+        "saved_search_id": {"type": "keyword"},
+    }
+    return mappings
+
+
+def percolator_entry(s: SavedSearch) -> dict[str, Any]:
+    """A saved search as the percolator stores it: the query the search page would run."""
+    body = build_search(s.query.model_copy(update={"search_after": None}))
+    return {"query": body["query"], "saved_search_id": s.id}
+
+
+def build_percolate(documents: Sequence[dict[str, Any]], size: int) -> dict[str, Any]:
+    """One request for a whole batch: which stored queries match which document."""
+    return {
+        "query": {"percolate": {"field": "query", "documents": list(documents)}},
+        "size": size,
+        "_source": ["saved_search_id"],
+    }
+
+
+def alerts_from_percolate(
+    saved: Sequence[SavedSearch],
+    response: dict[str, Any],
+    dispatches: Sequence[Dispatch],
+    now: datetime | None = None,
+) -> list[Alert]:
+    """Each hit is a saved search; `_percolator_document_slot` lists the documents (by
+    their place in the request) it matched."""
+    by_id = {s.id: s for s in saved}
+    at = now or datetime.now(UTC)
+    alerts = []
+    for h in response.get("hits", {}).get("hits", []):
+        s = by_id.get(h.get("_source", {}).get("saved_search_id") or h.get("_id"))
+        if s is None:
+            continue
+        for slot in h.get("fields", {}).get("_percolator_document_slot", []):
+            if 0 <= int(slot) < len(dispatches):
+                alerts.append(alert(s, dispatches[int(slot)], at))
     return alerts
 
 

@@ -3,10 +3,11 @@ version-guarded: external versioning makes Elasticsearch itself refuse an older 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch
 
+from pipeline.dedup.versioning import StoredIn
 from pipeline.settings import Settings
 from pipeline.store.documents import (
     BulkOutcome,
@@ -15,15 +16,15 @@ from pipeline.store.documents import (
     bulk_outcome,
     dispatch_mappings,
     event_mappings,
-    templates,
 )
 from schemas import Dispatch, Event
 
 
 def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
     """Templates, a first concrete index behind each alias. Safe to call every start."""
-    for name, body in templates(settings).items():
-        es.indices.put_index_template(name=name, **body)
+    from pipeline.store.lifecycle import put_templates
+
+    put_templates(es, settings)
     mappings = {
         settings.dispatch_alias: dispatch_mappings(),
         settings.event_alias: event_mappings(),
@@ -52,6 +53,7 @@ async def write_batch(
     signatures: dict[str, list[int]] | None = None,
     obsolete_events: dict[str, list[Event]] | None = None,
     deliveries: dict[str, Delivery] | None = None,
+    stored_in: Mapping[str, StoredIn] | None = None,
 ) -> BulkOutcome:
     if not dispatches:
         return BulkOutcome()
@@ -61,6 +63,7 @@ async def write_batch(
         signatures=signatures,
         obsolete_events=obsolete_events,
         deliveries=deliveries,
+        stored_in=stored_in,
     )
     resp = await es.bulk(operations=ops, refresh="wait_for")
     return bulk_outcome(dict(resp))

@@ -5,9 +5,11 @@
                                                            --> wire.dispatches (live feed)
                                                            --> wire.dlq (anything that failed)
 
-`create_worker(settings)` builds the Faust app, its topics, the entity-memory table and
-the agent; importing this module builds nothing. What a written batch sends is decided by
-pipeline.worker.batch (pure, unit-tested); pipeline.worker.sinks sends it.
+`create_worker(settings)` builds the Faust app, its topics, its tables (the entity memory,
+and the gate's state: pipeline.worker.state) and the agent; importing this module builds
+nothing. The gate decides from the worker's own tables; on the hot path Elasticsearch is
+only written. What a written batch sends is decided by pipeline.worker.batch (pure,
+unit-tested); pipeline.worker.sinks sends it.
 Processing guarantee is at-least-once; every sink is idempotent (ids = guid / event id,
 external versioning in Elasticsearch), so a replay after a crash changes nothing.
 """
@@ -20,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -32,7 +34,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pipeline import metrics
 from pipeline.dedup.similarity import Candidate, signature
 from pipeline.dedup.stories import assign_stories
-from pipeline.dedup.versioning import Gated, gate
+from pipeline.dedup.versioning import Gated, Known, StoredIn, gate
 from pipeline.extract.batch import EXTRACTOR_VERSION
 from pipeline.extract.events.types import EVENT_TYPES
 from pipeline.extract.memory import KnownEntity, snapshot, teach
@@ -47,7 +49,6 @@ from pipeline.resilience import Stall
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
 from pipeline.store.documents import BulkOutcome
-from pipeline.store.lookup import lookup_state
 from pipeline.store.writes import write_batch
 from pipeline.worker import lifecycle
 from pipeline.worker.alerts import AlertMatcher
@@ -55,6 +56,7 @@ from pipeline.worker.batch import deliveries, settle
 from pipeline.worker.health import KAFKA, SEARCH, Health, describe, probe
 from pipeline.worker.inflight import InFlight, Turns
 from pipeline.worker.sinks import Outgoing, Sinks
+from pipeline.worker.state import StateTables
 from schemas import DeadLetter, Dispatch, PubStatus
 
 log = logging.getLogger("wirestream.worker")
@@ -67,11 +69,15 @@ class _Admitted:
 
     ticket: int
     since: int  # the first batch not yet written when this one's lookup began
+    records: dict[str, EventT[bytes]]  # guid -> the raw record it came in (its partition)
     prepared: Stage
     gated: Gated
     signatures: dict[str, list[int]]
     candidates: list[Candidate]
     started: float
+    # guid -> the generations holding what the index has of it (written there again)
+    stored_in: dict[str, StoredIn] = field(default_factory=dict)
+    released: bool = False  # its extraction slot given back (Worker.process)
 
 
 class _TableStore:
@@ -113,12 +119,17 @@ class Worker:
             settings.worker_instance_id, settings.worker_web_port
         )
         limits = Limits(settings.max_document_bytes)
+        datadir = settings.worker_datadir / _folder(self.instance_id, settings)
+        datadir.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
         session = settings.kafka_session_timeout_s
         self.app = faust.App(
             settings.consumer_group,
             **faust_broker_kwargs(settings),  # brokers, TLS and SASL (pipeline.kafka.security)
             store="memory://",
-            datadir=str(settings.worker_datadir),
+            # One folder per worker (its RocksDB partitions of the gate's state are locked
+            # by the process that opened them), kept across its restarts: named by the
+            # static member id, or the web port under dynamic membership.
+            datadir=str(datadir),
             processing_guarantee="at_least_once",
             topic_partitions=settings.raw_partitions,
             topic_replication_factor=settings.replication_factor,
@@ -172,6 +183,9 @@ class Worker:
             help="What earlier dispatches taught about names",
         )
         self.memory = _TableStore(self.entity_memory)
+        # The gate's state (pipeline.worker.state): per guid, content owners, story sketches.
+        self.state = StateTables(app, settings)
+        app.timer(settings.state_sweep_s, name="pipeline.worker.state.sweep")(self.state.sweep)
         self.matcher = AlertMatcher(settings)
         self.nlp = NlpRunner(settings.nlp_in_process, settings.nlp_processes)
         self.es: Any = None
@@ -190,6 +204,10 @@ class Worker:
         self._ticks = 0
         self._extracting = 0
         self._lag: int | None = None
+        # The concrete indices behind the dispatch and event aliases (None: not read yet).
+        # A guid is written into the generation its state names only while that
+        # generation is still behind its alias (`wire index migrate` replaces them all).
+        self.generations: set[str] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._acking: set[asyncio.Task[None]] = set()
         lifecycle.on_stop(self.on_stop)
@@ -213,25 +231,23 @@ class Worker:
         for task in [*self._running, *self._acking]:
             task.cancel()
 
-    async def admit(self, values: list[bytes], positions: list[str]) -> _Admitted:
+    async def admit(self, records: Sequence[EventT[bytes]]) -> _Admitted:
         """Validate, look up and gate one batch. Called in offset order, one batch at a
         time, so that versions of one guid are decided in the order they were published.
-        `positions`: each value's raw record, topic:partition:offset."""
+        The look-up reads the worker's own tables (no I/O); what earlier batches accepted
+        and have not written yet comes from `self.inflight`."""
         s = self.settings
-        es = self.search()
         self.stall.busy()
         t0 = time.perf_counter()
         since = self.turns.next
-        prepared = validate_and_normalise(values, s.dlq_payload_bytes, positions)
+        prepared, by_guid = _prepare(records, s.dlq_payload_bytes)
         signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        known, owners, candidates = await self.health.call(
-            "lookup", SEARCH, lambda: lookup_state(es, s, prepared.ok, signatures)
-        )
+        looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
         pending_known, pending_owners = self.inflight.gate_view(since, EXTRACTOR_VERSION)
         gated = gate(
             prepared.ok,
-            {**known, **pending_known},
-            {**pending_owners, **owners},
+            {**looked.known, **pending_known},
+            {**pending_owners, **looked.owners},
             EXTRACTOR_VERSION,
             prepared.positions,
         )
@@ -244,26 +260,48 @@ class Worker:
         for guid in gated.replayed:
             metrics.DISPATCHES.labels("replayed").inc()
             log.info("%s: its raw record is seen again after its write; sending it again", guid)
-        return _Admitted(ticket, since, prepared, gated, signatures, candidates, t0)
+        return _Admitted(
+            ticket,
+            since,
+            by_guid,
+            prepared,
+            gated,
+            signatures,
+            looked.candidates,
+            t0,
+            self.placed(looked.known),
+        )
 
     async def finish(
-        self, batch: _Admitted, events: Sequence[EventT[bytes]], stream: Stream[bytes]
+        self,
+        batch: _Admitted,
+        events: Sequence[EventT[bytes]],
+        stream: Stream[bytes],
+        extracting: asyncio.Semaphore | None = None,
     ) -> None:
         """Extract and write an admitted batch, then acknowledge its records (only then:
         at-least-once; a batch that fails is not acknowledged and comes back on restart).
         A batch that fails for a reason of its own (not a server away) is written again
-        one record at a time, in its turn, so that only the poison record is dead-lettered."""
+        one record at a time, in its turn, so that only the poison record is dead-lettered.
+        `extracting`: the batch's NLP slot (taken by `process`), given back as soon as its
+        extraction is over, so the next batch is extracted while this one is written.
+        Saved searches are matched after the batch's turn: a slow match never holds up
+        the next write."""
         epoch = self.health.epoch
+        fresh: list[Dispatch] = []
         try:
             try:
-                redo = [await self.extract_and_write(batch, len(events))]
+                redo = [await self.extract_and_write(batch, len(events), fresh, extracting)]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _release(extracting, batch)
                 await self.turns.wait(batch.ticket)
-                redo = await self.isolate(batch, events, exc)
+                redo = await self.isolate(batch, events, exc, fresh)
         finally:
+            _release(extracting, batch)
             self.turns.finish(batch.ticket)  # later batches may write now, even if this failed
+        await self.send_alerts(fresh)
         task = asyncio.create_task(self.ack_later(events, stream, redo, epoch, time.monotonic()))
         self._acking.add(task)
         task.add_done_callback(self._acking.discard)
@@ -298,7 +336,11 @@ class Worker:
         self.stall.progressed(len(events))
 
     async def isolate(
-        self, batch: _Admitted, events: Sequence[EventT[bytes]], exc: Exception
+        self,
+        batch: _Admitted,
+        events: Sequence[EventT[bytes]],
+        exc: Exception,
+        fresh: list[Dispatch],
     ) -> list[Redo]:
         """Write a failed batch's records one by one (holding its turn); a record that fails
         alone goes to the dead-letter topic with the reason."""
@@ -309,43 +351,39 @@ class Worker:
         )
         redo = []
         for event in events:
-            value = event.value
-            position = f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
             try:
-                single = await self.admit_one(batch, value, position)
-                redo.append(await self.extract_and_write(single, 1, in_turn=True))
+                single = await self.admit_one(batch, event)
+                redo.append(await self.extract_and_write(single, 1, fresh, in_turn=True))
             except asyncio.CancelledError:
                 raise
             except Exception as alone:
-                await self.poison(value, position, alone)
+                await self.poison(event.value, _position(event), alone)
         return redo
 
-    async def admit_one(self, parent: _Admitted, value: bytes, position: str) -> _Admitted:
+    async def admit_one(self, parent: _Admitted, record: EventT[bytes]) -> _Admitted:
         """One record gated on its own, inside its batch's ticket and turn."""
-        s = self.settings
-        es = self.search()
-        prepared = validate_and_normalise([value], s.dlq_payload_bytes, [position])
+        prepared, by_guid = _prepare([record], self.settings.dlq_payload_bytes)
         signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        known, owners, candidates = await self.health.call(
-            "lookup", SEARCH, lambda: lookup_state(es, s, prepared.ok, signatures)
-        )
+        looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
         pending_known, pending_owners = self.inflight.gate_view(parent.since, EXTRACTOR_VERSION)
         pending_known.pop(next((d.guid for d in prepared.ok), ""), None)  # not itself
         gated = gate(
             prepared.ok,
-            {**known, **pending_known},
-            {**pending_owners, **owners},
+            {**looked.known, **pending_known},
+            {**pending_owners, **looked.owners},
             EXTRACTOR_VERSION,
             prepared.positions,
         )
         return _Admitted(
             parent.ticket,
             parent.since,
+            by_guid,
             prepared,
             gated,
             signatures,
-            candidates,
+            looked.candidates,
             time.perf_counter(),
+            self.placed(looked.known),
         )
 
     async def poison(self, value: bytes, position: str, exc: Exception) -> None:
@@ -388,6 +426,7 @@ class Worker:
                 signatures=batch.signatures,
                 obsolete_events=batch.gated.obsolete_events,
                 deliveries=planned,
+                stored_in=batch.stored_in,
             )
             if outcome.retry:
                 raise TransientBulk(outcome)
@@ -396,22 +435,40 @@ class Worker:
         return await self.health.call("index", SEARCH, once)
 
     async def drop_orphan_events(
-        self, ready: Sequence[Dispatch], failed: dict[str, str], gated: Gated
+        self,
+        ready: Sequence[Dispatch],
+        failed: dict[str, str],
+        gated: Gated,
+        stored_in: dict[str, StoredIn],
     ) -> None:
         """The bulk wrote the events of a dispatch whose own document was refused (a poison
         record, dead-lettered): remove them, so that no event is searchable without its
         dispatch nor indexed without being published. Events its previous version stated
         stay."""
         keep = {e.id for guid in failed for e in gated.obsolete_events.get(guid, [])}
-        ids = [e.id for d in ready if d.guid in failed for e in d.events if e.id not in keep]
-        if not ids:
+        alias = self.settings.event_alias
+        ops = [
+            {"delete": {"_index": _events_index(stored_in.get(d.guid), alias), "_id": e.id}}
+            for d in ready
+            if d.guid in failed
+            for e in d.events
+            if e.id not in keep
+        ]
+        if not ops:
             return
-        ops = [{"delete": {"_index": self.settings.event_alias, "_id": i}} for i in ids]
         es = self.search()
         await self.health.call("index", SEARCH, lambda: es.bulk(operations=ops, refresh="wait_for"))
 
-    async def extract_and_write(self, batch: _Admitted, size: int, in_turn: bool = False) -> Redo:
-        """Extract, write, send; returns how to write and send the same again."""
+    async def extract_and_write(
+        self,
+        batch: _Admitted,
+        size: int,
+        fresh: list[Dispatch],
+        extracting: asyncio.Semaphore | None = None,
+        in_turn: bool = False,
+    ) -> Redo:
+        """Extract, write, send; returns how to write and send the same again, and adds
+        the dispatches published now to `fresh` (saved searches match them)."""
         s = self.settings
         gated, signatures = batch.gated, batch.signatures
         live = [d for d in gated.accepted if d.pubstatus is PubStatus.usable]
@@ -429,6 +486,7 @@ class Worker:
             enriched = await self.nlp.run(view, s.nlp_batch_size, s.dlq_payload_bytes, memory)
         finally:
             self._extracting -= 1
+            _release(extracting, batch)  # the NLP processes may take the next batch
         self.stall.busy()
         if long:
             enriched.ok = [
@@ -448,11 +506,25 @@ class Worker:
         t1 = time.perf_counter()
         outcome = await self.write(batch, ready, planned)
         if outcome.failed:
-            await self.drop_orphan_events(ready, outcome.failed, gated)
+            await self.drop_orphan_events(ready, outcome.failed, gated, batch.stored_in)
         metrics.STAGE_SECONDS.labels("index").observe(time.perf_counter() - t1)
         indexed_at = datetime.now(UTC)
-        self.inflight.written(
-            batch.ticket, [d for d in ready if d.guid not in outcome.failed], signatures
+        written = [d for d in ready if d.guid not in outcome.failed]
+        self.inflight.written(batch.ticket, written, signatures)
+        # The gate's state follows the index: only what it accepted (not failed, not
+        # refused as older than what it holds).
+        stale = set(outcome.stale)
+        recorded = [d for d in written if d.guid not in stale]
+        self.state.gate_state(batch.records).record(
+            recorded,
+            signatures,
+            planned,
+            time.time(),
+            {
+                d.guid: where
+                for d in recorded
+                if (where := outcome.stored_in(d, batch.stored_in.get(d.guid))) is not None
+            },
         )
         done = settle(ready, gated, planned, outcome.failed, set(outcome.stale))
         outgoing = self.sinks.retractions(done.retractions)
@@ -478,7 +550,7 @@ class Worker:
         outgoing += self.sinks.dead_letters(dead)
         await self.publish(outgoing)
         self.remember(done.fresh)
-        await self.send_alerts(done.fresh)
+        fresh += done.fresh
         metrics.STAGE_SECONDS.labels("batch").observe(time.perf_counter() - batch.started)
         metrics.BATCH_SIZE.observe(size)
 
@@ -494,6 +566,8 @@ class Worker:
 
     async def send_alerts(self, dispatches: list[Dispatch]) -> None:
         """Saved searches: a failure here is logged and counted; the dispatches are safe."""
+        if not dispatches:
+            return
         try:
             alerts = await asyncio.wait_for(
                 self.matcher.match(self.search(), dispatches), self.settings.worker_es_timeout_s
@@ -510,37 +584,43 @@ class Worker:
         )
 
     async def process(self, records: StreamT[bytes]) -> None:
-        """Batches are admitted in offset order; up to `batches_in_flight` of them are then
-        extracted side by side and written in the order they were admitted."""
+        """Batches are admitted in offset order; up to `batches_in_flight` of them are
+        extracted side by side, and a batch whose extraction is over makes room for the
+        next one while it waits for its turn to be written (in the order admitted), so
+        the NLP processes never wait on a write."""
         s = self.settings
         stream = cast(Stream[bytes], records)
         running = self._running
+        extracting = asyncio.Semaphore(s.batches_in_flight)
+        most = s.batches_in_flight + 2  # extracting, plus written or waiting to be
         try:
             async for taken in stream.noack_take(s.nlp_batch_size, within=0.2):
                 events = cast(list[EventT[bytes]], taken)  # noack_take yields events
-                values = [e.value for e in events]
-                positions = [
-                    f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in events
-                ]
+                await extracting.acquire()
                 try:
-                    batch = await self.admit(values, positions)
+                    batch = await self.admit(events)
                 except asyncio.CancelledError:
+                    extracting.release()
                     raise
                 except Exception as exc:  # the batch's own fault: gate its records one by one
+                    extracting.release()
                     log.error("admitting a batch failed (%s): one record at a time", describe(exc))
-                    for event, value, position in zip(events, values, positions, strict=True):
+                    for event in events:
                         try:
-                            batch = await self.admit([value], [position])
+                            batch = await self.admit([event])
                         except asyncio.CancelledError:
                             raise
                         except Exception as alone:
-                            await self.poison(value, position, alone)
+                            await self.poison(event.value, _position(event), alone)
                             await stream.ack(event)
                             continue
                         await self.finish(batch, [event], stream)
                     continue
-                running.add(asyncio.create_task(self.finish(batch, events, stream)))
-                while len(running) >= s.batches_in_flight:
+                running.add(asyncio.create_task(self.finish(batch, events, stream, extracting)))
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    self._check(task)
+                while len(running) >= most:
                     done, _pending = await asyncio.wait(
                         running, return_when=asyncio.FIRST_COMPLETED
                     )
@@ -596,6 +676,8 @@ class Worker:
         partitions = sorted(tp.partition for tp in assignment if tp.topic == s.raw_topic)
         self.health.assigned(len(partitions))
         self._ticks += 1
+        if es_ok and (self.generations is None or self._ticks % 15 == 0):
+            await self.read_generations()
         if self._extracting:  # a long extraction is work, not a stall
             self.stall.busy()
         if kafka_ok and partitions and self._ticks % 5 == 0:
@@ -614,6 +696,27 @@ class Worker:
             await self.reap()
         if verdict.restart:
             lifecycle.request_restart(self.app, verdict.restart)
+
+    async def read_generations(self) -> None:
+        """Which indices the aliases span now (every 30 s: a rollover or a migration)."""
+        s = self.settings
+        try:
+            found = await self.search().indices.get_alias(
+                name=f"{s.dispatch_alias},{s.event_alias}"
+            )
+        except Exception as exc:
+            log.warning("could not read the indices behind the aliases: %s", describe(exc))
+            return
+        self.generations = set(dict(found))
+
+    def placed(self, known: dict[str, Known]) -> dict[str, StoredIn]:
+        """Where the index holds these guids, for generations still behind their alias."""
+        return {
+            g: _valid(k.stored_in, self.generations)
+            for g, k in known.items()
+            if k.stored_in is not None
+            and (self.generations is None or k.stored_in.dispatch in self.generations)
+        }
 
     async def reap(self) -> None:
         """The join is stuck: remove members that are dead workers of this host."""
@@ -699,6 +802,47 @@ class Worker:
         return cast(T, await asyncio.wait_for(asyncio.shield(job), timeout_s))
 
 
+def _valid(where: StoredIn, generations: set[str] | None) -> StoredIn:
+    """`where`, without an events index that is no longer behind the alias."""
+    if generations is None or where.events is None or where.events in generations:
+        return where
+    return StoredIn(where.dispatch, None)
+
+
+def _events_index(where: StoredIn | None, alias: str) -> str:
+    """Where a guid's events are written: the generation holding them, else the alias."""
+    return where.events if where is not None and where.events else alias
+
+
+def _folder(instance_id: str | None, settings: Settings) -> str:
+    """The worker's own folder under WIRE_WORKER_DATADIR."""
+    name = instance_id or f"port-{settings.worker_web_port}"
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _position(event: EventT[bytes]) -> str:
+    """Where a raw record was read: topic:partition:offset."""
+    return f"{event.message.topic}:{event.message.partition}:{event.message.offset}"
+
+
+def _prepare(
+    records: Sequence[EventT[bytes]], keep_bytes: int
+) -> tuple[Stage, dict[str, EventT[bytes]]]:
+    """Validate and normalise raw records; also which record each valid dispatch came in
+    (its partition is where the gate's per-guid state lives)."""
+    positions = [_position(e) for e in records]
+    by_position = dict(zip(positions, records, strict=True))
+    prepared = validate_and_normalise([e.value for e in records], keep_bytes, positions)
+    return prepared, {guid: by_position[pos] for guid, pos in prepared.positions.items()}
+
+
+def _release(extracting: asyncio.Semaphore | None, batch: _Admitted) -> None:
+    """Give a batch's extraction slot back, once (after extraction, or on failure)."""
+    if extracting is not None and not batch.released:
+        batch.released = True
+        extracting.release()
+
+
 def _settle(job: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
     if job.done():
         return
@@ -720,6 +864,22 @@ def create_worker(settings: Settings | None = None) -> Worker:
     settings = settings or get_settings()
     fetch_pacing.install(settings.kafka_empty_fetch_pause_ms / 1000)
     return Worker(settings)
+
+
+def generations(settings: Settings) -> set[str] | None:
+    """The indices behind the dispatch and event aliases now (None if not answered)."""
+    from pipeline.store.client import make_es
+
+    es = make_es(settings)
+    try:
+        return set(
+            dict(es.indices.get_alias(name=f"{settings.dispatch_alias},{settings.event_alias}"))
+        )
+    except Exception as exc:
+        log.warning("could not read the indices behind the aliases: %s", describe(exc))
+        return None
+    finally:
+        es.close()
 
 
 def prepare(settings: Settings) -> None:
@@ -756,6 +916,7 @@ def run_worker(web_port: int | None = None, loglevel: str = "info") -> None:
     logging.getLogger("kafka").setLevel(logging.WARNING)  # the lag reader (kafka-python)
     worker = create_worker()
     prepare(worker.settings)  # topics and index templates exist before we consume
+    worker.generations = generations(worker.settings)  # then read again every 30 s
     worker.nlp.start()  # the NLP process loads its models before the first batch arrives
     again = ["-m", "pipeline.cli", "worker", "--loglevel", loglevel]
     loglevel = {"warning": "warn", "critical": "crit"}.get(loglevel.lower(), loglevel.lower())

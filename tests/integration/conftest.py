@@ -123,11 +123,9 @@ def wire_process(
             proc.kill()
 
 
-@pytest.fixture(scope="session")
-def worker(
-    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Path]:
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+@contextmanager
+def run_worker(env: dict[str, str], log: Path, settings: Settings) -> Iterator[Path]:
+    """`wire worker` with this environment until the block ends (SIGTERM)."""
     es = make_es(settings)
 
     def serving() -> bool:
@@ -143,9 +141,7 @@ def worker(
             return False
 
     try:
-        with wire_process(
-            ["worker", "--loglevel", "warning"], wire_env, log, serving, "worker"
-        ) as proc:
+        with wire_process(["worker", "--loglevel", "warning"], env, log, serving, "worker") as proc:
             time.sleep(2)
             if proc.poll() is not None:
                 raise RuntimeError(
@@ -156,6 +152,47 @@ def worker(
                 raise RuntimeError(f"worker died during the session:\n{log.read_text()[-3000:]}")
     finally:
         es.close()
+
+
+def own_pipeline(
+    wire_env: dict[str, str], tmp_path: Path, name: str
+) -> tuple[dict[str, str], Settings]:
+    """A pipeline of its own on the session's stack (topics, index, group, worker port and
+    datadir), prepared as a worker prepares it: for tests that stop and start their own
+    worker, or that must hold state the session's worker never saw."""
+    from pipeline.kafka.bootstrap import prepare_infrastructure
+
+    tag = wire_env["WIRE_TOPIC_PREFIX"] + name
+    env = wire_env | {
+        "WIRE_TOPIC_PREFIX": tag,
+        "WIRE_INDEX_PREFIX": tag,
+        "WIRE_CONSUMER_GROUP": f"wirestream-{tag}",
+        "WIRE_WORKER_WEB_PORT": str(free_port()),
+        "WIRE_WORKER_DATADIR": str(tmp_path / "faust"),
+    }
+    own = Settings(**{k.removeprefix("WIRE_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    prepare_infrastructure(own)
+    return env, own
+
+
+def wire_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`wire ARGS` with this environment, to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=ROOT,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="session")
+def worker(
+    settings: Settings, wire_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    with run_worker(wire_env, tmp_path_factory.mktemp("worker") / "worker.log", settings) as log:
+        yield log
 
 
 @pytest.fixture(scope="session")

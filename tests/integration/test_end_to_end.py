@@ -274,58 +274,48 @@ def test_entity_memory_carries_a_type_to_later_dispatches(
 
 
 def test_reextract_resends_what_older_rules_extracted(
-    run_wire: Wire, worker: Path, settings: Settings, es: Elasticsearch
+    settings: Settings, wire_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """A dispatch indexed by older rules (simulated: its stored extraction is rewritten as
-    version 2000.01.01, without events) is found by `wire reextract`, resent, and extracted
-    again by the running worker; a second run finds nothing left to do."""
+    """A deployment whose index holds a dispatch extracted by older rules (its stored
+    extraction says version 2000.01.01 and found no event), indexed before the workers
+    kept their own state: `wire state rebuild` gives the workers that state, `wire
+    reextract` finds the dispatch and resends it, and the worker extracts it again
+    (`reextracted`: its event published and indexed); a second run finds nothing left.
+    A pipeline of its own: the session's worker has its own state of what it wrote."""
     from pipeline.extract.batch import EXTRACTOR_VERSION
+    from pipeline.extract.normalise import normalise
+    from pipeline.store.client import make_es
+    from pipeline.store.documents import bulk_operations
+    from tests.integration.conftest import own_pipeline, run_worker, wire_cli
 
+    env, own = own_pipeline(wire_env, tmp_path, "x")
+    es = make_es(own)
     [base] = parse_file(FIXTURES / "live" / "afp-fr-ovhcloud-rachat.txt")
-    d = base.model_copy(  # its own headline: another test may have sent the same copy
-        update={
-            "guid": f"urn:test:reextract:{settings.topic_prefix}",
-            "headline": f"{base.headline} ({settings.topic_prefix})",
-        }
-    )
-    producer = KafkaProducer(acks="all", **client_kwargs(settings))
-    producer.send(
-        settings.raw_topic, key=d.guid.encode(), value=orjson.dumps(d.model_dump(mode="json"))
-    )
-    producer.close()
-    wait_for(lambda: es.exists(index=settings.dispatch_alias, id=d.guid), what="first extraction")
-    src = es.get(index=settings.dispatch_alias, id=d.guid)["_source"]
-    assert src["extracted_by"] == EXTRACTOR_VERSION and src["event_types"] == ["acquisition"]
-    old = src | {
-        "extracted_by": "2000.01.01",
-        "event_types": [],
-        "dispatch": src["dispatch"] | {"extracted_by": "2000.01.01", "events": []},
-    }
-    es.index(
-        index=settings.dispatch_alias,
-        id=d.guid,
-        document=old,
-        version=src["version"],
-        version_type="external_gte",
-        refresh=True,
-    )
+    old = normalise(base).model_copy(update={"extracted_by": "2000.01.01"})
+    assert not es.bulk(operations=bulk_operations(own, [old]), refresh="wait_for")["errors"]
+    assert wire_cli(env, "state", "rebuild").returncode == 0
 
-    dry = run_wire("reextract", "--dry-run")
+    dry = wire_cli(env, "reextract", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "1 dispatch(es) extracted by rules older than" in dry.stdout
+    with run_worker(env, tmp_path / "worker.log", own):
+        done = wire_cli(env, "reextract")
+        assert done.returncode == 0, done.stderr
+        assert "resent 1" in done.stdout
 
-    done = run_wire("reextract")
-    assert done.returncode == 0, done.stderr
-    assert "resent 1" in done.stdout
+        def extracted_again() -> bool:
+            now = es.get(index=own.dispatch_alias, id=old.guid)["_source"]
+            return now["extracted_by"] == EXTRACTOR_VERSION and now["event_types"] == [
+                "acquisition"
+            ]
 
-    def extracted_again() -> bool:
-        now = es.get(index=settings.dispatch_alias, id=d.guid)["_source"]
-        return now["extracted_by"] == EXTRACTOR_VERSION and now["event_types"] == ["acquisition"]
-
-    wait_for(extracted_again, what="the dispatch extracted again")
-    es.indices.refresh(index=settings.event_alias)
-    events = es.search(index=settings.event_alias, query={"term": {"dispatch_guid": d.guid}})[
+        wait_for(extracted_again, what="the dispatch extracted again")
+        assert metric(own, 'wire_dispatches_total{outcome="reextracted"}') == 1
+        assert metric(own, 'wire_dispatches_total{outcome="indexed"}') == 0
+    es.indices.refresh(index=own.event_alias)
+    events = es.search(index=own.event_alias, query={"term": {"dispatch_guid": old.guid}})["hits"][
         "hits"
-    ]["hits"]
+    ]
     assert [e["_source"]["type"] for e in events] == ["acquisition"]
-    assert "0 dispatch(es)" in run_wire("reextract", "--dry-run").stdout
+    assert "0 dispatch(es)" in wire_cli(env, "reextract", "--dry-run").stdout
+    es.close()

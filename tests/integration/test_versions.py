@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,70 +177,82 @@ def test_a_resend_under_a_new_guid_is_a_content_duplicate(
 
 
 def test_a_record_written_but_never_published_is_sent_again_when_replayed(
-    worker: Path, settings: Settings, es: Elasticsearch
+    settings: Settings, wire_env: dict[str, str], tmp_path: Path
 ) -> None:
     """The crash window: a worker wrote a batch to the index and died before its events
-    reached Kafka. The index copy records the raw record it came from; when that very
-    record comes back (same partition and offset), the worker sends everything again.
-    Any other record with the same content stays a plain duplicate."""
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    reached Kafka. Its state (what the gate reads) records the raw record the copy was
+    written from; when that very record comes back (same partition and offset), the
+    worker sends everything again. Any other record with the same content stays a plain
+    duplicate.
+
+    Here the dead worker's state comes from `wire state rebuild` over the index copy,
+    as for a deployment indexed before the workers kept state; then the state survives
+    a restart (RocksDB under the worker's datadir) and a restart with an empty datadir
+    (everything read back from the changelogs). A pipeline of its own (topics, index,
+    group), so that its restarts leave the session's worker alone."""
+    from kafka import KafkaProducer
 
     from pipeline.extract.batch import extract_batch
     from pipeline.extract.normalise import normalise
     from pipeline.kafka.client import client_kwargs, encode
+    from pipeline.store.client import make_es
     from pipeline.store.documents import Delivery, bulk_operations
     from tests.helpers import SAMPLES
+    from tests.integration.conftest import own_pipeline, run_worker, wire_cli
 
+    # The session's stack (`settings` started it), a pipeline of its own on it.
+    env, own = own_pipeline(wire_env, tmp_path, "r")
+    es = make_es(own)
     [sample] = parse_file(SAMPLES / "afp-en-stellantis-battery-acquisition.txt")
-    tag = settings.topic_prefix
-    guid = f"urn:test:replayed:{tag}"
-    raw = sample.model_copy(update={"guid": guid, "body": [*sample.body, f"Replay check {tag}."]})
+    guid = f"urn:test:replayed:{own.topic_prefix}"
+    raw = sample.model_copy(
+        update={"guid": guid, "body": [*sample.body, f"Replay check {own.topic_prefix}."]}
+    )
     [enriched] = extract_batch([normalise(raw)])
     assert [e.type for e in enriched.events if e.type == "acquisition"] == ["acquisition"]
 
-    # Where the record will land: the end of partition 0 (nothing else is being sent now).
-    partition = TopicPartition(settings.raw_topic, 0)
-    probe = KafkaConsumer(**client_kwargs(settings))
-    try:
-        offset = probe.end_offsets([partition])[partition]
-    finally:
-        probe.close()
-    # What the dead worker left: the index copy, written from that record; nothing sent.
-    ops = bulk_operations(
-        settings, [enriched], deliveries={guid: Delivery(f"{settings.raw_topic}:0:{offset}")}
-    )
+    # What the dead worker left: the index copy, written from the first record of
+    # partition 0 (the topic is new); nothing sent.
+    ops = bulk_operations(own, [enriched], deliveries={guid: Delivery(f"{own.raw_topic}:0:0")})
     assert not es.bulk(operations=ops, refresh="wait_for")["errors"]
+    rebuilt = wire_cli(env, "state", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "1 guid(s) (per raw partition 0: 1)" in rebuilt.stdout
 
-    replayed_before = metric(settings, 'wire_dispatches_total{outcome="replayed"}')
-    duplicates_before = metric(settings, 'wire_dispatches_total{outcome="duplicate"}')
-    producer = KafkaProducer(acks="all", **client_kwargs(settings))
+    producer = KafkaProducer(acks="all", **client_kwargs(own))
+
+    def send() -> None:
+        producer.send(own.raw_topic, key=guid.encode(), value=encode(raw), partition=0).get(30)
+
+    def outcome(label: str) -> float:
+        return metric(own, f'wire_dispatches_total{{outcome="{label}"}}')
+
     try:
-        sent = producer.send(settings.raw_topic, key=guid.encode(), value=encode(raw), partition=0)
-        assert sent.get(timeout=30).offset == offset
-        wait_for(
-            lambda: (
-                metric(settings, 'wire_dispatches_total{outcome="replayed"}') >= replayed_before + 1
-            ),
-            what="the record recognised as a replay of the write",
-        )
-        events = read_topic(
-            settings,
-            settings.event_topic("acquisition"),
-            lambda rs: any(guid.encode() in r for r in rs),
-        )
-        [told] = [orjson.loads(r) for r in events if guid.encode() in r]
-        assert told["id"] == next(e.id for e in enriched.events if e.type == "acquisition")
-
-        # The same content in another record: a duplicate, nothing sent again.
-        producer.send(settings.raw_topic, key=guid.encode(), value=encode(raw), partition=0)
-        producer.flush()
-        wait_for(
-            lambda: (
-                metric(settings, 'wire_dispatches_total{outcome="duplicate"}')
-                >= duplicates_before + 1
-            ),
-            what="the second record counted as a duplicate",
-        )
+        with run_worker(env, tmp_path / "worker1.log", own):
+            send()  # offset 0: the very record the copy was written from
+            wait_for(lambda: outcome("replayed") >= 1, what="the record recognised as a replay")
+            events = read_topic(
+                own,
+                own.event_topic("acquisition"),
+                lambda rs: any(guid.encode() in r for r in rs),
+            )
+            [told] = [orjson.loads(r) for r in events if guid.encode() in r]
+            assert told["id"] == next(e.id for e in enriched.events if e.type == "acquisition")
+            send()  # the same content in another record: a duplicate, nothing sent again
+            wait_for(lambda: outcome("duplicate") >= 1, what="the second record a duplicate")
+            assert outcome("replayed") == 1 and outcome("indexed") == 1  # the replay itself
+        with run_worker(env, tmp_path / "worker2.log", own):  # restarted: RocksDB kept
+            send()
+            wait_for(lambda: outcome("duplicate") >= 1, what="a duplicate after a restart")
+            time.sleep(2)  # a batch counted at its gate is counted again once written
+            # Nothing seen as new: only a record read again before its commit is replayed.
+            assert outcome("indexed") == outcome("replayed")
+        shutil.rmtree(tmp_path / "faust")
+        with run_worker(env, tmp_path / "worker3.log", own):  # nothing kept but the changelog
+            send()
+            wait_for(lambda: outcome("duplicate") >= 1, what="a duplicate after a fresh start")
+            time.sleep(2)
+            assert outcome("indexed") == outcome("replayed")
     finally:
         producer.close()
-    assert metric(settings, 'wire_dispatches_total{outcome="replayed"}') == replayed_before + 1
+        es.close()

@@ -113,10 +113,15 @@ def search_dispatches(
 )
 def dispatch_detail(svc: Svc, guid: str, _: Reader) -> dict[str, Any]:
     client = svc.es()
-    got = client.options(ignore_status=404).get(index=svc.settings.dispatch_alias, id=guid)
-    if not got.get("found"):
+    # A search by id, not a GET: once the alias spans generations (rollover), Elasticsearch
+    # refuses a GET by id through it.
+    got = client.search(
+        index=svc.settings.dispatch_alias, query={"ids": {"values": [guid]}}, size=1
+    )
+    hits = got["hits"]["hits"]
+    if not hits:
         raise HTTPException(404, f"no dispatch {guid}")
-    src = got["_source"]
+    src = hits[0]["_source"]
     events = client.search(
         index=svc.settings.event_alias,
         query={"term": {"dispatch_guid": guid}},

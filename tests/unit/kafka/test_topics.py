@@ -31,6 +31,21 @@ def test_every_topic_has_partitions_and_configs() -> None:
     assert changelog_topic(s) == "wirestream-pipeline-entity-memory-changelog"
 
 
+def test_the_gates_changelogs_are_compacted_and_the_guid_table_follows_the_raw_topic() -> None:
+    s = cluster()
+    parts, configs = topic_partitions(s), topic_configs(s)
+    guids = changelog_topic(s, "gate-guids")
+    assert guids == "wirestream-pipeline-gate-guids-changelog"
+    # Faust assigns a Table's partition with the raw partition of the same number only
+    # when both have as many: each worker then owns the state of its own guids.
+    assert parts[guids] == parts[s.raw_topic] == 12
+    for table in ("gate-owners", "gate-sketches"):
+        assert parts[changelog_topic(s, table)] == 1  # GlobalTables, read in full
+    for table in ("entity-memory", "gate-guids", "gate-owners", "gate-sketches"):
+        config = configs[changelog_topic(s, table)]
+        assert config["cleanup.policy"] == "compact" and config["retention.ms"] == "-1"
+
+
 def test_replicated_cluster_needs_two_in_sync_replicas_a_single_broker_one() -> None:
     assert {c["min.insync.replicas"] for c in topic_configs(cluster()).values()} == {"2"}
     assert {c["min.insync.replicas"] for c in topic_configs(Settings()).values()} == {"1"}

@@ -137,14 +137,16 @@ def test_assemble_orders_events_and_names_related_entities() -> None:
             ],
         }
     }
-    old_source = {
-        "docs": [
-            {
-                "_id": "g0",
-                "found": True,
-                "_source": {"guid": "g0", "provider": "Reuters", "headline": "old"},
-            }
-        ]
+    old_source = {  # a search by ids (an mget is refused once the alias spans generations)
+        "hits": {
+            "hits": [
+                {
+                    "_id": "g0",
+                    "_index": "wire-dispatches-000001",
+                    "_source": {"guid": "g0", "provider": "Reuters", "headline": "old"},
+                }
+            ]
+        }
     }
     t = assemble("org:amazon", dispatches, events, old_source)
     assert (t.entity.name, t.entity.type, t.entity.aliases) == ("Amazon", "ORG", ["AMAZON"])
@@ -154,7 +156,7 @@ def test_assemble_orders_events_and_names_related_entities() -> None:
     assert t.events[0]["amount"]["display"] == "700 millions de dollars"
     assert t.events[0]["type_label"]["fr"] == "Investissement"
     assert t.events[0]["roles_of_entity"] == ["investor"]
-    assert t.events[0]["source"]["provider"] == "Reuters"  # from the mget
+    assert t.events[0]["source"]["provider"] == "Reuters"  # from the search by ids
     assert t.events[1]["source"]["headline"] == "headline g2"
     assert [d.guid for d in t.dispatches] == ["g2", "g1"] and t.dispatches[0].urgency == 2
     assert [(r.id, r.name, r.count) for r in t.related] == [

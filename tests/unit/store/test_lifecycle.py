@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.settings import Settings
+from pipeline.store.documents import templates
 from pipeline.store.lifecycle import (
-    ROLLOVER_ENABLED,
     generation,
     ilm_policy,
     next_index,
@@ -46,5 +47,13 @@ def test_ilm_policy_rolls_over_and_never_deletes_or_freezes() -> None:
     assert not actions & {"delete", "readonly", "forcemerge", "freeze"}
 
 
-def test_rollover_stays_held_back_until_the_worker_addresses_generations() -> None:
-    assert ROLLOVER_ENABLED is False
+def test_with_ilm_every_generation_names_the_policy_and_its_own_alias() -> None:
+    s = Settings(index_prefix="wire")
+    plain = templates(s)
+    managed = templates(s, "wire-rollover")
+    for alias in (s.dispatch_alias, s.event_alias):
+        assert "index.lifecycle.name" not in plain[f"{alias}-template"]["template"]["settings"]
+        settings = managed[f"{alias}-template"]["template"]["settings"]
+        assert settings["index.lifecycle.name"] == "wire-rollover"
+        assert settings["index.lifecycle.rollover_alias"] == alias
+        assert managed[f"{alias}-template"]["index_patterns"] == [f"{alias}-*"]
