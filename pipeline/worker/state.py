@@ -119,14 +119,17 @@ class StateTables:
             value_type=bytes,
             partitions=settings.raw_partitions,
             store=settings.state_store,
-            # Small buffers: a worker holds one RocksDB per partition; the defaults
-            # (64 MiB write buffers, a 2 GiB block cache) are sized for a server of its own.
+            # Small buffers: a worker holds one RocksDB per partition it owns (24 on an
+            # aggregator's worker that took over its peers' partitions); the defaults (64 MiB
+            # write buffers, a 2 GiB block cache) are sized for a server of its own. Reads are
+            # point look-ups of recent guids: 4 MiB of cache and 2 x 2 MiB of write buffer
+            # per partition (<= 8 MiB each).
             options=(
                 {
                     "driver": "rocksdict",
-                    "write_buffer_size": 4 * 1024 * 1024,
+                    "write_buffer_size": 2 * 1024 * 1024,
                     "max_write_buffer_number": 2,
-                    "block_cache_size": 8 * 1024 * 1024,
+                    "block_cache_size": 4 * 1024 * 1024,
                     "block_cache_compressed_size": 0,
                     "target_file_size_base": 16 * 1024 * 1024,
                 }
