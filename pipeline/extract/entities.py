@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from pipeline.extract import knowledge
+from pipeline.extract import knowledge, learned
 from pipeline.extract.geo import fold
+from pipeline.extract.learned.features import mention_features
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
 
@@ -143,6 +144,8 @@ class EntityMention:
     entity_id: str = ""
     evidence: str = "model"  # context | name | memory | model: what settled the type
     joinable: bool = False  # a lone word after 'le groupe': 'Pierre' (et Vacances)
+    # the learned typer's reading (pipeline.extract.learned): type -> probability
+    learned: dict[str, float] | None = None
 
 
 @dataclass
@@ -427,6 +430,18 @@ def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[i
 
 
 def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMention]:
+    mentions = candidate_mentions(doc)
+    typer = learned.load("entity_typer")
+    if typer is not None:
+        for m in mentions:
+            m.learned = typer.probabilities(
+                mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
+            )
+    return repair_types(doc.text, mentions, memory)
+
+
+def candidate_mentions(doc: Doc) -> list[EntityMention]:
+    """The names in `doc` with the model's types (or a pattern's), before any repair."""
     text = doc.text
     mentions: list[EntityMention] = []
     for ent in doc.ents:
@@ -473,7 +488,15 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
     proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
-    return repair_types(text, mentions, memory)
+    if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
+        mentions = [_drop_possessive(m) for m in mentions]
+    return mentions
+
+
+def _drop_possessive(m: EntityMention) -> EntityMention:
+    if re.search(r"\w['’]s$", m.text) and len(m.text) > 4:
+        m.text, m.end = m.text[:-2], m.end - 2
+    return m
 
 
 _INSTITUTION = re.compile(
@@ -662,6 +685,13 @@ _PLACE_TAIL = re.compile(
 _ADJECTIVE = re.compile(r"(?:ian|ese|ish|ais|aise|ois|oise|ien|ienne)$")
 
 
+def _is_country_or_region(name: str) -> bool:
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("country", "continent", "region")
+
+
 def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
     """What the shipped lists say of a mention: a legal form after it or a company word
     ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
@@ -671,8 +701,9 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
     after = text[m.end : m.end + 24]
     if knowledge.legal_form_after().match(after) or knowledge.legal_form_inside().search(m.text):
         return EntityType.ORG
-    if knowledge.known_organisation(m.text):
-        return EntityType.ORG
+    listed = knowledge.known_organisation(m.text)
+    if listed and (fold(listed) == fold(m.text) or not _is_country_or_region(m.text)):
+        return EntityType.ORG  # but 'Japan' is not short for 'Japan Airlines'
     if _PLACE_TAIL.search(m.text):
         return EntityType.LOC  # 'Lamar County', 'Vancouver Island'
     if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
@@ -686,6 +717,13 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
         ):
             return EntityType.LOC
     return None
+
+
+# The learned typer (pipeline.extract.learned) votes for its best type when it is at least
+# this sure, with this weight times its probability (a context cue counts 3, the model 1).
+LEARNED_FLOOR = 0.7
+LEARNED_WEIGHT = 2.0
+_LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 
 def repair_types(
@@ -765,6 +803,11 @@ def repair_types(
             evidence[i] = ("name" if likely[i] == EntityType.PER else "model", likely[i])
         else:
             votes[key][m.type] += 1
+        if m.learned is not None:
+            best = max(_LEARNED_TYPES, key=lambda t: (m.learned or {}).get(t.value, 0.0))
+            p = m.learned.get(best.value, 0.0)
+            if p >= LEARNED_FLOOR:
+                votes[key][best] += LEARNED_WEIGHT * p
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
         tally = votes[key]

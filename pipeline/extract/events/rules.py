@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import learned
 from pipeline.extract.caseblind import CaseBlind
 from pipeline.extract.entities import EntityMention
 from pipeline.extract.events import roles as r
@@ -30,6 +31,7 @@ from pipeline.extract.events import triggers as tr
 from pipeline.extract.events.cues import status as status_of
 from pipeline.extract.events.measures import figures, head_count, percent
 from pipeline.extract.events.syntax import SUBJECT, Syntax
+from pipeline.extract.learned.features import CONTENT, NO_EVENT, token_features
 from schemas import (
     Amount,
     DateMention,
@@ -99,8 +101,13 @@ ATTRIBUTION = CaseBlind(
 _RESULT_KINDS = frozenset(
     {"net_profit", "profit", "operating_profit", "net_loss", "loss", "operating_loss"}
 )
+# Set to a list by the trainer (pipeline.extract.learned.train): each event's id with the
+# index of the token its trigger was anchored on, as events are found.
+TRACE: list[tuple[str, int]] | None = None
 # Confidence kept for what is not asserted (under the default floor of 0.5).
 _NOT_ASSERTED_FACTOR = 0.5
+# An event whose trigger only the learned model saw.
+LEARNED_CONFIDENCE = 0.9
 
 
 def _event_id(guid: str, type_: str, roles: Roles, status: EventStatus) -> str:
@@ -128,6 +135,7 @@ class _Candidate:
     start: int  # in the sentence
     end: int
     tok: Token | None
+    learned: bool = False  # proposed by the learned trigger model, not a rule's lexicon
 
 
 def _candidates(
@@ -164,8 +172,45 @@ def _candidates(
                 continue
             start = tok.idx - sent.start
             out.append(_Candidate(rule, start, start + len(tok.text), tok))
+    if span is not None:
+        out += _learned_candidates(span, out)
     order = {id(rule): i for i, rule in enumerate(RULES)}
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
+
+
+# The learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
+# trigger of a type when it gives that type at least this probability and no rule of the
+# type anchored a trigger in the sentence; the type's role rule and the cues then read it
+# like any other trigger.
+LEARNED_TRIGGER_FLOOR = 0.5
+_FIRST_RULE: dict[str, EventRule] = {}
+for _rule in RULES:
+    _FIRST_RULE.setdefault(_rule.type, _rule)
+
+
+def _learned_candidates(span: Span, found: list[_Candidate]) -> list[_Candidate]:
+    model = learned.load("event_trigger")
+    if model is None:
+        return []
+    have = {c.rule.type for c in found}
+    lang = span.doc.lang_
+    out: list[_Candidate] = []
+    tensor = span.doc.tensor
+    has_vectors = tensor is not None and len(tensor) == len(span.doc)
+    for tok in span:
+        if tok.pos_ not in CONTENT:
+            continue
+        vector = tensor[tok.i].tolist() if has_vectors else None
+        probs = model.probabilities(token_features(tok, lang), vector)
+        best = max(probs, key=lambda k: probs[k])
+        if best == NO_EVENT or best in have or probs[best] < LEARNED_TRIGGER_FLOOR:
+            continue
+        rule = _FIRST_RULE.get(best)
+        if rule is None or (rule.needs_amount and not any(t.like_num for t in span)):
+            continue
+        start = tok.idx - span.start_char
+        out.append(_Candidate(rule, start, start + len(tok.text), tok, learned=True))
+    return out
 
 
 def _ids(roles: Roles) -> frozenset[tuple[str, str]]:
@@ -267,6 +312,11 @@ def extract_events(
                     (k for k, e in events.items() if e.type == rule.type and e.status is status),
                     _event_id(dispatch.guid, rule.type, roles, status),
                 )
+            if TRACE is not None and cand.tok is not None:
+                TRACE.append((eid, cand.tok.i))
+                TRACE.append((_event_id(dispatch.guid, rule.type, roles, status), cand.tok.i))
+            if cand.learned:
+                confidence *= LEARNED_CONFIDENCE
             if eid in events or (
                 status is not EventStatus.asserted
                 and _event_id(dispatch.guid, rule.type, roles, status) in events
