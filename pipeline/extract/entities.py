@@ -174,6 +174,7 @@ _LEADING_TITLE = re.compile(
     r"|général|colonel|king|queen|roi|reine|pope|pape|prince|princesse|cardinal|sheikh|cheikh"
     r"|emir|émir|ayatollah|commissioner|commissaire|secretary|secrétaire|spokesman"
     r"|spokeswoman|porte-parole|deputy|député|députée|ambassador|ambassadeur|ambassadrice"
+    r"|captain|capitaine|lieutenant|sergeant|sergent|commander|commandant|colonel|major"
     r"|mr|mrs|ms|dr)\.?\s+)+(?=[A-Z])",
     re.IGNORECASE,
 )
@@ -437,6 +438,15 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             m.learned = typer.probabilities(
                 mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
             )
+        # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the
+        # typer, and no list knows it
+        mentions = [
+            m
+            for m in mentions
+            if (m.learned or {}).get("OTHER", 0.0) < LEARNED_NOT_A_NAME
+            or _is_known(m.text)
+            or _looks_like_person(m.text)
+        ]
     return repair_types(doc.text, mentions, memory)
 
 
@@ -490,7 +500,20 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
         mentions = [_drop_possessive(m) for m in mentions]
-    return mentions
+    return [_drop_title(m) for m in mentions]
+
+
+def _drop_title(m: EntityMention) -> EntityMention:
+    """'Governor Greg Abbott', 'Captain Ibrahim Traore': the title is not the name, whatever
+    path the mention came by."""
+    if m.type not in (EntityType.PER, EntityType.ORG) or len(m.text.split()) < 3:
+        return m
+    t = _LEADING_TITLE.match(m.text)
+    if t is None or not t.group(0).strip():
+        return m
+    cut = t.end()
+    m.text, m.start = m.text[cut:], m.start + cut
+    return m
 
 
 def _drop_possessive(m: EntityMention) -> EntityMention:
@@ -721,8 +744,10 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
 
 # The learned typer (pipeline.extract.learned) votes for its best type when it is at least
 # this sure, with this weight times its probability (a context cue counts 3, the model 1).
-LEARNED_FLOOR = 0.7
+LEARNED_FLOOR = 0.5
 LEARNED_WEIGHT = 2.0
+# ... and drops a mention it reads as no name at all (OTHER) with at least this probability.
+LEARNED_NOT_A_NAME = 0.6
 _LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 

@@ -341,8 +341,33 @@ def hire(ctx: Ctx) -> tuple[Roles, float] | None:
     return {"person": person, "organization": org[:1]}, 0.85 * factor
 
 
+_BY_AFTER = r"(?:by|par)\s+(?:(?:the|le|la|l['’])\s+)?(?:[\w-]+\s+){0,3}?"
+
+
+def _replaced_by(ctx: Ctx) -> list[EntityMention]:
+    """'He will be replaced by X', 'sera remplacé par X', 'succeeded by X': X, the newcomer."""
+    if not (ctx.passive or re.match(r"\s+(?:by|par)\b", ctx.text[ctx.trigger_end :])):
+        return []
+    return (ctx.agent(PER) or ctx.after(PER, _BY_AFTER, window=50))[:1]
+
+
+def _replaced_org(ctx: Ctx) -> list[EntityMention]:
+    org = [m for m in ctx.of_type(ORG) if m.end <= ctx.trigger_start][:1]
+    if not org and ctx.main_org is not None:
+        org = [ctx.main_org]
+    return org
+
+
 def replaced(ctx: Ctx) -> tuple[Roles, float] | None:
-    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves."""
+    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves. In the
+    passive ('He will be replaced by X') the subject leaves (the newcomer is a hire:
+    `successor`)."""
+    if _replaced_by(ctx):
+        person, _ = _person(ctx)
+        org = _replaced_org(ctx)
+        if not person or person == _replaced_by(ctx) or not org:
+            return None
+        return {"person": person[:1], "organization": org[:1]}, 0.8
     person = ctx.objects(PER, conj=False) or ctx.after(PER, window=30)
     if not person:
         return None
@@ -352,6 +377,15 @@ def replaced(ctx: Ctx) -> tuple[Roles, float] | None:
     if not org:  # a political office, say: not a personnel event
         return None
     return {"person": person[:1], "organization": org[:1]}, 0.8
+
+
+def successor(ctx: Ctx) -> tuple[Roles, float] | None:
+    """'She will be replaced by Marcus Hale', 'sera remplacé par X': X is hired."""
+    person = _replaced_by(ctx)
+    org = _replaced_org(ctx)
+    if not person or not org:
+        return None
+    return {"person": person, "organization": org[:1]}, 0.8
 
 
 # ------------------------------------------------------------------ money
@@ -393,7 +427,9 @@ _RAISE = re.compile(
     re.IGNORECASE,
 )
 _PARTICIPATE_ONLY = re.compile(
-    r"particip(?!ation)|took part|take part|joined|se joint|également investi", re.I
+    r"particip(?!ation)|took part|take part|joined|se joint|également investi|put (?:money|cash)"
+    r"|also invested|ont également investi|ont aussi investi|se sont joints?",
+    re.I,
 )
 _ROUND_VERBS = frozenset(
     {"lever", "raise", "boucler", "close", "complete", "announce", "annoncer", "finaliser",
@@ -452,7 +488,7 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
             _RAISE.match(v.text)
             or v.lemma_.lower() in _ROUND_VERBS
             or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
-        ):
+        ) and not _PARTICIPATE_ONLY.match(v.text):  # 'X also joined the round': an investor
             target = [m for m in ctx.subject(ORG, conj=False) if m not in lead]
     if raises or target:
         target = target or orgs_before[-1:]
@@ -471,7 +507,9 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
                 m for m in _listed_investors(ctx, lead, target) if m not in investors
             ]
     if _PARTICIPATE_ONLY.search(ctx.sentence_text) and not target:
-        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
+        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told
+        # before; 'alongside X', 'aux côtés de X' names one more
+        investors += [m for m in _listed_investors(ctx, lead, []) if m not in investors]
         return ({"investor": investors}, 0.8) if investors else None
     if not target and orgs_before:
         # 'Exotec ... a réalisé une levée de fonds ... menée par Goldman Sachs'
@@ -702,11 +740,21 @@ def places(ctx: Ctx) -> tuple[Roles, float] | None:
     return ({"place": found}, 0.8) if found else None
 
 
+_VICTIMS = re.compile(
+    r"\b(?:among|parmi|one of|l['’]une? des|figur\w*|compt\w*|victims?|victimes?|dead|morts?"
+    r"|killed|tué\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def death(ctx: Ctx) -> tuple[Roles, float] | None:
     person = ctx.subject(PER, conj=False)
     if not person:
         after = ctx.after(PER, r"(?:décès|mort|death)\s+(?:de|du|d['’]|of)?", 40)
         person = after[:1] or ctx.before(PER)[:1]
+    if not person and _VICTIMS.search(ctx.trigger_text):
+        # 'Among the dead was Carla Whitfield', 'One of the victims was X'
+        person = ctx.after(PER, window=60)[:1]
     return ({"person": person[:1]}, 0.8) if person else None
 
 

@@ -77,6 +77,7 @@ RULES: tuple[EventRule, ...] = (
     EventRule("investment", tr.INVESTMENT, r.investment, wants_amount=True),
     EventRule("acquisition", tr.ACQUISITION, r.acquisition, wants_amount=True),
     EventRule("personnel.departure", tr.REPLACED, r.replaced),
+    EventRule("personnel.hire", tr.REPLACED, r.successor),
     EventRule("personnel.hire", tr.INTERIM, r.hire),
     EventRule("partnership", tr.PARTNERSHIP, r.partnership),
     EventRule("earnings", tr.EARNINGS, r.company("company"), wants_amount=True, needs_amount=True),

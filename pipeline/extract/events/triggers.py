@@ -62,7 +62,8 @@ FUNDING = Lexicon(
         r"(?:tour de table|levée de fonds|(?:a |avoir |ont )?levé\b|lève|série [A-F]\b"
         r"|funding round|(?:a également |ont également |also )?(?:participé|took part|participated)"
         r"(?=[^.]{0,40}\b(?:opération|round|levée|tour))"
-        r"|round of funding|rais(?:es|ed|ing)\b(?=[^.;]{0,50}?(?:[$€£]|\b(?:euros?|dollars?"
+        r"|round of funding|put (?:money|cash) in\b"
+        r"|rais(?:es|ed|ing)\b(?=[^.;]{0,50}?(?:[$€£]|\b(?:euros?|dollars?"
         r"|pounds?|francs?|yen|million|billion|bn|round|funds?|capital|financing|funding|money"
         r"|investors)\b))|series [A-F]\b|seed round|financing round"
         r"|\b(?:secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle|clos(?:es|ed|ing)"
@@ -215,6 +216,11 @@ DEATH = Lexicon(
     {},
     CaseBlind(
         r"(?:\best morte?\b|\best décédée?|\bdécès\b|\bmeurt\b|\bs['’]est éteinte?"
-        r"|\bdied\b|\bdies\b|\bpassed away|\bdeath of\b|\bdécédée?\b|\ba succombé)"
+        r"|\bdied\b|\bdies\b|\bpassed away|\bdeath of\b|\bdécédée?\b|\ba succombé"
+        # the named victims of an attack or a disaster
+        r"|\bamong (?:the|those) (?:dead|killed|victims)|\b(?:one|two|three) of the (?:dead|victims)"
+        r"|\bparmi les (?:victimes|morts|tués)|\bau nombre des victimes"
+        r"|\b(?:a|ont|avait) perdu la vie|\b(?:lost (?:his|her|their) li(?:fe|ves))"
+        r"|\b(?:was|were) (?:among those )?killed\b|\ba été tuée?\b|\bont été tué(?:e)?s\b)"
     ),
 )

@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--gold", type=Path, default=GOLD, help="gold set folder")
     ap.add_argument("--entity-l2", type=float, default=1.0)
-    ap.add_argument("--event-l2", type=float, default=1.0)
+    ap.add_argument("--event-l2", type=float, default=0.1)
     args = ap.parse_args(argv)
     for name in (*args.splits, *args.check):
         _refuse_blind(name)
