@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.tokens import Doc
 
@@ -438,16 +439,17 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             m.learned = typer.probabilities(
                 mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
             )
-        # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the
-        # typer, and no list knows it
-        mentions = [
-            m
-            for m in mentions
-            if (m.learned or {}).get("OTHER", 0.0) < LEARNED_NOT_A_NAME
-            or _is_known(m.text)
-            or _looks_like_person(m.text)
-        ]
-    return repair_types(doc.text, mentions, memory)
+    mentions = repair_types(doc.text, mentions, memory)
+    # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the typer,
+    # and neither a context cue nor a list says otherwise
+    return [
+        m
+        for m in mentions
+        if (m.learned or {}).get("OTHER", 0.0) < LEARNED_NOT_A_NAME
+        or m.type == EntityType.MISC
+        or m.evidence == "context"
+        or _is_known(m.text)
+    ]
 
 
 def candidate_mentions(doc: Doc) -> list[EntityMention]:
@@ -627,13 +629,27 @@ _NOUN_THEN_NAME = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _name_with_company_word() -> re.Pattern[str]:
+    """'Index Ventures', 'Kestrel Software Inc': capitalised words ending with a company
+    word (knowledge.ORG_TAIL_WORDS), wherever the model missed them."""
+    return re.compile(
+        r"(?<![\w-])(?P<name>(?:[A-Z][\w&'’.-]*\s+){1,3}"
+        rf"(?:{knowledge.ORG_TAIL_WORDS}))(?![\w-])"
+    )
+
+
 def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model missed where the context says 'organisation':
     'Pennylane, a Paris-based accounting software startup, ...' at a sentence start;
     'auprès des fonds Accel et Creandum'."""
     taken = [(m.start, m.end) for m in mentions]
     added: list[EntityMention] = []
-    matches = [*_NAME_THEN_APPOSITION.finditer(text), *_NOUN_THEN_NAME.finditer(text)]
+    matches = [
+        *_NAME_THEN_APPOSITION.finditer(text),
+        *_NOUN_THEN_NAME.finditer(text),
+        *_name_with_company_word().finditer(text),
+    ]
     for match in matches:
         start, end = match.span("name")
         name = match.group("name")

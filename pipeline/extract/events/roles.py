@@ -174,9 +174,21 @@ def _coordinated(ctx: Ctx, first: EntityMention) -> list[EntityMention]:
     """'SoftBank, Accel and Benchmark', 'Belfius et du fonds Temasek': the whole list."""
     group = [first]
     for m in ctx.of_type(first.type):
-        if m.start >= group[-1].end and _COORDINATION.match(ctx.text[group[-1].end : m.start]):
+        if (
+            m.start >= group[-1].end
+            and _COORDINATION.match(ctx.text[group[-1].end : m.start])
+            and not _SPEAKS.match(ctx.text[m.end : m.end + 30])
+        ):
             group.append(m)
     return group
+
+
+# '…, Lumen said in a statement': the name after the last comma is the speaker, not a member
+_SPEAKS = re.compile(
+    r"\s+(?:said|says|told|added|announced|a (?:indiqué|annoncé|précisé|déclaré|ajouté)"
+    r"|indique|précise|annonce)\b",
+    re.IGNORECASE,
+)
 
 
 _COORDINATION = re.compile(
@@ -465,7 +477,8 @@ def _listed_investors(
     found = ctx.after(
         ORG,
         r"(?:auprès d[eu]s?|from|with|avec|aux côtés d[eu]s?|alongside|including|dont"
-        r"|participation of|participation de)\b[^.;]{0,60}?",
+        r"|participation of|participation de|pris part|participé|took part|participated"
+        r"|joined by)\b[^.;]{0,60}?",
         160,
     )
     listed: list[EntityMention] = []
@@ -518,7 +531,10 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     if not target:
         return None
     roles: Roles = {"target": target[:1]}
-    investors = [m for m in investors if m not in lead and m not in target]
+    own = {m.entity_id for m in target}  # 'Lumen' after 'Lumen Robotics': the target itself
+    investors = [
+        m for m in investors if m not in lead and m not in target and m.entity_id not in own
+    ]
     if investors:
         roles["investor"] = _unique(investors)
     if lead:

@@ -173,10 +173,22 @@ def _candidates(
                 continue
             start = tok.idx - sent.start
             out.append(_Candidate(rule, start, start + len(tok.text), tok))
+    out = [c for c in out if not _not_a_personnel_trigger(c)]
     if span is not None:
         out += _learned_candidates(span, out)
     order = {id(rule): i for i, rule in enumerate(RULES)}
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
+
+
+def _not_a_personnel_trigger(c: _Candidate) -> bool:
+    """'a retired firefighter', 'left-wing candidate', 'conseillère départementale',
+    'départs volontaires': an adjective, or departures in the plural (job cuts), name no
+    one's move."""
+    if not c.rule.type.startswith("personnel.") or c.tok is None:
+        return False
+    if c.tok.pos_ == "ADJ" or c.tok.dep_ == "amod":
+        return True
+    return c.tok.pos_ == "NOUN" and "Plur" in c.tok.morph.get("Number", [])
 
 
 # The learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
