@@ -774,6 +774,15 @@ def death(ctx: Ctx) -> tuple[Roles, float] | None:
     return ({"person": person[:1]}, 0.8) if person else None
 
 
+def _qualifies_a_place(ctx: Ctx, m: EntityMention) -> bool:
+    """'Springfield, Illinois', 'Valence (Drôme)': the state or department after a town
+    only says which town it is."""
+    return any(
+        p.end <= m.start and re.fullmatch(r"\s*(?:,|\()\s*", ctx.text[p.end : m.start])
+        for p in ctx.of_type(LOC)
+    )
+
+
 def election(ctx: Ctx) -> tuple[Roles, float] | None:
     winner = ctx.subject(PER, conj=False)
     winner = winner or ctx.before(PER)[-1:] or ctx.after(PER, window=40)[:1]
@@ -782,7 +791,7 @@ def election(ctx: Ctx) -> tuple[Roles, float] | None:
     if not winner:
         return None
     roles: Roles = {"winner": winner[:1]}
-    found = _unique(ctx.of_type(LOC))
+    found = [m for m in _unique(ctx.of_type(LOC)) if not _qualifies_a_place(ctx, m)]
     if found:
         roles["place"] = found
     return roles, 0.8

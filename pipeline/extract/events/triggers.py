@@ -193,7 +193,13 @@ ELECTION = Lexicon(
         r"(?:election|runoff|vote|presidency|ballot|race|primary)|won (?:[\w'’-]+ ){0,3}"
         r"(?:election|runoff|vote|presidency|ballot|race|primary)|elected (?:as )?(?:president"
         r"|prime minister|mayor|governor|chancellor)|victoire (?:\w+ ){0,3}(?:à l['’]élection"
-        r"|aux élections|à la présidentielle|au scrutin|au second tour))"
+        r"|aux élections|à la présidentielle|au scrutin|au second tour)"
+        # re-elections, 'l'emporte', 'elected X as mayor', 'secured a third term'
+        r"|l['’]emport\w*|réélue?s?\b|re-?elected|(?:was|were|been) elected|a été élue?\b"
+        r"|élue?s? (?:dimanche |lundi |dès |au |à la )|elected (?:[\w-]+ ){1,4}as\b"
+        r"|(?:secured|won|wins|secures|clinched) (?:a |another |yet another )?(?:second|third"
+        r"|fourth|fifth|new|fresh) (?:term|mandate)|returned (?:[\w'’-]+ ){1,4}for (?:a |another"
+        r" |yet another )?(?:\w+ )?term)"
     ),
 )
 DISASTER = Lexicon(
