@@ -209,12 +209,16 @@ def _learned_candidates(span: Span, found: list[_Candidate]) -> list[_Candidate]
     lang = span.doc.lang_
     out: list[_Candidate] = []
     tensor = span.doc.tensor
-    has_vectors = tensor is not None and len(tensor) == len(span.doc)
-    for tok in span:
-        if tok.pos_ not in CONTENT:
-            continue
-        vector = tensor[tok.i].tolist() if has_vectors else None
-        probs = model.probabilities(token_features(tok, lang), vector)
+    toks = [t for t in span if t.pos_ in CONTENT]
+    if not toks:
+        return out
+    vectors = (
+        tensor[[t.i for t in toks]]
+        if tensor is not None and len(tensor) == len(span.doc) and tensor.ndim == 2
+        else None
+    )
+    readings = model.batch_probabilities([token_features(t, lang) for t in toks], vectors)
+    for tok, probs in zip(toks, readings, strict=True):
         best = max(probs, key=lambda k: probs[k])
         if best == NO_EVENT or best in have or probs[best] < LEARNED_TRIGGER_FLOOR:
             continue

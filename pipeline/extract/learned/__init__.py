@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).parent
+_DENSE = re.compile(r"v\d+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LinearModel:
     """Softmax over `labels` of a sum of feature weights (one row per known feature)."""
 
@@ -54,6 +58,42 @@ class LinearModel:
                         z[k] += w * v
         return z
 
+    @cached_property
+    def _table(self) -> tuple[dict[str, int], np.ndarray]:
+        """Every weight row in one matrix, and each feature's row in it."""
+        names = sorted(self.weights)
+        matrix = np.array([self.weights[f] for f in names]).reshape(len(names), len(self.labels))
+        return {f: i for i, f in enumerate(names)}, matrix
+
+    def _sparse_scores(self, features: Iterable[str]) -> np.ndarray:
+        index, matrix = self._table
+        rows = [index[f] for f in set(features) if f in index]
+        out: np.ndarray = np.asarray(self.bias) + matrix[rows].sum(axis=0)
+        return out
+
+    @cached_property
+    def dense(self) -> np.ndarray:
+        """The rows v0, v1, ... as one matrix (dimensions x labels), zero where pruned."""
+        n = 1 + max((int(f[1:]) for f in self.weights if _DENSE.fullmatch(f)), default=-1)
+        out = np.zeros((n, len(self.labels)))
+        for i in range(n):
+            row = self.weights.get(f"v{i}")
+            if row is not None:
+                out[i] = row
+        return out
+
+    def batch_probabilities(
+        self, features: Sequence[Iterable[str]], vectors: np.ndarray | None = None
+    ) -> list[dict[str, float]]:
+        """`probabilities` for many inputs, the dense part as one matrix product."""
+        z = np.array([self._sparse_scores(f) for f in features]).reshape(-1, len(self.labels))
+        if vectors is not None and len(self.dense):
+            z = z + vectors @ self.dense
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        return [dict(zip(self.labels, row.tolist(), strict=True)) for row in p]
+
     def probabilities(
         self, features: Iterable[str], vector: Sequence[float] | None = None
     ) -> dict[str, float]:
@@ -73,8 +113,8 @@ class LinearModel:
     def to_json(self) -> dict[str, object]:
         return {
             "labels": list(self.labels),
-            "bias": [round(b, 4) for b in self.bias],
-            "weights": {f: [round(w, 4) for w in row] for f, row in sorted(self.weights.items())},
+            "bias": [round(b, 3) for b in self.bias],
+            "weights": {f: [round(w, 3) for w in row] for f, row in sorted(self.weights.items())},
             "meta": self.meta,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from spacy.tokens import Doc, Span, Token
 
@@ -28,6 +29,7 @@ def mention_features(
     """What the typer reads of the name at [start, end) of `doc.text`."""
     from pipeline.extract.geo import fold, gazetteer
 
+    full = _text(doc)
     words = text.split()
     f = [f"lang={lang}", f"model={model_label}", f"model+lang={model_label}|{lang}"]
     f += [f"w={w.lower()}" for w in words]
@@ -43,19 +45,39 @@ def mention_features(
     f.append(f"known_org={knowledge.known_organisation(text) is not None}")
     rec = gazetteer().resolve(text)
     f.append(f"gaz={rec.kind if rec is not None else 'none'}")
-    before = _words(doc.text[max(0, start - 60) : start])[-3:]
-    after = _words(doc.text[end : end + 60])[:3]
+    before = _words(full[max(0, start - 60) : start])[-3:]
+    after = _words(full[end : end + 60])[:3]
     p1 = before[-1] if before else "<s>"
     p2 = before[-2] if len(before) > 1 else "<s>"
     n1 = after[0] if after else "</s>"
     n2 = after[1] if len(after) > 1 else "</s>"
     f += [f"p1={p1}", f"p2={p2}", f"p12={p2}_{p1}", f"n1={n1}", f"n2={n2}", f"n12={n1}_{n2}"]
     f += [f"pw={w}" for w in before] + [f"nw={w}" for w in after]
-    f.append(f"legal_after={bool(knowledge.legal_form_after().match(doc.text[end : end + 24]))}")
-    span = doc.char_span(start, end, alignment_mode="expand")
-    if span is not None and len(span):
+    f.append(f"legal_after={bool(knowledge.legal_form_after().match(full[end : end + 24]))}")
+    span = covering_span(doc, start, end)
+    if span is not None:
         f += _syntax(span)
     return f
+
+
+def _text(doc: Doc) -> str:
+    """`doc.text`, kept on the doc (the property joins every token on each call)."""
+    text = doc.user_data.get("_wire_text")
+    if text is None:
+        text = doc.user_data["_wire_text"] = doc.text
+    return str(text)
+
+
+def covering_span(doc: Doc, start: int, end: int) -> Span | None:
+    """The tokens over characters [start, end) (`char_span(..., "expand")` scans the whole
+    doc each call; this bisects a table of token offsets kept on the doc)."""
+    starts = doc.user_data.get("_wire_token_starts")
+    if starts is None:
+        starts = [t.idx for t in doc]
+        doc.user_data["_wire_token_starts"] = starts
+    first = max(0, bisect_right(starts, start) - 1)
+    last = bisect_left(starts, end)
+    return doc[first:last] if last > first else None
 
 
 def _syntax(span: Span) -> list[str]:
