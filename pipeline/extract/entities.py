@@ -133,7 +133,12 @@ def _looks_like_person(name: str) -> bool:
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
     first = fold(tokens[0])
-    return first in given_names() or first.split("-")[0] in given_names()
+    if first not in given_names() and first.split("-")[0] not in given_names():
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    # 'North Carolina', 'Santa Clara', 'Le Cannet-des-Maures': a place of the gazetteer
+    return gazetteer().resolve(_HONORIFIC.sub("", name)) is None
 
 
 @dataclass
@@ -861,6 +866,25 @@ def repair_types(
     return mentions
 
 
+def _bare(name: str) -> str:
+    """A company's name without its legal form and company words: 'Kestrel Software Inc'
+    -> 'Kestrel' (never down to nothing: 'General Motors' stays whole)."""
+    words = name.split()
+    while len(words) > 1 and (
+        knowledge.legal_form_inside().search(" " + words[-1])
+        or words[-1].rstrip(".") in _COMPANY_WORDS
+    ):
+        words.pop()
+    return " ".join(words)
+
+
+_COMPANY_WORDS = frozenset(
+    {"Inc", "Corp", "Co", "Corporation", "Company", "Ltd", "Plc", "plc", "SA", "AG", "NV", "SE",
+     "Group", "Groupe", "Holdings", "Holding", "Software", "Motor", "Motors", "Networks",
+     "Foods", "Technologies", "Systems", "International"}
+)  # fmt: skip
+
+
 def _acronym(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper())
 
@@ -900,6 +924,8 @@ def resolve_entities(
                     )
                 ):
                     return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
+                if type_ == EntityType.ORG and key_name != n and _bare(n) == _bare(key_name):
+                    return ci  # 'Kestrel' after 'Kestrel Software Inc', 'Toyota Motor Corp'
                 if type_ == EntityType.ORG and re.match(
                     rf"{re.escape(key_name)}\s+(?:de|du|des|d['’])\s", n
                 ):

@@ -195,7 +195,7 @@ def _not_a_personnel_trigger(c: _Candidate) -> bool:
 # trigger of a type when it gives that type at least this probability and no rule of the
 # type anchored a trigger in the sentence; the type's role rule and the cues then read it
 # like any other trigger.
-LEARNED_TRIGGER_FLOOR = 0.5
+LEARNED_TRIGGER_FLOOR = 0.9
 _FIRST_RULE: dict[str, EventRule] = {}
 for _rule in RULES:
     _FIRST_RULE.setdefault(_rule.type, _rule)
