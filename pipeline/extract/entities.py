@@ -507,7 +507,64 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
         mentions = [_drop_possessive(m) for m in mentions]
-    return [_drop_title(m) for m in mentions]
+    return [_drop_title(_cut_at_clause(m)) for m in mentions]
+
+
+_CONNECTORS = frozenset(
+    [
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "l'",
+        "l’",
+        "d'",
+        "d’",
+        "et",
+        "and",
+        "of",
+        "the",
+        "for",
+        "für",
+        "y",
+        "del",
+        "di",
+        "da",
+        "van",
+        "von",
+        "der",
+        "à",
+        "au",
+        "aux",
+        "en",
+        "sur",
+        "on",
+        "upon",
+    ]
+)
+
+
+def _cut_at_clause(m: EntityMention) -> EntityMention:
+    """'Securities and Exchange Commission charges that it misled clients …': the model's
+    span ran into the sentence; a name ends before three lower-case words in a row that
+    are not the particles of a name ('Commission nationale de l'informatique et des
+    libertés' keeps whole)."""
+    words = m.text.split(" ")
+    run = 0
+    for i, w in enumerate(words):
+        lowered = w[:1].islower() and w.lower() not in _CONNECTORS
+        run = run + 1 if lowered else 0
+        if run == 3 and i - 2 > 0:
+            keep = words[: i - 2]
+            while keep and keep[-1].lower() in _CONNECTORS:
+                keep.pop()
+            if keep:
+                m.text = " ".join(keep)
+                m.end = m.start + len(m.text)
+            break
+    return m
 
 
 def _drop_title(m: EntityMention) -> EntityMention:

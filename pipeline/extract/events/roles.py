@@ -656,9 +656,22 @@ def _named_authority(ctx: Ctx, head: Token | None) -> list[EntityMention]:
     return []
 
 
+_PAYS = re.compile(r"^(?:écop|agreed to pay)", re.IGNORECASE)
+
+
 def fine(ctx: Ctx) -> tuple[Roles, float] | None:
     authority: list[EntityMention] = []
     defendant: list[EntityMention] = []
+    if _PAYS.match(ctx.trigger_text):
+        # 'X écope d'une amende', 'X agreed to pay N to settle SEC charges': the subject
+        # pays; the authority is named after ('to settle SEC charges') or earlier
+        defendant = ctx.subject(ORG, conj=False) or ctx.before(ORG)[-1:]
+        after = [m for m in ctx.after(ORG, window=120) if m not in defendant]
+        authority = [m for m in after if _AUTHORITY_NOUN.search(m.text)][:1]
+        authority = authority or _story_authority(ctx, defendant)
+        if not defendant or not authority:
+            return None
+        return {"authority": authority[:1], "defendant": defendant[:1]}, 0.8
     if ctx.tok is not None and ctx.verb is not None:
         if ctx.passive:  # 'was fined … by', 'a été condamné à une amende … par'
             defendant = ctx.subject(ORG, conj=False)
@@ -692,9 +705,26 @@ def fine(ctx: Ctx) -> tuple[Roles, float] | None:
             lin_auth, lin_def = lin_def, lin_auth
         authority = authority or lin_auth[-1:]
         defendant = defendant or [m for m in lin_def if m not in authority][:1]
+    if defendant and not authority:
+        # 'Marwal was fined 12 million euros', 'X écope d'une amende': the authority the
+        # story named before
+        authority = _story_authority(ctx, defendant)
     if not authority or not defendant:
         return None
     return {"authority": authority[:1], "defendant": _unique(defendant)}, 0.8
+
+
+def _story_authority(ctx: Ctx, defendant: list[EntityMention]) -> list[EntityMention]:
+    from pipeline.extract import knowledge
+    from pipeline.extract.geo import fold
+
+    ids = {m.entity_id for m in defendant}
+    for m in ctx.all_mentions:
+        if m.start >= ctx.sentence_start or m.type != ORG or m.entity_id in ids:
+            continue
+        if _AUTHORITY_NOUN.search(m.text) or fold(m.text) in knowledge.institutions():
+            return [m]
+    return []
 
 
 def lawsuit(ctx: Ctx) -> tuple[Roles, float] | None:

@@ -161,7 +161,11 @@ FINE = Lexicon(
         **_words("amende penalty", N),
         **_words("sanctionner infliger", V),
     },
-    CaseBlind(r"\b(?:amende|inflig\w+|sanctionn\w+|fine[sd]?\b|fining|penalt(?:y|ies))"),
+    CaseBlind(
+        r"\b(?:amende|inflig\w+|sanctionn\w+|fine[sd]?\b|fining|penalt(?:y|ies)"
+        r"|écop\w+ d['’e]\s*(?:une |la |l['’])?(?:amende|sanction|pénalité)"
+        r"|agreed to pay\b(?=[^.]{0,80}\bto settle\b))"
+    ),
 )
 LAWSUIT = Lexicon(
     {**_words("sue", V), **_words("lawsuit", N)},
