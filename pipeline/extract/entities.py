@@ -507,7 +507,20 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
         mentions = [_drop_possessive(m) for m in mentions]
-    return [_drop_title(_cut_at_clause(m)) for m in mentions]
+    mentions = [_drop_title(_cut_at_clause(_cut_ticker(m))) for m in mentions]
+    return [m for m in mentions if not _TICKER.fullmatch(m.text)]
+
+
+# 'Ford Motor Co (F.N)', 'Toyota Motor Corp (7203.T)': an exchange ticker after a name
+_TICKER = re.compile(r"[A-Z0-9]{1,6}\.[A-Z]{1,3}")
+_TICKER_AFTER = re.compile(r"\s*\(\s*[A-Z0-9]{1,6}\.[A-Z]{1,3}\s*\)")
+
+
+def _cut_ticker(m: EntityMention) -> EntityMention:
+    at = m.text.find(" (")
+    if at > 0 and _TICKER.match(m.text[at + 2 :].strip()):
+        m.text, m.end = m.text[:at], m.start + at
+    return m
 
 
 _CONNECTORS = frozenset(
@@ -802,6 +815,8 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
     after = text[m.end : m.end + 24]
     if knowledge.legal_form_after().match(after) or knowledge.legal_form_inside().search(m.text):
         return EntityType.ORG
+    if _TICKER_AFTER.match(after):
+        return EntityType.ORG  # listed: 'Ridgeway Foods Inc (RDGW.N)'
     listed = knowledge.known_organisation(m.text)
     if listed and (fold(listed) == fold(m.text) or not _is_country_or_region(m.text)):
         return EntityType.ORG  # but 'Japan' is not short for 'Japan Airlines'
