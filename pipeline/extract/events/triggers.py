@@ -185,7 +185,12 @@ LAUNCH = Lexicon(
         r"\b(?:(?:a )?lanc[eé]\w*|lancement|dévoil\w+|launch(?:es|ed|ing)?|unveil\w*|rolls? out"
         r"|rolled out|introduc(?:es|ed)|présent(?:e|é|ait)|commercialis\w+|met sur le marché"
         r"|release[sd]?|debut(?:s|ed))\b(?=(?:\s+[\w'’-]+){0,6}?\s+(?:nouvel(?:le)?s?|nouveaux?"
-        r"|new|first|premier|première|latest|dernier|dernière|version|model|modèle)\b)"
+        r"|new|first|premier|première|latest|dernier|dernière|version|model|modèle)\b"
+        # a named product, told as one: 'unveiled the HX-2, a long-range strike drone',
+        # 'released the Pulse 3, a smart ring', 'un assistant virtuel baptisé Aura'
+        r"|(?:\s+on\s+\w+day|\s+\w+di)?\s+(?:the|le|la|l['’]|its|son|sa)\s*(?-i:[A-Z0-9])[\w-]*"
+        r"(?:\s+(?-i:[A-Z0-9])[\w-]*){0,3},\s+(?:an?|une?|des|its|son|sa)\b"
+        r"|(?:\s+[\w'’-]+){0,6}?\s+(?:baptisée?s?|called|named|dubbed|nommée?s?)\s+(?-i:[A-Z0-9]))"
     ),
 )
 ELECTION = Lexicon(
