@@ -298,6 +298,18 @@ def trigger_scores(model: LinearModel, examples: Sequence[Example], floor: float
     return f"triggers at {floor}: P {p:.2f} R {r:.2f} F1 {f1:.2f} (tp {tp} fp {fp} fn {fn})"
 
 
+def _readable_json(model: LinearModel) -> str:
+    """The model as JSON, one feature per line (a retrained model diffs line by line)."""
+    data = model.to_json()
+    weights = data.pop("weights")
+    assert isinstance(weights, dict)
+    head = json.dumps(data, ensure_ascii=False, sort_keys=True)[:-1]
+    rows = ",\n".join(
+        f"{json.dumps(f, ensure_ascii=False)}: {json.dumps(w)}" for f, w in sorted(weights.items())
+    )
+    return f'{head}, "weights": {{\n{rows}\n}}}}\n'
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS))
@@ -332,8 +344,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.no_write:
         for model in (typer, triggers):
             path = path_of(str(model.meta["name"]))
-            text = json.dumps(model.to_json(), ensure_ascii=False, sort_keys=True)
-            path.write_text(text + "\n", encoding="utf-8")
+            path.write_text(_readable_json(model), encoding="utf-8")
             print(f"  wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
