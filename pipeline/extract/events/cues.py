@@ -55,6 +55,7 @@ _NEUTRAL_NEG = frozenset(
 )  # fmt: skip
 RUMOUR = CaseBlind(
     r"\b(?:\w{3,}(?:erait|eraient|irait|iraient|rait|raient)\b|could|might"
+    r"|aurai(?:t|ent)\b|serai(?:t|ent)\b"  # 'Lockheed aurait approché', too short for the above
     r"|in (?:\w+ )?(?:talks|discussions|negotiations)|en (?:\w+ )?(?:discussions?|négociations?"
     r"|pourparlers)|négocie\w*|negotiat\w+|reportedly|is said to|are said to|was said to"
     r"|rumou?r\w*|rumeur\w*|speculat\w+|spéculation\w*|potential (?:bid|offer|deal|sale)"
