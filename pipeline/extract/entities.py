@@ -14,11 +14,13 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from pipeline.extract import knowledge
+from pipeline.extract import knowledge, learned
 from pipeline.extract.geo import fold
+from pipeline.extract.learned.features import mention_features
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
 
@@ -131,7 +133,12 @@ def _looks_like_person(name: str) -> bool:
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
     first = fold(tokens[0])
-    return first in given_names() or first.split("-")[0] in given_names()
+    if first not in given_names() and first.split("-")[0] not in given_names():
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    # 'North Carolina', 'Santa Clara', 'Le Cannet-des-Maures': a place of the gazetteer
+    return gazetteer().resolve(_HONORIFIC.sub("", name)) is None
 
 
 @dataclass
@@ -143,6 +150,8 @@ class EntityMention:
     entity_id: str = ""
     evidence: str = "model"  # context | name | memory | model: what settled the type
     joinable: bool = False  # a lone word after 'le groupe': 'Pierre' (et Vacances)
+    # the learned typer's reading (pipeline.extract.learned): type -> probability
+    learned: dict[str, float] | None = None
 
 
 @dataclass
@@ -171,6 +180,7 @@ _LEADING_TITLE = re.compile(
     r"|général|colonel|king|queen|roi|reine|pope|pape|prince|princesse|cardinal|sheikh|cheikh"
     r"|emir|émir|ayatollah|commissioner|commissaire|secretary|secrétaire|spokesman"
     r"|spokeswoman|porte-parole|deputy|député|députée|ambassador|ambassadeur|ambassadrice"
+    r"|captain|capitaine|lieutenant|sergeant|sergent|commander|commandant|colonel|major"
     r"|mr|mrs|ms|dr)\.?\s+)+(?=[A-Z])",
     re.IGNORECASE,
 )
@@ -427,6 +437,28 @@ def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[i
 
 
 def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMention]:
+    mentions = candidate_mentions(doc)
+    typer = learned.load("entity_typer")
+    if typer is not None:
+        for m in mentions:
+            m.learned = typer.probabilities(
+                mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
+            )
+    mentions = repair_types(doc.text, mentions, memory)
+    # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the typer,
+    # and neither a context cue nor a list says otherwise
+    return [
+        m
+        for m in mentions
+        if (m.learned or {}).get("OTHER", 0.0) < LEARNED_NOT_A_NAME
+        or m.type == EntityType.MISC
+        or m.evidence == "context"
+        or _is_known(m.text)
+    ]
+
+
+def candidate_mentions(doc: Doc) -> list[EntityMention]:
+    """The names in `doc` with the model's types (or a pattern's), before any repair."""
     text = doc.text
     mentions: list[EntityMention] = []
     for ent in doc.ents:
@@ -473,7 +505,98 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
     proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
-    return repair_types(text, mentions, memory)
+    if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
+        mentions = [_drop_possessive(m) for m in mentions]
+    mentions = [_drop_title(_cut_at_clause(_cut_ticker(m))) for m in mentions]
+    return [m for m in mentions if not _TICKER.fullmatch(m.text)]
+
+
+# 'Ford Motor Co (F.N)', 'Toyota Motor Corp (7203.T)': an exchange ticker after a name
+_TICKER = re.compile(r"[A-Z0-9]{1,6}\.[A-Z]{1,3}")
+_TICKER_AFTER = re.compile(r"\s*\(\s*[A-Z0-9]{1,6}\.[A-Z]{1,3}\s*\)")
+
+
+def _cut_ticker(m: EntityMention) -> EntityMention:
+    at = m.text.find(" (")
+    if at > 0 and _TICKER.match(m.text[at + 2 :].strip()):
+        m.text, m.end = m.text[:at], m.start + at
+    return m
+
+
+_CONNECTORS = frozenset(
+    [
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "les",
+        "l'",
+        "l’",
+        "d'",
+        "d’",
+        "et",
+        "and",
+        "of",
+        "the",
+        "for",
+        "für",
+        "y",
+        "del",
+        "di",
+        "da",
+        "van",
+        "von",
+        "der",
+        "à",
+        "au",
+        "aux",
+        "en",
+        "sur",
+        "on",
+        "upon",
+    ]
+)
+
+
+def _cut_at_clause(m: EntityMention) -> EntityMention:
+    """'Securities and Exchange Commission charges that it misled clients …': the model's
+    span ran into the sentence; a name ends before three lower-case words in a row that
+    are not the particles of a name ('Commission nationale de l'informatique et des
+    libertés' keeps whole)."""
+    words = m.text.split(" ")
+    run = 0
+    for i, w in enumerate(words):
+        lowered = w[:1].islower() and w.lower() not in _CONNECTORS
+        run = run + 1 if lowered else 0
+        if run == 3 and i - 2 > 0:
+            keep = words[: i - 2]
+            while keep and keep[-1].lower() in _CONNECTORS:
+                keep.pop()
+            if keep:
+                m.text = " ".join(keep)
+                m.end = m.start + len(m.text)
+            break
+    return m
+
+
+def _drop_title(m: EntityMention) -> EntityMention:
+    """'Governor Greg Abbott', 'Captain Ibrahim Traore': the title is not the name, whatever
+    path the mention came by."""
+    if m.type not in (EntityType.PER, EntityType.ORG) or len(m.text.split()) < 3:
+        return m
+    t = _LEADING_TITLE.match(m.text)
+    if t is None or not t.group(0).strip():
+        return m
+    cut = t.end()
+    m.text, m.start = m.text[cut:], m.start + cut
+    return m
+
+
+def _drop_possessive(m: EntityMention) -> EntityMention:
+    if re.search(r"\w['’]s$", m.text) and len(m.text) > 4:
+        m.text, m.end = m.text[:-2], m.end - 2
+    return m
 
 
 _INSTITUTION = re.compile(
@@ -581,13 +704,27 @@ _NOUN_THEN_NAME = re.compile(
 )
 
 
+@lru_cache(maxsize=1)
+def _name_with_company_word() -> re.Pattern[str]:
+    """'Index Ventures', 'Kestrel Software Inc': capitalised words ending with a company
+    word (knowledge.ORG_TAIL_WORDS), wherever the model missed them."""
+    return re.compile(
+        r"(?<![\w-])(?P<name>(?:[A-Z][\w&'’.-]*\s+){1,3}"
+        rf"(?:{knowledge.ORG_TAIL_WORDS}))(?![\w-])"
+    )
+
+
 def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model missed where the context says 'organisation':
     'Pennylane, a Paris-based accounting software startup, ...' at a sentence start;
     'auprès des fonds Accel et Creandum'."""
     taken = [(m.start, m.end) for m in mentions]
     added: list[EntityMention] = []
-    matches = [*_NAME_THEN_APPOSITION.finditer(text), *_NOUN_THEN_NAME.finditer(text)]
+    matches = [
+        *_NAME_THEN_APPOSITION.finditer(text),
+        *_NOUN_THEN_NAME.finditer(text),
+        *_name_with_company_word().finditer(text),
+    ]
     for match in matches:
         start, end = match.span("name")
         name = match.group("name")
@@ -662,6 +799,13 @@ _PLACE_TAIL = re.compile(
 _ADJECTIVE = re.compile(r"(?:ian|ese|ish|ais|aise|ois|oise|ien|ienne)$")
 
 
+def _is_country_or_region(name: str) -> bool:
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("country", "continent", "region")
+
+
 def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
     """What the shipped lists say of a mention: a legal form after it or a company word
     ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
@@ -671,8 +815,11 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
     after = text[m.end : m.end + 24]
     if knowledge.legal_form_after().match(after) or knowledge.legal_form_inside().search(m.text):
         return EntityType.ORG
-    if knowledge.known_organisation(m.text):
-        return EntityType.ORG
+    if _TICKER_AFTER.match(after):
+        return EntityType.ORG  # listed: 'Ridgeway Foods Inc (RDGW.N)'
+    listed = knowledge.known_organisation(m.text)
+    if listed and (fold(listed) == fold(m.text) or not _is_country_or_region(m.text)):
+        return EntityType.ORG  # but 'Japan' is not short for 'Japan Airlines'
     if _PLACE_TAIL.search(m.text):
         return EntityType.LOC  # 'Lamar County', 'Vancouver Island'
     if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
@@ -686,6 +833,15 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
         ):
             return EntityType.LOC
     return None
+
+
+# The learned typer (pipeline.extract.learned) votes for its best type when it is at least
+# this sure, with this weight times its probability (a context cue counts 3, the model 1).
+LEARNED_FLOOR = 0.5
+LEARNED_WEIGHT = 2.0
+# ... and drops a mention it reads as no name at all (OTHER) with at least this probability.
+LEARNED_NOT_A_NAME = 0.6
+_LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 
 def repair_types(
@@ -765,6 +921,11 @@ def repair_types(
             evidence[i] = ("name" if likely[i] == EntityType.PER else "model", likely[i])
         else:
             votes[key][m.type] += 1
+        if m.learned is not None:
+            best = max(_LEARNED_TYPES, key=lambda t: (m.learned or {}).get(t.value, 0.0))
+            p = m.learned.get(best.value, 0.0)
+            if p >= LEARNED_FLOOR:
+                votes[key][best] += LEARNED_WEIGHT * p
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
         tally = votes[key]
@@ -775,6 +936,25 @@ def repair_types(
         why, typed = evidence.get(i, ("model", m.type))
         m.evidence = why if typed == m.type else "model"
     return mentions
+
+
+def _bare(name: str) -> str:
+    """A company's name without its legal form and company words: 'Kestrel Software Inc'
+    -> 'Kestrel' (never down to nothing: 'General Motors' stays whole)."""
+    words = name.split()
+    while len(words) > 1 and (
+        knowledge.legal_form_inside().search(" " + words[-1])
+        or words[-1].rstrip(".") in _COMPANY_WORDS
+    ):
+        words.pop()
+    return " ".join(words)
+
+
+_COMPANY_WORDS = frozenset(
+    {"Inc", "Corp", "Co", "Corporation", "Company", "Ltd", "Plc", "plc", "SA", "AG", "NV", "SE",
+     "Group", "Groupe", "Holdings", "Holding", "Software", "Motor", "Motors", "Networks",
+     "Foods", "Technologies", "Systems", "International"}
+)  # fmt: skip
 
 
 def _acronym(name: str) -> str:
@@ -816,6 +996,8 @@ def resolve_entities(
                     )
                 ):
                     return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
+                if type_ == EntityType.ORG and key_name != n and _bare(n) == _bare(key_name):
+                    return ci  # 'Kestrel' after 'Kestrel Software Inc', 'Toyota Motor Corp'
                 if type_ == EntityType.ORG and re.match(
                     rf"{re.escape(key_name)}\s+(?:de|du|des|d['’])\s", n
                 ):

@@ -8,6 +8,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
+from pipeline.extract import learned
 from pipeline.settings import get_settings
 
 SUPPORTED = ("fr", "en")
@@ -22,6 +23,8 @@ KEEP = frozenset(
 )
 # What the extraction ran before the parser was enabled (the bench's comparison point).
 NER_ONLY = frozenset({"tok2vec", "transformer", "ner"})
+# Learned components shipped as JSON weights (pipeline/extract/learned, `python -m eval.train`).
+LEARNED = ("entity_typer", "event_trigger")
 _lock = threading.Lock()
 
 
@@ -40,6 +43,10 @@ def _load(name: str, keep: frozenset[str] = KEEP) -> Language:
     nlp.select_pipes(disable=disabled)
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
+    # the learned typer and trigger model (pipeline.extract.learned), read from the package
+    # with the model, not on the first dispatch; nothing is fetched
+    for component in LEARNED:
+        learned.load(component)
     return nlp
 
 

@@ -38,6 +38,8 @@ _CLAUSE_BREAK = re.compile(
 DENIAL = CaseBlind(
     r"\b(?:d[ée]men(?:t|ti|tie|tent|tait|tir)\w*|d[ée]menti|nie\b|nié|nient|niait|deni(?:ed|es)"
     r"|deny(?:ing)?|ruled? out|rules out|exclu[ts]?\b|a exclu|rejected (?:reports?|claims?|any)"
+    r"|(?:rejected|rebuffed|turned down|spurned|rejette|rejeté|a repoussé|repousse)"
+    r" (?:an?|the|its|their|une?|l['’]|la|le)\b"
     r"|dismissed (?:reports?|claims?|speculation)|has no (?:plans?|intention)|have no (?:plans?"
     r"|intention)|no plans? to|pas l['’]intention|aucun(?:e)? (?:projet|intention|plan)"
     r"|n['’]a jamais|never\b|sans fondement|baseless|untrue|pas question)"
@@ -53,6 +55,7 @@ _NEUTRAL_NEG = frozenset(
 )  # fmt: skip
 RUMOUR = CaseBlind(
     r"\b(?:\w{3,}(?:erait|eraient|irait|iraient|rait|raient)\b|could|might"
+    r"|aurai(?:t|ent)\b|serai(?:t|ent)\b"  # 'Lockheed aurait approché', too short for the above
     r"|in (?:\w+ )?(?:talks|discussions|negotiations)|en (?:\w+ )?(?:discussions?|négociations?"
     r"|pourparlers)|négocie\w*|negotiat\w+|reportedly|is said to|are said to|was said to"
     r"|rumou?r\w*|rumeur\w*|speculat\w+|spéculation\w*|potential (?:bid|offer|deal|sale)"
@@ -69,7 +72,9 @@ PLAN = CaseBlind(
     r"|intends? to|wants? to|hopes? to|plans? to|planning to|is to\b|are to\b|could|would like"
     r"|envisag\w+|étudi\w+|réfléchi\w*|souhait\w+|compte\b|comptent\b|projet(?:te|tent)?\b"
     r"|prévoi[ts]? de|prévoient de|a l['’]intention|ont l['’]intention|entend\b|entendent"
-    r"|doi(?:t|vent) être|should|devrait|devraient|menace\w* de|threaten\w* to)"
+    r"|doi(?:t|vent) être|should|devrait|devraient|menace\w* de|threaten\w* to"
+    # the deal as a proposal: 'to block its proposed purchase', 'le projet de rachat'
+    r"|proposed|mooted|to block|bloquer|envisagée?s?)"
 )
 # 'plans to cut 900 jobs', 'va supprimer 350 postes': how job cuts are announced.
 _ANNOUNCED_PLAN = CaseBlind(
@@ -193,8 +198,12 @@ def is_background(sentence: str, start: int, end: int, year: int, tok: Token | N
     near = sentence[max(0, clause_start + 1) : start]
     if PLUPERFECT.search(near) and not REPORTED.search(sentence[:start]):
         return True
-    if tok is not None and _pluperfect_aux(tok) and not reported(tok, sentence[:start]):
-        return True
+    if (
+        tok is not None
+        and (_pluperfect_aux(tok) or (tok.pos_ == "NOUN" and _pluperfect_aux(tok.head)))
+        and not reported(tok, sentence[:start])
+    ):
+        return True  # 'qui avait finalisé en février l'acquisition de X'
     if tok is None:  # no parse: the clause between commas
         clause = _clause_span(sentence, start, end)
         years = [int(y) for y in _YEAR.findall(clause)]
@@ -210,7 +219,18 @@ def is_background(sentence: str, start: int, end: int, year: int, tok: Token | N
     ]
     if own_years and max(own_years) < year:
         return True
-    return _PAST_PERIOD.search(" ".join(t.text for t in own)) is not None
+    # as written ('l'an dernier' is three tokens: "l'", 'an', 'dernier'), and not a
+    # comparison ('en hausse par rapport à l'an dernier', 'up from last year')
+    written = "".join(t.text_with_ws for t in own)
+    return any(not _COMPARED.search(written[: m.start()]) for m in _PAST_PERIOD.finditer(written))
+
+
+_COMPARED = re.compile(
+    r"\b(?:par rapport (?:à|a)|comparé\w* (?:à|a|avec)|compared (?:with|to)|from|than|versus"
+    r"|vs\.?|contre|over|sur|since|depuis|a year|on an?|year-on-year|en un an)\s+"
+    r"(?:[\w'’-]+\s+){0,5}$",
+    re.IGNORECASE,
+)
 
 
 def _own_phrase(tok: Token) -> list[Token]:

@@ -174,9 +174,21 @@ def _coordinated(ctx: Ctx, first: EntityMention) -> list[EntityMention]:
     """'SoftBank, Accel and Benchmark', 'Belfius et du fonds Temasek': the whole list."""
     group = [first]
     for m in ctx.of_type(first.type):
-        if m.start >= group[-1].end and _COORDINATION.match(ctx.text[group[-1].end : m.start]):
+        if (
+            m.start >= group[-1].end
+            and _COORDINATION.match(ctx.text[group[-1].end : m.start])
+            and not _SPEAKS.match(ctx.text[m.end : m.end + 30])
+        ):
             group.append(m)
     return group
+
+
+# '…, Lumen said in a statement': the name after the last comma is the speaker, not a member
+_SPEAKS = re.compile(
+    r"\s+(?:said|says|told|added|announced|a (?:indiqué|annoncé|précisé|déclaré|ajouté)"
+    r"|indique|précise|annonce)\b",
+    re.IGNORECASE,
+)
 
 
 _COORDINATION = re.compile(
@@ -341,8 +353,33 @@ def hire(ctx: Ctx) -> tuple[Roles, float] | None:
     return {"person": person, "organization": org[:1]}, 0.85 * factor
 
 
+_BY_AFTER = r"(?:by|par)\s+(?:(?:the|le|la|l['’])\s+)?(?:[\w-]+\s+){0,3}?"
+
+
+def _replaced_by(ctx: Ctx) -> list[EntityMention]:
+    """'He will be replaced by X', 'sera remplacé par X', 'succeeded by X': X, the newcomer."""
+    if not (ctx.passive or re.match(r"\s+(?:by|par)\b", ctx.text[ctx.trigger_end :])):
+        return []
+    return (ctx.agent(PER) or ctx.after(PER, _BY_AFTER, window=50))[:1]
+
+
+def _replaced_org(ctx: Ctx) -> list[EntityMention]:
+    org = [m for m in ctx.of_type(ORG) if m.end <= ctx.trigger_start][:1]
+    if not org and ctx.main_org is not None:
+        org = [ctx.main_org]
+    return org
+
+
 def replaced(ctx: Ctx) -> tuple[Roles, float] | None:
-    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves."""
+    """'replacing Maria Ferraro', 'en remplacement de X', 'succeeds X': X leaves. In the
+    passive ('He will be replaced by X') the subject leaves (the newcomer is a hire:
+    `successor`)."""
+    if _replaced_by(ctx):
+        person, _ = _person(ctx)
+        org = _replaced_org(ctx)
+        if not person or person == _replaced_by(ctx) or not org:
+            return None
+        return {"person": person[:1], "organization": org[:1]}, 0.8
     person = ctx.objects(PER, conj=False) or ctx.after(PER, window=30)
     if not person:
         return None
@@ -352,6 +389,15 @@ def replaced(ctx: Ctx) -> tuple[Roles, float] | None:
     if not org:  # a political office, say: not a personnel event
         return None
     return {"person": person[:1], "organization": org[:1]}, 0.8
+
+
+def successor(ctx: Ctx) -> tuple[Roles, float] | None:
+    """'She will be replaced by Marcus Hale', 'sera remplacé par X': X is hired."""
+    person = _replaced_by(ctx)
+    org = _replaced_org(ctx)
+    if not person or not org:
+        return None
+    return {"person": person, "organization": org[:1]}, 0.8
 
 
 # ------------------------------------------------------------------ money
@@ -393,7 +439,9 @@ _RAISE = re.compile(
     re.IGNORECASE,
 )
 _PARTICIPATE_ONLY = re.compile(
-    r"particip(?!ation)|took part|take part|joined|se joint|également investi", re.I
+    r"particip(?!ation)|took part|take part|joined|se joint|également investi|put (?:money|cash)"
+    r"|also invested|ont également investi|ont aussi investi|se sont joints?",
+    re.I,
 )
 _ROUND_VERBS = frozenset(
     {"lever", "raise", "boucler", "close", "complete", "announce", "annoncer", "finaliser",
@@ -429,7 +477,8 @@ def _listed_investors(
     found = ctx.after(
         ORG,
         r"(?:auprès d[eu]s?|from|with|avec|aux côtés d[eu]s?|alongside|including|dont"
-        r"|participation of|participation de)\b[^.;]{0,60}?",
+        r"|participation of|participation de|pris part|participé|took part|participated"
+        r"|joined by)\b[^.;]{0,60}?",
         160,
     )
     listed: list[EntityMention] = []
@@ -452,7 +501,7 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
             _RAISE.match(v.text)
             or v.lemma_.lower() in _ROUND_VERBS
             or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
-        ):
+        ) and not _PARTICIPATE_ONLY.match(v.text):  # 'X also joined the round': an investor
             target = [m for m in ctx.subject(ORG, conj=False) if m not in lead]
     if raises or target:
         target = target or orgs_before[-1:]
@@ -471,7 +520,9 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
                 m for m in _listed_investors(ctx, lead, target) if m not in investors
             ]
     if _PARTICIPATE_ONLY.search(ctx.sentence_text) and not target:
-        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told before.
+        # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told
+        # before; 'alongside X', 'aux côtés de X' names one more
+        investors += [m for m in _listed_investors(ctx, lead, []) if m not in investors]
         return ({"investor": investors}, 0.8) if investors else None
     if not target and orgs_before:
         # 'Exotec ... a réalisé une levée de fonds ... menée par Goldman Sachs'
@@ -480,7 +531,10 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     if not target:
         return None
     roles: Roles = {"target": target[:1]}
-    investors = [m for m in investors if m not in lead and m not in target]
+    own = {m.entity_id for m in target}  # 'Lumen' after 'Lumen Robotics': the target itself
+    investors = [
+        m for m in investors if m not in lead and m not in target and m.entity_id not in own
+    ]
     if investors:
         roles["investor"] = _unique(investors)
     if lead:
@@ -602,9 +656,22 @@ def _named_authority(ctx: Ctx, head: Token | None) -> list[EntityMention]:
     return []
 
 
+_PAYS = re.compile(r"^(?:écop|agreed to pay)", re.IGNORECASE)
+
+
 def fine(ctx: Ctx) -> tuple[Roles, float] | None:
     authority: list[EntityMention] = []
     defendant: list[EntityMention] = []
+    if _PAYS.match(ctx.trigger_text):
+        # 'X écope d'une amende', 'X agreed to pay N to settle SEC charges': the subject
+        # pays; the authority is named after ('to settle SEC charges') or earlier
+        defendant = ctx.subject(ORG, conj=False) or ctx.before(ORG)[-1:]
+        after = [m for m in ctx.after(ORG, window=120) if m not in defendant]
+        authority = [m for m in after if _AUTHORITY_NOUN.search(m.text)][:1]
+        authority = authority or _story_authority(ctx, defendant)
+        if not defendant or not authority:
+            return None
+        return {"authority": authority[:1], "defendant": defendant[:1]}, 0.8
     if ctx.tok is not None and ctx.verb is not None:
         if ctx.passive:  # 'was fined … by', 'a été condamné à une amende … par'
             defendant = ctx.subject(ORG, conj=False)
@@ -638,9 +705,26 @@ def fine(ctx: Ctx) -> tuple[Roles, float] | None:
             lin_auth, lin_def = lin_def, lin_auth
         authority = authority or lin_auth[-1:]
         defendant = defendant or [m for m in lin_def if m not in authority][:1]
+    if defendant and not authority:
+        # 'Marwal was fined 12 million euros', 'X écope d'une amende': the authority the
+        # story named before
+        authority = _story_authority(ctx, defendant)
     if not authority or not defendant:
         return None
     return {"authority": authority[:1], "defendant": _unique(defendant)}, 0.8
+
+
+def _story_authority(ctx: Ctx, defendant: list[EntityMention]) -> list[EntityMention]:
+    from pipeline.extract import knowledge
+    from pipeline.extract.geo import fold
+
+    ids = {m.entity_id for m in defendant}
+    for m in ctx.all_mentions:
+        if m.start >= ctx.sentence_start or m.type != ORG or m.entity_id in ids:
+            continue
+        if _AUTHORITY_NOUN.search(m.text) or fold(m.text) in knowledge.institutions():
+            return [m]
+    return []
 
 
 def lawsuit(ctx: Ctx) -> tuple[Roles, float] | None:
@@ -702,12 +786,31 @@ def places(ctx: Ctx) -> tuple[Roles, float] | None:
     return ({"place": found}, 0.8) if found else None
 
 
+_VICTIMS = re.compile(
+    r"\b(?:among|parmi|one of|l['’]une? des|figur\w*|compt\w*|victims?|victimes?|dead|morts?"
+    r"|killed|tué\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def death(ctx: Ctx) -> tuple[Roles, float] | None:
     person = ctx.subject(PER, conj=False)
     if not person:
         after = ctx.after(PER, r"(?:décès|mort|death)\s+(?:de|du|d['’]|of)?", 40)
         person = after[:1] or ctx.before(PER)[:1]
+    if not person and _VICTIMS.search(ctx.trigger_text):
+        # 'Among the dead was Carla Whitfield', 'One of the victims was X'
+        person = ctx.after(PER, window=60)[:1]
     return ({"person": person[:1]}, 0.8) if person else None
+
+
+def _qualifies_a_place(ctx: Ctx, m: EntityMention) -> bool:
+    """'Springfield, Illinois', 'Valence (Drôme)': the state or department after a town
+    only says which town it is."""
+    return any(
+        p.end <= m.start and re.fullmatch(r"\s*(?:,|\()\s*", ctx.text[p.end : m.start])
+        for p in ctx.of_type(LOC)
+    )
 
 
 def election(ctx: Ctx) -> tuple[Roles, float] | None:
@@ -718,7 +821,7 @@ def election(ctx: Ctx) -> tuple[Roles, float] | None:
     if not winner:
         return None
     roles: Roles = {"winner": winner[:1]}
-    found = _unique(ctx.of_type(LOC))
+    found = [m for m in _unique(ctx.of_type(LOC)) if not _qualifies_a_place(ctx, m)]
     if found:
         roles["place"] = found
     return roles, 0.8

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
+from pipeline.extract import learned
 from pipeline.extract.caseblind import CaseBlind
 from pipeline.extract.entities import EntityMention
 from pipeline.extract.events import roles as r
@@ -30,6 +31,7 @@ from pipeline.extract.events import triggers as tr
 from pipeline.extract.events.cues import status as status_of
 from pipeline.extract.events.measures import figures, head_count, percent
 from pipeline.extract.events.syntax import SUBJECT, Syntax
+from pipeline.extract.learned.features import CONTENT, NO_EVENT, token_features
 from schemas import (
     Amount,
     DateMention,
@@ -75,6 +77,7 @@ RULES: tuple[EventRule, ...] = (
     EventRule("investment", tr.INVESTMENT, r.investment, wants_amount=True),
     EventRule("acquisition", tr.ACQUISITION, r.acquisition, wants_amount=True),
     EventRule("personnel.departure", tr.REPLACED, r.replaced),
+    EventRule("personnel.hire", tr.REPLACED, r.successor),
     EventRule("personnel.hire", tr.INTERIM, r.hire),
     EventRule("partnership", tr.PARTNERSHIP, r.partnership),
     EventRule("earnings", tr.EARNINGS, r.company("company"), wants_amount=True, needs_amount=True),
@@ -99,8 +102,13 @@ ATTRIBUTION = CaseBlind(
 _RESULT_KINDS = frozenset(
     {"net_profit", "profit", "operating_profit", "net_loss", "loss", "operating_loss"}
 )
+# Set to a list by the trainer (pipeline.extract.learned.train): each event's id with the
+# index of the token its trigger was anchored on, as events are found.
+TRACE: list[tuple[str, int]] | None = None
 # Confidence kept for what is not asserted (under the default floor of 0.5).
 _NOT_ASSERTED_FACTOR = 0.5
+# An event whose trigger only the learned model saw.
+LEARNED_CONFIDENCE = 0.9
 
 
 def _event_id(guid: str, type_: str, roles: Roles, status: EventStatus) -> str:
@@ -128,6 +136,7 @@ class _Candidate:
     start: int  # in the sentence
     end: int
     tok: Token | None
+    learned: bool = False  # proposed by the learned trigger model, not a rule's lexicon
 
 
 def _candidates(
@@ -164,8 +173,61 @@ def _candidates(
                 continue
             start = tok.idx - sent.start
             out.append(_Candidate(rule, start, start + len(tok.text), tok))
+    out = [c for c in out if not _not_a_personnel_trigger(c)]
+    if span is not None:
+        out += _learned_candidates(span, out)
     order = {id(rule): i for i, rule in enumerate(RULES)}
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
+
+
+def _not_a_personnel_trigger(c: _Candidate) -> bool:
+    """'a retired firefighter', 'left-wing candidate', 'conseillère départementale',
+    'départs volontaires': an adjective, or departures in the plural (job cuts), name no
+    one's move."""
+    if not c.rule.type.startswith("personnel.") or c.tok is None:
+        return False
+    if c.tok.pos_ == "ADJ" or c.tok.dep_ == "amod":
+        return True
+    return c.tok.pos_ == "NOUN" and "Plur" in c.tok.morph.get("Number", [])
+
+
+# The learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
+# trigger of a type when it gives that type at least this probability and no rule of the
+# type anchored a trigger in the sentence; the type's role rule and the cues then read it
+# like any other trigger.
+LEARNED_TRIGGER_FLOOR = 0.9
+_FIRST_RULE: dict[str, EventRule] = {}
+for _rule in RULES:
+    _FIRST_RULE.setdefault(_rule.type, _rule)
+
+
+def _learned_candidates(span: Span, found: list[_Candidate]) -> list[_Candidate]:
+    model = learned.load("event_trigger")
+    if model is None:
+        return []
+    have = {c.rule.type for c in found}
+    lang = span.doc.lang_
+    out: list[_Candidate] = []
+    tensor = span.doc.tensor
+    toks = [t for t in span if t.pos_ in CONTENT]
+    if not toks:
+        return out
+    vectors = (
+        tensor[[t.i for t in toks]]
+        if tensor is not None and len(tensor) == len(span.doc) and tensor.ndim == 2
+        else None
+    )
+    readings = model.batch_probabilities([token_features(t, lang) for t in toks], vectors)
+    for tok, probs in zip(toks, readings, strict=True):
+        best = max(probs, key=lambda k: probs[k])
+        if best == NO_EVENT or best in have or probs[best] < LEARNED_TRIGGER_FLOOR:
+            continue
+        rule = _FIRST_RULE.get(best)
+        if rule is None or (rule.needs_amount and not any(t.like_num for t in span)):
+            continue
+        start = tok.idx - span.start_char
+        out.append(_Candidate(rule, start, start + len(tok.text), tok, learned=True))
+    return out
 
 
 def _ids(roles: Roles) -> frozenset[tuple[str, str]]:
@@ -267,6 +329,11 @@ def extract_events(
                     (k for k, e in events.items() if e.type == rule.type and e.status is status),
                     _event_id(dispatch.guid, rule.type, roles, status),
                 )
+            if TRACE is not None and cand.tok is not None:
+                TRACE.append((eid, cand.tok.i))
+                TRACE.append((_event_id(dispatch.guid, rule.type, roles, status), cand.tok.i))
+            if cand.learned:
+                confidence *= LEARNED_CONFIDENCE
             if eid in events or (
                 status is not EventStatus.asserted
                 and _event_id(dispatch.guid, rule.type, roles, status) in events

@@ -62,7 +62,9 @@ FUNDING = Lexicon(
         r"(?:tour de table|levée de fonds|(?:a |avoir |ont )?levé\b|lève|série [A-F]\b"
         r"|funding round|(?:a également |ont également |also )?(?:participé|took part|participated)"
         r"(?=[^.]{0,40}\b(?:opération|round|levée|tour))"
-        r"|round of funding|rais(?:es|ed|ing)\b(?=[^.;]{0,50}?(?:[$€£]|\b(?:euros?|dollars?"
+        r"|round of funding|put (?:money|cash) in(?:to)?\b"
+        r"|also (?:took part|participated|joined in|chipped in)\b|(?:ont|a) également pris part"
+        r"|rais(?:es|ed|ing)\b(?=[^.;]{0,50}?(?:[$€£]|\b(?:euros?|dollars?"
         r"|pounds?|francs?|yen|million|billion|bn|round|funds?|capital|financing|funding|money"
         r"|investors)\b))|series [A-F]\b|seed round|financing round"
         r"|\b(?:secur(?:es|ed|ing)|a obtenu|obtient|a bouclé|boucle|clos(?:es|ed|ing)"
@@ -159,7 +161,11 @@ FINE = Lexicon(
         **_words("amende penalty", N),
         **_words("sanctionner infliger", V),
     },
-    CaseBlind(r"\b(?:amende|inflig\w+|sanctionn\w+|fine[sd]?\b|fining|penalt(?:y|ies))"),
+    CaseBlind(
+        r"\b(?:amende|inflig\w+|sanctionn\w+|fine[sd]?\b|fining|penalt(?:y|ies)"
+        r"|écop\w+ d['’e]\s*(?:une |la |l['’])?(?:amende|sanction|pénalité)"
+        r"|agreed to pay\b(?=[^.]{0,80}\bto settle\b))"
+    ),
 )
 LAWSUIT = Lexicon(
     {**_words("sue", V), **_words("lawsuit", N)},
@@ -179,7 +185,12 @@ LAUNCH = Lexicon(
         r"\b(?:(?:a )?lanc[eé]\w*|lancement|dévoil\w+|launch(?:es|ed|ing)?|unveil\w*|rolls? out"
         r"|rolled out|introduc(?:es|ed)|présent(?:e|é|ait)|commercialis\w+|met sur le marché"
         r"|release[sd]?|debut(?:s|ed))\b(?=(?:\s+[\w'’-]+){0,6}?\s+(?:nouvel(?:le)?s?|nouveaux?"
-        r"|new|first|premier|première|latest|dernier|dernière|version|model|modèle)\b)"
+        r"|new|first|premier|première|latest|dernier|dernière|version|model|modèle)\b"
+        # a named product, told as one: 'unveiled the HX-2, a long-range strike drone',
+        # 'released the Pulse 3, a smart ring', 'un assistant virtuel baptisé Aura'
+        r"|(?:\s+on\s+\w+day|\s+\w+di)?\s+(?:the|le|la|l['’]|its|son|sa)\s*(?-i:[A-Z0-9])[\w-]*"
+        r"(?:\s+(?-i:[A-Z0-9])[\w-]*){0,3},\s+(?:an?|une?|des|its|son|sa)\b"
+        r"|(?:\s+[\w'’-]+){0,6}?\s+(?:baptisée?s?|called|named|dubbed|nommée?s?)\s+(?-i:[A-Z0-9]))"
     ),
 )
 ELECTION = Lexicon(
@@ -191,7 +202,13 @@ ELECTION = Lexicon(
         r"(?:election|runoff|vote|presidency|ballot|race|primary)|won (?:[\w'’-]+ ){0,3}"
         r"(?:election|runoff|vote|presidency|ballot|race|primary)|elected (?:as )?(?:president"
         r"|prime minister|mayor|governor|chancellor)|victoire (?:\w+ ){0,3}(?:à l['’]élection"
-        r"|aux élections|à la présidentielle|au scrutin|au second tour))"
+        r"|aux élections|à la présidentielle|au scrutin|au second tour)"
+        # re-elections, 'l'emporte', 'elected X as mayor', 'secured a third term'
+        r"|l['’]emport\w*|réélue?s?\b|re-?elected|(?:was|were|been) elected|a été élue?\b"
+        r"|élue?s? (?:dimanche |lundi |dès |au |à la )|elected (?:[\w-]+ ){1,4}as\b"
+        r"|(?:secured|won|wins|secures|clinched) (?:a |another |yet another )?(?:second|third"
+        r"|fourth|fifth|new|fresh) (?:term|mandate)|returned (?:[\w'’-]+ ){1,4}for (?:a |another"
+        r" |yet another )?(?:\w+ )?term)"
     ),
 )
 DISASTER = Lexicon(
@@ -215,6 +232,11 @@ DEATH = Lexicon(
     {},
     CaseBlind(
         r"(?:\best morte?\b|\best décédée?|\bdécès\b|\bmeurt\b|\bs['’]est éteinte?"
-        r"|\bdied\b|\bdies\b|\bpassed away|\bdeath of\b|\bdécédée?\b|\ba succombé)"
+        r"|\bdied\b|\bdies\b|\bpassed away|\bdeath of\b|\bdécédée?\b|\ba succombé"
+        # the named victims of an attack or a disaster
+        r"|\bamong (?:the|those) (?:dead|killed|victims)|\b(?:one|two|three) of the (?:dead|victims)"
+        r"|\bparmi les (?:victimes|morts|tués)|\bau nombre des victimes"
+        r"|\b(?:a|ont|avait) perdu la vie|\b(?:lost (?:his|her|their) li(?:fe|ves))"
+        r"|\b(?:was|were) (?:among those )?killed\b|\ba été tuée?\b|\bont été tué(?:e)?s\b)"
     ),
 )

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from pipeline.extract import learned
 from pipeline.extract.batch import extract_batch
 from pipeline.extract.memory import KnownEntity, candidate_keys, learn, lessons, snapshot, teach
 from pipeline.extract.normalise import normalise
@@ -78,7 +81,9 @@ def test_votes_add_up_and_the_first_id_stays() -> None:
     assert not learn(still, wrong).settled  # 2 against 2: not settled any more
 
 
-def test_a_later_dispatch_takes_the_remembered_type() -> None:
+def test_a_later_dispatch_takes_the_remembered_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rules and the model alone (the learned typer reads this one right by itself)
+    monkeypatch.setattr(learned, "load", lambda name: None)
     text = "Leapmotor vendra ses voitures en Europe dès 2027."
     [alone] = extract_batch([_dispatch("b", text)])
     assert _entity(alone, "Leapmotor")[1] != "ORG"  # the small model reads a place

@@ -1,0 +1,81 @@
+"""The learned components (pipeline.extract.learned): shipped, read offline, blind-safe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.extract import learned
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.learned.train import _refuse_blind, main
+from pipeline.extract.nlp import LEARNED
+from pipeline.extract.normalise import normalise
+from schemas import Dispatch, EntityType
+
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def _dispatch(language: str, *paragraphs: str) -> Dispatch:
+    return normalise(
+        Dispatch(
+            guid="learned-1",
+            received_at=NOW,
+            versioncreated=NOW,
+            language=language,
+            format="plaintext",
+            source="test",
+            body=list(paragraphs),
+        )
+    )
+
+
+def test_the_models_ship_with_the_package() -> None:
+    for name in LEARNED:
+        model = learned.load(name)
+        assert model is not None, f"{name}.json missing: python -m eval.train"
+        assert model.meta["trained_on"] and not any(
+            s.startswith("heldout") for s in model.meta["trained_on"]
+        )
+    typer = learned.load("entity_typer")
+    assert typer is not None and set(typer.labels) == {"PER", "ORG", "LOC", "OTHER"}
+
+
+@pytest.mark.parametrize("split", ["heldout", "heldout2", "heldout3"])
+def test_training_refuses_blind_splits(split: str) -> None:
+    with pytest.raises(SystemExit):
+        _refuse_blind(split)
+    with pytest.raises(SystemExit):
+        main(["--splits", "dev", split, "--no-write"])
+
+
+def test_probabilities_sum_to_one() -> None:
+    typer = learned.load("entity_typer")
+    assert typer is not None
+    probs = typer.probabilities(["model=LOC", "p1=in", "gaz=country"])
+    assert abs(sum(probs.values()) - 1.0) < 1e-9
+
+
+def test_a_country_is_not_short_for_a_listed_company() -> None:
+    [d] = extract_batch(
+        [_dispatch("en", "A strong earthquake struck northeastern Japan on Thursday.")]
+    )
+    japan = next(e for e in d.entities if e.name == "Japan")
+    assert japan.type is EntityType.LOC
+
+
+def test_the_newcomer_in_a_passive_replacement_is_hired() -> None:
+    [d] = extract_batch(
+        [
+            _dispatch(
+                "en",
+                "Henry Schein said its chief financial officer, Ronald South, would retire "
+                "at the end of June. He will be replaced by Maya Okonkwo, currently the "
+                "group's treasurer.",
+            )
+        ]
+    )
+    hires = [e for e in d.events if e.type == "personnel.hire"]
+    assert [[p.name for p in e.roles["person"]] for e in hires] == [["Maya Okonkwo"]]
+    departures = [e for e in d.events if e.type == "personnel.departure"]
+    assert all(p.name != "Maya Okonkwo" for e in departures for p in e.roles["person"])
