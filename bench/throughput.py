@@ -4,6 +4,10 @@
 
 (a) bare bound: the worker's own spaCy pipelines (pipeline.extract.nlp.load_model: the parse +
     sentencizer) over the same texts with nlp.pipe, on one core and on all cores (n_process).
+(a') extraction bound: the worker's whole extract stage (spaCy, rules, learned models:
+    pipeline.extract.runner.NlpRunner with one process per core, batches as the worker cuts
+    them, two in flight) over the same dispatches, no Kafka, no Elasticsearch: what the NLP
+    processes could do if the pipeline around them cost nothing.
 (b) end to end: the corpus published to the raw topic -> Faust workers (validate, version
     gate, NLP, rules, story clusters, bulk index, events to topics) -> counted when the
     last dispatch is searchable, for each worker count asked. A fresh local stack each time.
@@ -48,6 +52,40 @@ def bare_bound(c: Corpus, n_process: int) -> float:
         for _ in models[lang].pipe(items, batch_size=batch, n_process=n_process):
             pass
     return sum(len(v) for v in texts.values()) / (time.perf_counter() - t0)
+
+
+def extraction_bound(c: Corpus, n_process: int) -> float:
+    """Dispatches per second through the worker's extract stage alone (children started and
+    models loaded before the clock)."""
+    import asyncio
+
+    from pipeline.extract.normalise import normalise
+    from pipeline.extract.runner import NlpRunner
+    from schemas import Dispatch
+
+    s = get_settings()
+    dispatches = [normalise(Dispatch.model_validate_json(v)) for _k, v in c.records]
+    runner = NlpRunner(in_process=False, processes=n_process)
+    runner.start()
+    batches = [
+        dispatches[i : i + s.nlp_batch_size] for i in range(0, len(dispatches), s.nlp_batch_size)
+    ]
+
+    async def run_all() -> None:
+        slots = asyncio.Semaphore(s.batches_in_flight)
+
+        async def one(batch: list[Dispatch]) -> None:
+            async with slots:
+                await runner.run(batch, s.nlp_batch_size, s.dlq_payload_bytes)
+
+        await asyncio.gather(*(one(b) for b in batches))
+
+    try:
+        t0 = time.perf_counter()
+        asyncio.run(run_all())
+        return len(dispatches) / (time.perf_counter() - t0)
+    finally:
+        runner.close()
 
 
 def end_to_end(
@@ -148,13 +186,19 @@ def main() -> None:
     print(f"(a) bare nlp.pipe, 1 process:        {one:7.1f} dispatches/s")
     bound = bare_bound(c, cores) if cores > 1 else one
     print(f"(a) bare nlp.pipe, {cores} processes:       {bound:7.1f} dispatches/s   <- the bound")
+    extract = extraction_bound(c, s.nlp_processes)
+    print(
+        f"(a') extract stage alone, {s.nlp_processes} NLP processes: {extract:7.1f} dispatches/s"
+        "   (spaCy + rules + learned models, no Kafka or search node)"
+    )
     with tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs:
         for n in args.workers:
             rate, rss, stages = end_to_end(c, n, args.partitions, Path(logs))
             peak = ", ".join(f"{r:.0f}" for r in rss)
             print(
                 f"(b) end to end, {n} worker process(es): {rate:7.1f} dispatches/s   "
-                f"ratio to bound {rate / bound:.2f}, to 1-process bare {rate / one:.2f}; "
+                f"ratio to bound {rate / bound:.2f}, to 1-process bare {rate / one:.2f}, "
+                f"to the extract stage alone {rate / extract:.2f}; "
                 f"worker peak RSS {peak} MiB"
             )
             for line in stages:
