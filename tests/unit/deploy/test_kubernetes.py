@@ -162,6 +162,23 @@ def test_every_service_and_budget_selects_pods(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_statefulset_has_its_headless_governing_service(overlay: str) -> None:
+    objs = objects(overlay)
+    headless = {
+        o["metadata"]["name"]: o["spec"]["selector"]
+        for o in objs
+        if o["kind"] == "Service" and o["spec"].get("clusterIP") == "None"
+    }
+    sets = [o for o in objs if o["kind"] == "StatefulSet"]
+    assert {s["metadata"]["name"] for s in sets} >= {"wirestream-worker", "wirestream-feeds"}
+    for sts in sets:
+        name = sts["spec"]["serviceName"]
+        assert name in headless, f"{sts['metadata']['name']}: no headless Service {name}"
+        labels = sts["spec"]["template"]["metadata"]["labels"]
+        assert headless[name].items() <= labels.items(), f"{name} selects other pods"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_api_ingress_does_not_buffer_server_sent_events(overlay: str) -> None:
     ingress = one(overlay, "Ingress", "wirestream-api")
     notes = ingress["metadata"]["annotations"]
