@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     nlp_processes: int = Field(
         default=1, ge=1, description="spaCy child processes per worker; each batch is split"
     )
+    batch_window_s: float = Field(
+        default=0.2,
+        gt=0,
+        le=5,
+        description="Longest a worker waits to fill a batch (up to WIRE_NLP_BATCH_SIZE) "
+        "before it starts on what it has: latency at low rates against work per dispatch",
+    )
     batches_in_flight: int = Field(
         default=2,
         ge=1,

@@ -594,7 +594,7 @@ class Worker:
         extracting = asyncio.Semaphore(s.batches_in_flight)
         most = s.batches_in_flight + 2  # extracting, plus written or waiting to be
         try:
-            async for taken in stream.noack_take(s.nlp_batch_size, within=0.2):
+            async for taken in stream.noack_take(s.nlp_batch_size, within=s.batch_window_s):
                 events = cast(list[EventT[bytes]], taken)  # noack_take yields events
                 await extracting.acquire()
                 try:
