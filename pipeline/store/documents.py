@@ -325,6 +325,11 @@ def event_document(e: Event, *, indexed_at: datetime | None = None) -> dict[str,
     }
 
 
+def events_index(where: StoredIn | None, alias: str) -> str:
+    """Where a guid's events are written: the generation holding them, else the alias."""
+    return where.events if where is not None and where.events else alias
+
+
 def bulk_operations(
     settings: Settings,
     dispatches: Iterable[Dispatch],
@@ -343,7 +348,7 @@ def bulk_operations(
     for d in dispatches:
         where = (stored_in or {}).get(d.guid)
         dispatch_index = where.dispatch if where else settings.dispatch_alias
-        event_index = where.events if where and where.events else settings.event_alias
+        event_index = events_index(where, settings.event_alias)
         current = {e.id for e in d.events}
         for old_id in sorted({e.id for e in (obsolete_events or {}).get(d.guid, [])} - current):
             ops.append({"delete": {"_index": event_index, "_id": old_id}})

@@ -33,6 +33,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pipeline import metrics
 from pipeline.dedup.similarity import Candidate, signature
+from pipeline.dedup.state import Looked
 from pipeline.dedup.stories import assign_stories
 from pipeline.dedup.versioning import Gated, Known, StoredIn, gate
 from pipeline.extract.batch import EXTRACTOR_VERSION
@@ -48,7 +49,7 @@ from pipeline.limits import COMPRESSION, EXTRACT_MAX_CHARS, Limits, nlp_body
 from pipeline.resilience import Stall
 from pipeline.settings import Settings, get_settings
 from pipeline.store.client import make_async_es
-from pipeline.store.documents import BulkOutcome
+from pipeline.store.documents import BulkOutcome, events_index
 from pipeline.store.writes import write_batch
 from pipeline.worker import lifecycle
 from pipeline.worker.alerts import AlertMatcher
@@ -236,21 +237,10 @@ class Worker:
         time, so that versions of one guid are decided in the order they were published.
         The look-up reads the worker's own tables (no I/O); what earlier batches accepted
         and have not written yet comes from `self.inflight`."""
-        s = self.settings
         self.stall.busy()
         t0 = time.perf_counter()
         since = self.turns.next
-        prepared, by_guid = _prepare(records, s.dlq_payload_bytes)
-        signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
-        looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
-        pending_known, pending_owners = self.inflight.gate_view(since, EXTRACTOR_VERSION)
-        gated = gate(
-            prepared.ok,
-            {**looked.known, **pending_known},
-            {**pending_owners, **looked.owners},
-            EXTRACTOR_VERSION,
-            prepared.positions,
-        )
+        prepared, by_guid, signatures, looked, gated = self._gate(records, since)
         ticket = self.turns.issue()
         self.inflight.opened(ticket, gated.accepted)
         metrics.STAGE_SECONDS.labels("lookup").observe(time.perf_counter() - t0)
@@ -360,19 +350,33 @@ class Worker:
                 await self.poison(event.value, _position(event), alone)
         return redo
 
-    async def admit_one(self, parent: _Admitted, record: EventT[bytes]) -> _Admitted:
-        """One record gated on its own, inside its batch's ticket and turn."""
-        prepared, by_guid = _prepare([record], self.settings.dlq_payload_bytes)
+    def _gate(
+        self, records: Sequence[EventT[bytes]], since: int, in_flight_itself: bool = False
+    ) -> tuple[Stage, dict[str, EventT[bytes]], dict[str, list[int]], Looked, Gated]:
+        """Validate and normalise records, read their state from the tables, and gate them
+        against it and against what batches admitted since `since` have not written yet.
+        `in_flight_itself`: a record of a batch already admitted (written again alone)
+        must not be gated against its own pending copy."""
+        prepared, by_guid = _prepare(records, self.settings.dlq_payload_bytes)
         signatures = {d.guid: signature(d.text) for d in prepared.ok if d.body}
         looked = self.state.gate_state(by_guid).look_up(prepared.ok, signatures, time.time())
-        pending_known, pending_owners = self.inflight.gate_view(parent.since, EXTRACTOR_VERSION)
-        pending_known.pop(next((d.guid for d in prepared.ok), ""), None)  # not itself
+        pending_known, pending_owners = self.inflight.gate_view(since, EXTRACTOR_VERSION)
+        if in_flight_itself:
+            for d in prepared.ok:
+                pending_known.pop(d.guid, None)
         gated = gate(
             prepared.ok,
             {**looked.known, **pending_known},
             {**pending_owners, **looked.owners},
             EXTRACTOR_VERSION,
             prepared.positions,
+        )
+        return prepared, by_guid, signatures, looked, gated
+
+    async def admit_one(self, parent: _Admitted, record: EventT[bytes]) -> _Admitted:
+        """One record gated on its own, inside its batch's ticket and turn."""
+        prepared, by_guid, signatures, looked, gated = self._gate(
+            [record], parent.since, in_flight_itself=True
         )
         return _Admitted(
             parent.ticket,
@@ -448,7 +452,7 @@ class Worker:
         keep = {e.id for guid in failed for e in gated.obsolete_events.get(guid, [])}
         alias = self.settings.event_alias
         ops = [
-            {"delete": {"_index": _events_index(stored_in.get(d.guid), alias), "_id": e.id}}
+            {"delete": {"_index": events_index(stored_in.get(d.guid), alias), "_id": e.id}}
             for d in ready
             if d.guid in failed
             for e in d.events
@@ -807,11 +811,6 @@ def _valid(where: StoredIn, generations: set[str] | None) -> StoredIn:
     if generations is None or where.events is None or where.events in generations:
         return where
     return StoredIn(where.dispatch, None)
-
-
-def _events_index(where: StoredIn | None, alias: str) -> str:
-    """Where a guid's events are written: the generation holding them, else the alias."""
-    return where.events if where is not None and where.events else alias
 
 
 def _folder(instance_id: str | None, settings: Settings) -> str:
