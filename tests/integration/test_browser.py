@@ -268,8 +268,13 @@ def test_a_killed_story_is_struck_out_of_the_events_view(
     page.locator("#event-type").select_option("investment")
     page.locator("#event-entity").fill("Ubisoft Browser")
     page.locator("#events-form button[type=submit]").click()
-    card = page.locator("#events-list .card", has_text="Ubisoft Browser")
-    expect(card).to_have_count(1, timeout=20_000)
+    listed_card = page.locator("#events-list .card", has_text="Ubisoft Browser")
+    expect(listed_card).to_have_count(1, timeout=20_000)
+    # That very card, by its event id: the kill's own "Dispatch withdrawn" event may reach
+    # the page's stream before or after the retraction (two topics) and name the story too.
+    event_id = listed_card.get_attribute("data-event-id")
+    assert event_id
+    card = page.locator(f'#events-list .card[data-event-id="{event_id}"]')
     # The page's subscription is open (its position fixed) before the kill is sent.
     page.wait_for_function("() => eventSource !== null && eventSource.readyState === 1")
 
