@@ -116,7 +116,10 @@ def extract(
 def evaluate(
     split: Annotated[
         list[str] | None,
-        typer.Option("--split", help="dev, heldout, heldout2 (repeatable); default dev, heldout"),
+        typer.Option(
+            "--split",
+            help="dev, dev-b, dev-c, heldout, heldout2, heldout3, heldout4 (repeatable); default dev, heldout",
+        ),
     ] = None,
     gold_dir: Annotated[Path, typer.Option("--gold", help="Gold set folder")] = Path("eval/gold"),
     min_confidence: Annotated[

@@ -5,7 +5,8 @@
     python -m eval.train --check dev-c        # also print accuracy on a split kept out
 
 Deterministic: the same gold files give the same weights (full-batch L-BFGS from zeros,
-features sorted). Blind splits are refused: nothing named `heldout*` is ever read here.
+features sorted). Blind splits are refused: no `heldout*` split is read here until it is spent
+(measured once and reported; `pipeline.extract.evaluate.SPENT_SPLITS`).
 
 Training data:
 - entity typer: every name the pipeline finds in a dispatch (the model's entities and the
@@ -58,7 +59,9 @@ class Example:
 
 
 def _refuse_blind(name: str) -> None:
-    if name.startswith("heldout"):
+    from pipeline.extract.evaluate import is_blind
+
+    if is_blind(name):
         raise SystemExit(f"refused: {name!r} is a blind split; training never reads it")
 
 
