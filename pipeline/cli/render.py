@@ -107,13 +107,17 @@ def event_line(rec: dict[str, object], lang: str) -> str:
 
 
 def print_record(value: bytes, as_json: bool) -> None:
-    from pipeline.render.labels import ui_language
+    """One record of `wire subscribe`: a line for people, or (`--json`) the record as the
+    API's streams send it: an event or retraction with `type_label` and `amount.display`,
+    an alert as it is."""
+    from pipeline.render.labels import ui_language, with_display
 
+    rec = orjson.loads(value)
     if as_json:
-        sys.stdout.write(value.decode() + "\n")
+        shown = rec if "saved_search_id" in rec else with_display(rec)
+        sys.stdout.write(orjson.dumps(shown).decode() + "\n")
         sys.stdout.flush()
         return
-    rec = orjson.loads(value)
     if "saved_search_id" in rec:
         out.print(
             f"[bold magenta]ALERT[/] [{escape(rec['saved_search_name'])}] "

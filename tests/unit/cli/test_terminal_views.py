@@ -187,3 +187,25 @@ def test_entity_timeline_at_80_and_160_columns() -> None:
     assert "La start-up française Mistral AI lève 600 millions" in "\n".join(
         draw(render_entity(t, 160, "fr"), 160, 48)
     )
+
+
+def test_subscribe_json_reads_like_the_api_streams(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wire subscribe --json` prints an event as /v1/stream/events sends it: codes and
+    numbers kept, `type_label` and `amount.display` beside them; an alert as it is."""
+    from pipeline.cli.render import print_record
+
+    event = {
+        "id": "ev1",
+        "type": "funding_round",
+        "language": "fr",
+        "amount": {"value": 45e6, "currency": "EUR", "text": "45 millions d'euros"},
+        "roles": {"target": [{"entity_id": "org:mistral-ai", "name": "Mistral AI"}]},
+    }
+    alert = {"saved_search_id": "s1", "saved_search_name": "IA", "guid": "g", "version": 1}
+    print_record(orjson.dumps(event), as_json=True)
+    print_record(orjson.dumps(alert), as_json=True)
+    first, second = (orjson.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["type"] == "funding_round" and first["amount"]["value"] == 45e6
+    assert first["type_label"] == {"en": "Funding round", "fr": "Levée de fonds"}
+    assert first["amount"]["display"] == "45 millions d'euros"
+    assert second == alert
