@@ -72,9 +72,12 @@ def select(
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»")
-_PATHISH = re.compile(r"\S*[/\\]\S*")
+# a path or URL ("/srv/drop/a.xml", "C:\\in\\b.xml", "sftp://host/x", "drop/a.xml"), not a
+# pair of names such as "Latin-1/CP1252"
+_PATHISH = re.compile(r"(?<!\S)(?:[/~]|[A-Za-z]:\\|\w+://)\S*|\S*[/\\]\S*\.\w+\S*")
 _HEX = re.compile(r"\b[0-9a-f]{8,}\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# a number on its own, not one inside a name ("UTF-8", "cp1252", "ISO-8859-1" stay whole)
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w-])")
 
 
 def reason_key(error: str) -> str:

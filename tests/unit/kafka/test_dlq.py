@@ -31,6 +31,15 @@ def test_near_identical_reasons_group_together() -> None:
     )
     assert reason_key("empty file /tmp/x/y.txt") == "empty file …"
     assert reason_key("sha 0123456789abcdef differs") == "sha … differs"
+    # numbers inside names are the advice itself, not what differs between letters
+    latin1 = (
+        "not valid UTF-8 at byte {} (looks like Latin-1/CP1252: re-encode to UTF-8 or pass "
+        "--encoding cp1252)"
+    )
+    assert reason_key(latin1.format(57)) == reason_key(latin1.format(1204)) == latin1.format("N")
+    assert reason_key("fetch sftp://wire.example/in/x.xml failed") == "fetch … failed"
+    assert reason_key("no such file drop/in/a.xml") == "no such file …"
+    assert reason_key("over the 5.0 MiB limit (ISO-8859-1)") == "over the N MiB limit (ISO-8859-1)"
     letters = [letter(i, a if i % 2 else b, minutes=i) for i in range(1, 238)]
     letters.append(letter(300, "document larger than 5242880 bytes", stage="decode", minutes=500))
     [big, small] = summarise(letters)
