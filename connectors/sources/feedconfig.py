@@ -283,6 +283,11 @@ def load_feeds(path: Path) -> FeedsFile:
     """Read and check the feeds file; FeedConfigError with every problem, one per line."""
     try:
         text = path.read_text()
+    except FileNotFoundError:
+        raise FeedConfigError(
+            f"cannot read {path}: no such file (start from deploy/feeds.example.yaml; "
+            "--config or WIRE_FEEDS_FILE names another)"
+        ) from None
     except OSError as exc:
         raise FeedConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:

@@ -71,7 +71,29 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="wirestream: wire feeds in, events and search out.",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"wirestream {version('wirestream')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit",
+    ),
+) -> None:
+    """wirestream: wire feeds in, events and search out."""
 
 
 # soft_wrap: a one-line reason stays one line when piped or logged (no wrapping at 80 columns)

@@ -177,7 +177,7 @@ def evaluate(
         out.print(*ev.report_tables(rep, errors and ev.errors_allowed(rep.split)), sep="\n")
 
 
-@app.command(rich_help_panel="Without servers")
+@app.command(rich_help_panel="Operate")
 def reextract(
     limit: Annotated[int | None, typer.Option(help="Resend at most this many")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count them")] = False,

@@ -19,31 +19,53 @@ from pipeline.cli.render import render_search
 @app.command(rich_help_panel="Read the news")
 def search(
     query: Annotated[str, typer.Argument(help="Free text (French/English analysis)")] = "",
-    org: Annotated[list[str] | None, typer.Option("--org")] = None,
-    person: Annotated[list[str] | None, typer.Option("--person")] = None,
-    place: Annotated[list[str] | None, typer.Option("--place")] = None,
-    event: Annotated[list[str] | None, typer.Option("--event", help="Event type")] = None,
-    lang: Annotated[str | None, typer.Option("--lang")] = None,
-    since: Annotated[datetime | None, typer.Option("--since")] = None,
-    until: Annotated[datetime | None, typer.Option("--until")] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option("--org", help="Organisation, its name as the facets list it (repeatable)"),
+    ] = None,
+    person: Annotated[
+        list[str] | None, typer.Option("--person", help="Person, as the facets list them")
+    ] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="Place, as the facets list them")
+    ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="Event type: its code (funding_round) or label ('Funding round', "
+            "'Levée de fonds'); repeatable",
+        ),
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the copy: fr, en")] = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", help="Published at or after (2026-11-24)")
+    ] = None,
+    until: Annotated[datetime | None, typer.Option("--until", help="Published before")] = None,
     size: Annotated[int, typer.Option("--size", min=0, max=200)] = 10,
     sort: Annotated[str, typer.Option(help="relevance or time")] = "relevance",
     include_killed: Annotated[bool, typer.Option("--include-killed")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (pipe to jq)")] = False,
 ) -> None:
     """Search indexed dispatches: highlighted hits and facet counts."""
+    from pipeline.extract.events.types import EVENT_TYPES
+    from pipeline.render.labels import event_type_code
     from pipeline.store.search import SearchQuery
     from pipeline.store.search import search as run_search
 
     s = get_settings()
     if sort not in ("relevance", "time"):
         raise fail("--sort is 'relevance' or 'time'", 2)
+    codes = [event_type_code(e) for e in event or []]
+    if None in codes:
+        unknown = next(e for e, c in zip(event or [], codes, strict=True) if c is None)
+        raise fail(f"unknown event type {unknown!r}; known: {', '.join(EVENT_TYPES)}", 2)
     q = SearchQuery(
         text=query,
         orgs=org or [],
         people=person or [],
         places=place or [],
-        event_types=event or [],
+        event_types=[c for c in codes if c is not None],
         language=lang,
         since=since,
         until=until,

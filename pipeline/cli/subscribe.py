@@ -19,7 +19,8 @@ from pipeline.cli.render import MonitorView, monitor_data, print_record
 @app.command(rich_help_panel="Read the news")
 def subscribe(
     types: Annotated[
-        list[str] | None, typer.Argument(help="Event types (none = all), e.g. funding_round")
+        list[str] | None,
+        typer.Argument(help="Event types (none = all): codes or labels, e.g. funding_round"),
     ] = None,
     entity: Annotated[list[str] | None, typer.Option("--entity", help="Entity id or name")] = None,
     query: Annotated[str, typer.Option("--query", help="Words the evidence must hold")] = "",
@@ -39,12 +40,14 @@ def subscribe(
     from pipeline.extract.events.types import EVENT_TYPES
     from pipeline.kafka.fanout import Hub
     from pipeline.kafka.subscriptions import event_matches
+    from pipeline.render.labels import event_type_code
 
     s = get_settings()
-    unknown = [t for t in types or [] if t not in EVENT_TYPES]
-    if unknown:
-        raise fail(f"unknown event type {unknown[0]!r}; known: {', '.join(EVENT_TYPES)}", 2)
-    topics = [s.event_topic(t) for t in (types or EVENT_TYPES)]
+    codes = [event_type_code(t) for t in types or []]
+    if None in codes:
+        unknown = next(t for t, c in zip(types or [], codes, strict=True) if c is None)
+        raise fail(f"unknown event type {unknown!r}; known: {', '.join(EVENT_TYPES)}", 2)
+    topics = [s.event_topic(t) for t in ([c for c in codes if c] or EVENT_TYPES)]
     if alerts:
         topics.append(s.alerts_topic)
 

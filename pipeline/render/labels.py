@@ -5,6 +5,7 @@ The API keeps codes (`funding_round`); people read 'Levée de fonds' / 'Funding 
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,24 @@ def event_label(code: str, language: str | None = "en") -> str:
     if t is None:
         return code
     return t.label_fr if (language or "").lower().startswith("fr") else t.label_en
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", " ")
+
+
+def event_type_code(text: str) -> str | None:
+    """The type a person names: its code (`funding_round`) or either label as the terminal
+    and the page show it ('Funding round', 'Levée de fonds', 'levee de fonds'); None if
+    no type has that name."""
+    if text in TYPES:
+        return text
+    wanted = _folded(text.replace("_", " "))
+    for code, t in TYPES.items():
+        if wanted in {_folded(code.replace("_", " ")), _folded(t.label_en), _folded(t.label_fr)}:
+            return code
+    return None
 
 
 def event_labels() -> dict[str, dict[str, str]]:

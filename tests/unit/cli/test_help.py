@@ -29,7 +29,10 @@ def test_no_help_shows_python_types_or_a_value_for_a_flag() -> None:
         result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
         assert result.exit_code == 0, (path, result.output)
         assert not NOISE.search(result.output), (path, result.output)
-        assert re.search(r"--help\s+Show this message", result.output), (path, result.output)
+        assert re.search(r"--help(\s+-h)?\s+Show this message", result.output), (
+            path,
+            result.output,
+        )
 
 
 def test_help_type_words() -> None:
@@ -48,3 +51,20 @@ def test_help_type_words() -> None:
     assert help_type(Value(), "<float>") == "NUMBER"
     assert help_type(Value(), "<path>") == "PATH"
     assert help_type(Value(), "<relevance|time>") == "RELEVANCE|TIME"
+
+
+def test_version_and_short_help() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"wirestream {version('wirestream')}"
+    for args in (["-h"], ["search", "-h"], ["dlq", "-h"]):
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+        assert result.exit_code == 0 and "Usage:" in result.output, (args, result.output)
+
+
+def test_unknown_event_types_are_refused_before_any_server_is_asked() -> None:
+    for args in (["search", "--event", "foo"], ["subscribe", "Levée de fond"]):
+        result = CliRunner().invoke(app, args, env={"WIRE_ES_URL": "http://127.0.0.1:9"})
+        assert result.exit_code == 2, (args, result.output)
+        assert "unknown event type" in result.output and "funding_round" in result.output

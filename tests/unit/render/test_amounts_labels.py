@@ -103,3 +103,24 @@ def test_ui_language_follows_the_terminal() -> None:
     assert ui_language({"WIRE_UI_LANG": "fr", "LANG": "en_US.UTF-8"}) == "fr"
     assert ui_language({"LC_ALL": "en_GB.UTF-8", "LANG": "fr_FR.UTF-8"}) == "en"
     assert ui_language({}) == "en"
+
+
+@pytest.mark.parametrize(
+    ("named", "code"),
+    [
+        ("funding_round", "funding_round"),
+        ("Funding round", "funding_round"),
+        ("levée de fonds", "funding_round"),
+        ("LEVEE DE FONDS", "funding_round"),
+        ("personnel.hire", "personnel.hire"),
+        ("legal fine", None),
+        ("foo", None),
+        ("", None),
+    ],
+)
+def test_event_types_are_named_by_code_or_label(named: str, code: str | None) -> None:
+    from pipeline.render.labels import event_type_code
+
+    assert event_type_code(named) == code
+    for t, labels in event_labels().items():  # every label the terminal shows reads back
+        assert event_type_code(labels["en"]) == t and event_type_code(labels["fr"]) == t
