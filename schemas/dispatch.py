@@ -247,6 +247,11 @@ class Dispatch(Model):
     credit: str | None = Field(default=None, description="Credit line as printed, e.g. 'awp/afp'")
     sources: list[str] = Field(default_factory=list, description="Agencies in the credit")
     signature: str | None = Field(default=None, description="Desk signature, e.g. 'afp/rp'")
+    byline: str | None = Field(
+        default=None,
+        description="Who wrote it, as the format names them, without 'By' / 'Par': "
+        "'Marie Dupont', 'Anna Smith with Paul Roux in Lagos'",
+    )
     subjects: list[Subject] = Field(default_factory=list)
     type: ItemType = Field(
         default=ItemType.text,

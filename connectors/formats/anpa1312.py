@@ -30,7 +30,7 @@ from connectors.errors import RefusedInput
 from connectors.formats.agencies import agency_name
 from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes, decode_text_strict
-from connectors.formats.common import finish, is_kill_advisory, split_dateline
+from connectors.formats.common import byline_name, finish, is_kill_advisory, split_dateline
 from connectors.formats.plaintext import normalise_newlines, stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
 
@@ -184,6 +184,7 @@ def _message(chunk: str, ctx: Context) -> Dispatch:
         pubstatus=PubStatus.canceled if killed else PubStatus.usable,
         edit_kind=kind,
         provider=trailer_agency or profile.agency,
+        byline=byline_name(bylines[0]) if bylines else None,
         format=NAME,
         source=ctx.source,
     )

@@ -14,6 +14,7 @@ from connectors.formats.base import Context, Parsed, each_item, xml_root
 from connectors.formats.common import (
     Element,
     attr,
+    byline_name,
     children,
     descendants,
     finish,
@@ -69,6 +70,7 @@ def _item(entry: Element, feed_lang: str | None, wenn: bool, ctx: Context) -> Di
             if (t := attr(c, "term"))
         ],
         provider="WENN" if wenn else known_agency(author),
+        byline=None if known_agency(author) else byline_name(author),
         language=(attr(entry, "lang") or feed_lang or "").split("-")[0] or None,
         format=NAME,
         source=ctx.source,

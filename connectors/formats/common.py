@@ -111,6 +111,37 @@ def text(el: Element | None) -> str | None:
     return value or None
 
 
+def spaced_text(el: Element | None) -> str | None:
+    """An element's text where its children are separate fields ('<city>Paris</city><story.date>
+    30 Nov</story.date>' -> 'Paris 30 Nov'): a space between pieces that would otherwise
+    touch, none before punctuation. For running text with inline markup, use text()."""
+    if el is None:
+        return None
+    out = ""
+    for piece in el.itertext():
+        touching = out and piece and not out[-1].isspace() and not piece[0].isspace()
+        if touching and piece[0] not in ",.;:)]»":
+            out += " "
+        out += piece
+    return clean(out) or None
+
+
+_BY = re.compile(r"^(?:by|par|de|von|por|door)\s+", re.IGNORECASE)
+
+
+def byline_name(value: str | None) -> str | None:
+    """Who wrote it, from a byline as printed: 'By Marie DUPONT' -> 'Marie DUPONT',
+    'Par Paul Roux, à Lagos' -> 'Paul Roux, à Lagos'; nothing for an empty one."""
+    if not value:
+        return None
+    from connectors.formats.agencies import known_agency
+
+    name = _BY.sub("", clean(value)).strip(" ,;-=")
+    if not name or known_agency(name):  # 'NTB', 'TT', 'The Associated Press': the provider
+        return None
+    return name
+
+
 def attr(el: Element | None, name: str) -> str | None:
     if el is None:
         return None

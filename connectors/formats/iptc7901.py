@@ -34,7 +34,7 @@ from connectors.errors import RefusedInput
 from connectors.formats.agencies import agency_name, known_agency
 from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes, decode_text_strict
-from connectors.formats.common import finish, is_kill_advisory
+from connectors.formats.common import byline_name, finish, is_kill_advisory
 from connectors.formats.plaintext import normalise_newlines, parse_plaintext, stable_guid
 from schemas import Dispatch, EditKind, PubStatus, Subject
 from schemas.calendar import month_number
@@ -286,6 +286,7 @@ def _message(chunk: str, ctx: Context) -> Dispatch:
         credit=parsed.credit,
         sources=parsed.sources,
         signature=parsed.signature or signature,
+        byline=byline_name(dpa.byline if dpa else None),
         provider=provider,
         format=NAME,
         source=ctx.source,

@@ -25,6 +25,7 @@ from connectors.formats.base import Context, Parsed, each_item, strip_head
 from connectors.formats.charset import decode_bytes
 from connectors.formats.common import (
     block_paragraphs,
+    byline_name,
     dateline_from_text,
     descendants,
     finish,
@@ -260,6 +261,7 @@ def _item(obj: Any, profile: Profile, ctx: Context) -> Dispatch:
         slugline=_str(obj.get("slugline")),
         dateline=dateline,
         credit=credit or _str(obj.get("copyrightholder")),
+        byline=byline_name(_str(obj.get("byline")) or _str(obj.get("by"))),
         provider=_provider(obj, profile),
         subjects=subjects,
         language=_str(obj.get("language")),

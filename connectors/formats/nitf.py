@@ -12,6 +12,7 @@ from connectors.formats.common import (
     Element,
     attr,
     block_paragraphs,
+    byline_name,
     dateline_from_text,
     descendants,
     finish,
@@ -19,6 +20,7 @@ from connectors.formats.common import (
     is_kill_advisory,
     parse_datetime,
     parse_xml,
+    spaced_text,
     text,
 )
 from connectors.formats.plaintext import stable_guid
@@ -49,7 +51,7 @@ def dispatch_from_nitf(
     ed_msg = attr(first(docdata, "ed-msg"), "info")
     killed = status in ("canceled", "cancelled", "withheld") or is_kill_advisory(ed_msg, headline)
     dateline_el = first(body_head, "dateline")
-    dateline, credit = dateline_from_text(text(dateline_el), issued or received_at)
+    dateline, credit = dateline_from_text(spaced_text(dateline_el), issued or received_at)
     if dateline_el is not None:
         city = text(first(dateline_el, "location", "city")) or text(first(dateline_el, "location"))
         story_date = parse_datetime(attr(first(dateline_el, "story.date"), "norm"))
@@ -92,10 +94,12 @@ def dispatch_from_nitf(
         dateline=dateline,
         credit=credit or text(first(body_head, "distributor")),
         signature=text(first(body, "body.end", "tagline")),
+        byline=byline_name(spaced_text(first(body_head, "byline"))),
         subjects=subjects,
         language=attr(nitf, "lang") or attr(nitf, "baselang") or attr(first(head, "meta"), "lang"),
         provider=agency_name(text(first(body_head, "distributor")))
-        or agency_name(text(first(body_head, "rights", "rights.owner"))),
+        or agency_name(text(first(body_head, "rights", "rights.owner")))
+        or agency_name(attr(first(docdata, "doc.copyright"), "holder")),
         format=fmt,
         source=source,
     )

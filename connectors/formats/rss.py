@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from connectors.errors import RefusedInput
+from connectors.formats.agencies import known_agency
 from connectors.formats.base import Context, Parsed, each_item, xml_root
 from connectors.formats.common import (
     Element,
+    byline_name,
     children,
     descendants,
     finish,
@@ -32,6 +36,17 @@ def raw_text(el: Element | None) -> str:
     return "".join(el.itertext())
 
 
+def _author(item: Element) -> str | None:
+    """Dublin Core's creator, else RSS's author ('news@wire.example (Anna Smith)' -> the
+    name); an agency named as author is the provider, not a byline."""
+    author = text(first(item, "creator")) or text(first(item, "author"))
+    if author and (m := re.search(r"\(([^)]+)\)\s*$", author)) and "@" in author:
+        author = m.group(1)
+    if not author or "@" in author or known_agency(author):
+        return None
+    return byline_name(author)
+
+
 def _item(item: Element, language: str | None, ctx: Context) -> Dispatch:
     title = text(first(item, "title"))
     body = html_paragraphs(raw_text(first(item, "encoded")) or raw_text(first(item, "description")))
@@ -44,6 +59,7 @@ def _item(item: Element, language: str | None, ctx: Context) -> Dispatch:
         guid=guid or stable_guid("rss", " ".join([title or "", *body])),
         versioncreated=parse_datetime(text(first(item, "pubDate")) or text(first(item, "date"))),
         headline=title,
+        byline=_author(item),
         subjects=[
             Subject(code=c, scheme="keyword")
             for cat in children(item, "category")
