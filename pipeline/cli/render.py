@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -159,7 +160,9 @@ def monitor_data(es: object, settings: object, size: int = 40) -> MonitorData:
     return MonitorData(h.model_dump(mode="json"), hits)
 
 
-def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en") -> RenderableType:
+def render_monitor(
+    data: MonitorData, width: int, height: int, lang: str = "en", now: datetime | None = None
+) -> RenderableType:
     """One frame of the dashboard, laid out for a terminal of width x height: narrow ones
     get a one-line lag and short columns so the headline keeps the room; tall ones get the
     lag table per partition; the latest dispatches fill the lines that are left. Flashes
@@ -264,6 +267,10 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
     for col, w in columns.items():
         latest.add_column(col, overflow="ellipsis", no_wrap=True, width=w, ratio=None if w else 1)
     rows = max(1, height - used - 5)  # title, header, rule, a spare line for the cursor
+    this_year = (now or datetime.now(UTC)).strftime("%Y")
+    if any(hit.time_kind == "received" for hit in data.hits[:rows]):
+        latest.caption = "~ time received: the copy gave no publication time"
+        rows = max(1, rows - 1)
     for hit in data.hits[:rows]:
         stamp = (hit.published or "")[:16].replace("T", " ")
         headline = urgency_tag(hit.urgency) + escape(hit.headline or hit.guid)
@@ -277,7 +284,12 @@ def render_monitor(data: MonitorData, width: int, height: int, lang: str = "en")
                 escape(", ".join(event_label(t, lang) for t in hit.event_types)),
             ]
             if wide
-            else [mark + stamp[5:], escape(display_case(hit.dateline_place or "")), headline]
+            # the narrow column drops the year, unless it is not this one
+            else [
+                mark + (stamp[5:] if stamp[:4] == this_year else stamp[:10]),
+                escape(display_case(hit.dateline_place or "")),
+                headline,
+            ]
         )
         urgent = hit.urgency is not None and hit.urgency <= 2
         latest.add_row(*cells, style="bold" if urgent else None)

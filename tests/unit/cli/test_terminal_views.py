@@ -4,6 +4,7 @@ urgent items stand out, events read as words and amounts as people write them.""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -79,8 +80,9 @@ def test_monitor_fits_the_terminal(width: int, height: int) -> None:
 
 
 def test_monitor_at_80x24_and_160x48() -> None:
-    small = "\n".join(draw(MonitorView(data(), "fr"), 80, 24))
-    big = "\n".join(draw(MonitorView(data(), "fr"), 160, 48))
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the hits' year: no year in 80 columns
+    small = "\n".join(draw(render_monitor(data(), 80, 24, "fr", now=now), 80, 24))
+    big = "\n".join(draw(render_monitor(data(), 160, 48, "fr", now=now), 160, 48))
     assert "lag per partition p0:2 p1:2 p2:2 p3:2" in small  # one line when space is short
     assert "partition" in big and "committed" in big  # the table when there is room
     assert "Levée de fonds" in big and "funding_round" not in big  # labels, not codes
@@ -88,6 +90,20 @@ def test_monitor_at_80x24_and_160x48() -> None:
     assert "lang" in big and "lang" not in small
     # a tall terminal shows more of the latest dispatches
     assert big.count("Mistral") > small.count("Mistral")
+
+
+def test_monitor_shows_the_year_when_it_is_not_this_one() -> None:
+    """In 80 columns the time drops its year, unless the copy is from another year; a time
+    of receipt (no publication time in the copy) is marked and the mark explained."""
+    old = data(hits=3)
+    old.hits[1] = old.hits[1].model_copy(update={"published": "2025-03-27T13:20:00+00:00"})
+    old.hits[2] = old.hits[2].model_copy(update={"time_kind": "received"})
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    small = "\n".join(draw(render_monitor(old, 80, 24, now=now), 80, 24))
+    assert "2025-03-27" in small and "2026-11-24" not in small and "11-24 04:00" in small
+    assert "~11-24 04:02" in small and "~ time received" in small
+    later = "\n".join(draw(render_monitor(old, 80, 24, now=now.replace(year=2027)), 80, 24))
+    assert "2026-11-24" in later
 
 
 def test_monitor_with_many_partitions_keeps_room_for_dispatches() -> None:
