@@ -153,7 +153,9 @@ class AlertMatcher:
         if not alerts:
             return
         try:
-            resp = await es.bulk(operations=alert_operations(self.settings, alerts))
+            # refreshed now: the history is read (page, GET /v1/alerts) as the alert goes out,
+            # not a refresh interval later; alerts are few and the index small
+            resp = await es.bulk(operations=alert_operations(self.settings, alerts), refresh=True)
             if resp.get("errors"):
                 log.warning("alert history: some of %d alerts were not kept", len(alerts))
         except Exception as exc:
