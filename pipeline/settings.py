@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # Local stack / services
     stack_dir: Path = Path(".wirestream/stack")
     worker_web_port: int = 6066
+    worker_web_host: str = Field(
+        default="127.0.0.1",
+        description="Where the worker's web server (/metrics, live page) listens; 0.0.0.0 in "
+        "containers, so that Prometheus can scrape it",
+    )
     worker_datadir: Path = Field(
         default=Path(".wirestream/worker"), description="Faust's local state folder"
     )

@@ -135,6 +135,7 @@ class Worker:
             topic_partitions=settings.raw_partitions,
             topic_replication_factor=settings.replication_factor,
             web_port=settings.worker_web_port,
+            web_bind=settings.worker_web_host,
             key_serializer="raw",
             value_serializer="raw",
             consumer_auto_offset_reset="earliest",
