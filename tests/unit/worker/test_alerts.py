@@ -76,7 +76,11 @@ class Node:
             "hits": {"hits": [{"_source": s.model_dump(mode="json"), "sort": [s.id]} for s in page]}
         }
 
-    async def bulk(self, operations: list[dict[str, Any]], refresh: str) -> None:
+    async def bulk(self, operations: list[dict[str, Any]], refresh: str | bool) -> None:
+        if operations and operations[0]["index"]["_index"] == SETTINGS.alerts_index:
+            assert refresh is True  # the history is readable when the alert goes out
+            self.calls.append("history")
+            return
         self.calls.append("bulk")
         for op, body in zip(operations[::2], operations[1::2], strict=False):
             if "index" in op:
@@ -107,11 +111,13 @@ def test_the_percolator_when_the_node_has_it_msearch_in_chunks_when_not(
     m = AlertMatcher(SETTINGS)
     [alert] = asyncio.run(m.match(real, [d]))  # type: ignore[arg-type]
     assert m.percolator is True and alert.saved_search_name == "rivian" and alert.guid == d.guid
-    assert real.calls == ["create", "percolate", "bulk", "percolate"]  # probe, sync, match
+    # probe, sync, match, the alert kept in the history
+    assert real.calls == ["create", "percolate", "bulk", "percolate", "history"]
     assert len(real.stored) == 451
     asyncio.run(asyncio.sleep(0.02))
     asyncio.run(m.match(real, [d]))  # type: ignore[arg-type]
-    assert real.calls[-1] == "percolate" and real.calls.count("bulk") == 1  # nothing changed
+    assert real.calls[-2:] == ["percolate", "history"]
+    assert real.calls.count("bulk") == 1  # nothing changed: no sync
 
 
 def test_percolator_entries_mean_what_the_search_page_means() -> None:
