@@ -6,14 +6,13 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from pipeline.settings import get_settings
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
 from pipeline.cli.base import EXIT_UNAVAILABLE, app, elasticsearch_client, err, fail, out
+from pipeline.cli.render import delivery_table
 
 alerts_app = typer.Typer(
     no_args_is_help=True,
@@ -96,27 +95,4 @@ def delivery_log(
         for e in entries:
             sys.stdout.write(e.model_dump_json(exclude={"alert"}) + "\n")
         return
-    table = Table(title=f"{len(entries)} delivery(ies)", title_justify="left", header_style="bold")
-    for col, kw in (
-        ("created", {"no_wrap": True}),
-        ("search", {"overflow": "ellipsis", "max_width": 18}),
-        ("channel", {"no_wrap": True}),
-        ("status", {"no_wrap": True}),
-        ("tries", {"justify": "right"}),
-        ("headline / error", {"overflow": "fold", "ratio": 1}),
-    ):
-        table.add_column(col, **kw)
-    colour = {"delivered": "green", "failed": "bold red", "retrying": "yellow", "pending": "dim"}
-    for e in entries:
-        detail = escape(e.alert.headline or e.alert.guid)
-        if e.last_error:
-            detail += f"\n[red]{escape(e.last_error)}[/]"
-        table.add_row(
-            e.created_at.strftime("%m-%d %H:%M"),
-            escape(e.saved_search_name),
-            f"{e.channel} [dim]{escape(e.target)}[/]" if e.channel == "email" else e.channel,
-            f"[{colour[e.status]}]{e.status}[/]",
-            str(e.attempts),
-            detail,
-        )
-    out.print(table)
+    out.print(delivery_table(entries))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
-    pass
+    from pipeline.alerts.log import DeliveryEntry
 from pipeline.cli.base import out
 
 FACET_TITLES = {
@@ -308,3 +309,32 @@ class MonitorView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         height = options.height or console.size.height
         yield render_monitor(self.data, options.max_width, height, self.lang)
+
+
+def delivery_table(entries: Sequence[DeliveryEntry]) -> Table:
+    """`wire alerts log`: one entry in two or three lines whatever the width: the headline
+    and where it went (webhook URL, digest addresses) cut to the line, the last error whole;
+    the channel over its status and tries."""
+    from rich.console import Group
+
+    table = Table(title=f"{len(entries)} delivery(ies)", title_justify="left", header_style="bold")
+    table.add_column("created", no_wrap=True)
+    table.add_column("search", overflow="ellipsis", no_wrap=True, max_width=12)
+    table.add_column("via", no_wrap=True)
+    table.add_column("alert → where · error", ratio=1, min_width=20)
+    colour = {"delivered": "green", "failed": "bold red", "retrying": "yellow", "pending": "dim"}
+    for e in entries:
+        lines: list[RenderableType] = [
+            Text(e.alert.headline or e.alert.guid, no_wrap=True, overflow="ellipsis"),
+            Text(f"→ {e.target}", style="dim", no_wrap=True, overflow="ellipsis"),
+        ]
+        if e.last_error:
+            lines.append(Text(e.last_error, style="red", overflow="fold"))
+        tries = f" ({e.attempts})" if e.attempts else ""
+        table.add_row(
+            e.created_at.strftime("%m-%d %H:%M"),
+            e.saved_search_name,
+            f"{e.channel}\n[{colour[e.status]}]{e.status}[/]{tries}",
+            Group(*lines),
+        )
+    return table

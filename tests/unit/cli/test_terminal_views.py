@@ -225,3 +225,60 @@ def test_subscribe_json_reads_like_the_api_streams(capsys: pytest.CaptureFixture
     assert first["type_label"] == {"en": "Funding round", "fr": "Levée de fonds"}
     assert first["amount"]["display"] == "45 millions d'euros"
     assert second == alert
+
+
+def test_delivery_log_reads_in_80_columns() -> None:
+    """`wire alerts log`: each entry in two lines (three with an error), the webhook's URL
+    shown, the headline cut to the line instead of one word per line."""
+    from pipeline.alerts.log import DeliveryEntry
+    from pipeline.cli.render import delivery_table
+    from pipeline.store.saved_searches import Alert
+
+    at = datetime(2026, 11, 30, 9, 26, tzinfo=UTC)
+    alert = Alert(
+        id="s1:g:1",
+        saved_search_id="s1",
+        saved_search_name="desk Delivtest1764494765",
+        owner="apps-key",
+        guid="g",
+        version=1,
+        headline=HEADLINE,
+        published=at,
+        provider="AFP",
+        language="fr",
+        matched_at=at,
+    )
+    common = {
+        "alert_id": alert.id,
+        "saved_search_id": "s1",
+        "saved_search_name": alert.saved_search_name,
+        "owner": "apps-key",
+        "created_at": at,
+        "next_attempt_at": at,
+        "alert": alert,
+    }
+    entries = [
+        DeliveryEntry(
+            id="a|webhook:0",
+            channel="webhook",
+            target="https://hooks.slack.example/services/T000/B000/XXXXXXXX",
+            status="delivered",
+            attempts=2,
+            last_error="HTTP 502 from hooks.slack.example (first try)",
+            **common,
+        ),
+        DeliveryEntry(
+            id="a|email", channel="email", target="desk@example.org", status="pending", **common
+        ),
+    ]
+    lines = draw(delivery_table(entries), 80, 24)
+    text = "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines), text
+    # the headline and the target one line each (cut, not wrapped a word per line)
+    assert sum("La start-up française" in line for line in lines) == 2, text
+    assert sum("→ https://hooks" in line or "→ desk@" in line for line in lines) == 2, text
+    assert len(lines) <= 14, text
+    assert (
+        "La start-up" in text and "→ https://hooks.slack" in text and "→ desk@example.org" in text
+    )
+    assert "HTTP 502" in text and "webhook" in text and "delivered" in text
