@@ -162,6 +162,16 @@ class Worker:
         ]
         return ", ".join(parts)
 
+    def batches(self) -> float:
+        """Batches this worker has written (0 before its first, or with no partitions)."""
+        import httpx
+
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith('wire_stage_seconds_count{stage="batch"}'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     def counter(self, name: str) -> float:
         """One unlabelled sample from the worker's /metrics page (0 if absent)."""
         import httpx
@@ -401,9 +411,22 @@ def warm_up(
             raise TimeoutError("workers did not prepare the indices")
         time.sleep(0.3)
     time.sleep(3)  # group join and partition assignment
-    warm = corpus(8 * len(procs), seed=991)
-    for key, value in warm.records:
-        producer.send(settings.raw_topic, key=key, value=value)
-    producer.flush()
-    wait_count(es, settings, len(warm.records), 300, procs)
-    return len(warm.records)
+    sent, seed = 0, 991
+    # Until every worker has written a batch: a worker still loading its models when the
+    # others took the partitions joins later, and the rebalance would fall inside the
+    # measurement (a pause of seconds that is start-up, not steady state).
+    while True:
+        warm = corpus(8 * len(procs), seed=seed)
+        for key, value in warm.records:
+            producer.send(settings.raw_topic, key=key, value=value)
+        producer.flush()
+        sent += len(warm.records)
+        wait_count(es, settings, sent, 300, procs)
+        idle = [i for i, w in enumerate(procs) if not w.batches()]
+        if not idle:
+            return sent
+        if time.monotonic() > deadline:
+            print(f"warning: worker(s) {idle} wrote no batch during the warm-up (no partitions?)")
+            return sent
+        seed += 1
+        time.sleep(2)
