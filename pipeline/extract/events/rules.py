@@ -139,6 +139,26 @@ class _Candidate:
     learned: bool = False  # proposed by the learned trigger model, not a rule's lexicon
 
 
+# Every rule's single-word triggers in one table: word (lemma or form) -> (rule's index,
+# the parts of speech it must have, "" for any), so a sentence's tokens are read once, not
+# once per rule.
+_LEMMAS: dict[str, list[tuple[int, str]]] = {}
+for _i, _rule in enumerate(RULES):
+    for _word, _pos in _rule.lexicon.lemmas.items():
+        _LEMMAS.setdefault(_word, []).append((_i, _pos))
+
+
+def _lemma_triggers(tok: Token) -> list[tuple[int, str]]:
+    """(rule index, required parts of speech) of the rules whose lexicon holds the token's
+    lemma, or else its form (a rule reads the form only where it lacks the lemma)."""
+    by_lemma = _LEMMAS.get(tok.lemma_.lower(), [])
+    by_form = _LEMMAS.get(tok.lower_, [])
+    if not by_form or by_form is by_lemma:
+        return by_lemma
+    have = {i for i, _ in by_lemma}
+    return [*by_lemma, *(x for x in by_form if x[0] not in have)]
+
+
 def _candidates(
     sent: Sentence, lowered: str, syn: Syntax | None, doc: Doc | None
 ) -> list[_Candidate]:
@@ -149,8 +169,9 @@ def _candidates(
         if doc is not None and syn is not None
         else None
     )
+    anchors: list[set[int]] = []  # per rule: tokens its phrase patterns anchored
     for rule in RULES:
-        anchors: set[int] = set()
+        anchored: set[int] = set()
         for m in rule.trigger.finditer(sent.text, lowered):
             tok = None
             if doc is not None and syn is not None:
@@ -159,20 +180,19 @@ def _candidates(
                 )
                 if s is not None and len(s):
                     tok = s.root
-                    anchors.add(tok.i)
+                    anchored.add(tok.i)
             out.append(_Candidate(rule, m.start(), m.end(), tok))
-        if span is None or not rule.lexicon.lemmas:
-            continue
+        anchors.append(anchored)
+    if span is not None:
         for tok in span:
-            if tok.i in anchors:
+            hits = _lemma_triggers(tok)
+            if not hits:
                 continue
-            pos = rule.lexicon.lemmas.get(tok.lemma_.lower())
-            if pos is None:
-                pos = rule.lexicon.lemmas.get(tok.lower_)
-            if pos is None or (pos and tok.pos_ not in pos.split()):
-                continue
-            start = tok.idx - sent.start
-            out.append(_Candidate(rule, start, start + len(tok.text), tok))
+            for i, pos in hits:
+                if tok.i in anchors[i] or (pos and tok.pos_ not in pos.split()):
+                    continue
+                start = tok.idx - sent.start
+                out.append(_Candidate(RULES[i], start, start + len(tok.text), tok))
     out = [c for c in out if not _not_a_personnel_trigger(c)]
     if span is not None:
         out += _learned_candidates(span, out)
