@@ -439,7 +439,7 @@ _RAISE = re.compile(
     re.IGNORECASE,
 )
 _PARTICIPATE_ONLY = re.compile(
-    r"particip(?!ation)|took part|take part|joined|se joint|également investi|put (?:money|cash)"
+    r"particip(?!ation)|took part|take part|joined|joining|se joint|également investi|put (?:money|cash)"
     r"|also invested|ont également investi|ont aussi investi|se sont joints?",
     re.I,
 )
@@ -457,7 +457,79 @@ _LED_AFTER = re.compile(
 )
 
 
+# 'a round led by X and Y', 'mené conjointement par X et Y', 'X led the round'
+_LEAD_VERBS = frozenset(
+    {"lead", "co-lead", "colead", "mener", "co-mener", "comener", "piloter", "emmener",
+     "conduire", "co-diriger", "codiriger"}
+)  # fmt: skip
+# what a lead leads: 'X led the round', 'X a mené l'opération'
+_ROUND_NOUNS = frozenset(
+    {"round", "financing", "funding", "raise", "investment", "deal", "tour", "opération",
+     "levée", "financement", "table"}
+)  # fmt: skip
+# 'X and Y also took part', 'X et Y ont également participé', 'with X joining'
+_JOIN_VERBS = frozenset(
+    {"participate", "join", "invest", "take", "put", "chip", "participer", "investir",
+     "joindre", "rejoindre", "accompagner", "souscrire"}
+)  # fmt: skip
+# 'along with X', 'alongside X', 'aux côtés de X' on a participation verb
+_ALONG = {"with", "alongside", "avec", "côtés", "côté"}
+
+
+def _lead_verbs(ctx: Ctx) -> list[Token]:
+    if ctx.tok is None or ctx.syn is None:
+        return []
+    return [t for t in ctx.tok.sent if t.pos_ == "VERB" and t.lemma_.lower() in _LEAD_VERBS]
+
+
+def _parse_leads(ctx: Ctx) -> tuple[list[EntityMention], bool]:
+    """The leads from the parse, and whether one is the subject of an active 'lead'
+    ('Blackbird Ventures led the round': not the round's target)."""
+    for verb in _lead_verbs(ctx):
+        by = ctx._under(sx.agents(verb), ORG)
+        if by:  # 'led by London venture firm Northzone', 'mené conjointement par X et Y'
+            return by, False
+        if verb.dep_ in ("acl", "amod") or sx.is_passive(verb):
+            continue
+        if any(o.lemma_.lower() in _ROUND_NOUNS for o in sx.objects(verb)):
+            rel = [c for c in verb.children if c.dep_ in sx.SUBJECT and c.lower_ in sx.RELATIVE]
+            if rel:  # 'du fonds Temasek, qui mène l'opération': the name before the pronoun
+                subj = [m for m in ctx.of_type(ORG) if 0 <= rel[0].idx - m.end <= 3][:1]
+            else:
+                subj = ctx._under(sx.subject_tokens(verb), ORG)
+            if subj:
+                return subj, True
+    return [], False
+
+
+def _parse_participants(ctx: Ctx) -> list[EntityMention]:
+    """'Index Ventures and Amazon also took part, along with existing backers Lux Capital
+    and Eclipse, Lumen said': the subjects of a participation verb (with their
+    coordinated names, not what hangs off them: 'Bpifrance, par l'intermédiaire de son
+    fonds InnoBio 2') and the names it is 'along with'; not the speaker."""
+    if ctx.tok is None or ctx.syn is None:
+        return []
+    out: list[EntityMention] = []
+    for verb in ctx.tok.sent:
+        if verb.pos_ != "VERB" or verb.lemma_.lower() not in _JOIN_VERBS:
+            continue
+        if verb.lemma_.lower() == "take" and not any(o.lower_ == "part" for o in sx.objects(verb)):
+            continue
+        heads = [t for t in sx.subject_tokens(verb) if not sx.is_generic(t)]
+        along = sx.prep_objects(verb, _ALONG)
+        for prep in verb.children:  # 'along with X': a preposition under a preposition
+            if prep.dep_ == "prep":
+                along += sx.prep_objects(prep, _ALONG)
+        for m in ctx._under(heads + along, ORG):
+            if m not in out:
+                out.append(m)
+    return out
+
+
 def _lead_investors(ctx: Ctx) -> list[EntityMention]:
+    parsed, _ = _parse_leads(ctx)
+    if parsed:
+        return parsed
     lead = _LEAD.search(ctx.sentence_text)
     if lead is not None:
         start = ctx.sentence_start + lead.end()
@@ -491,6 +563,7 @@ def _listed_investors(
 def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     """'X raised N in a round led by Y'; 'a round of N organised by X'; 'Y took part'."""
     lead = _lead_investors(ctx)
+    _, leads_actively = _parse_leads(ctx)
     orgs_before = [m for m in ctx.before(ORG) if m not in lead]
     raises = _RAISE.match(ctx.trigger_text) is not None
     target = [m for m in ctx.subject(ORG, conj=False) if m not in lead] if raises else []
@@ -498,10 +571,14 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
         # 'Quantix a bouclé un tour de table', 'Cardiolys a annoncé une levée de fonds'
         v = ctx.verb
         if (
-            _RAISE.match(v.text)
-            or v.lemma_.lower() in _ROUND_VERBS
-            or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
-        ) and not _PARTICIPATE_ONLY.match(v.text):  # 'X also joined the round': an investor
+            (
+                _RAISE.match(v.text)
+                or v.lemma_.lower() in _ROUND_VERBS
+                or (ctx.tok.pos_ == "NOUN" and ctx.tok.dep_ in ("obj", "dobj"))
+            )
+            and not _PARTICIPATE_ONLY.match(v.text)  # 'X also joined the round': an investor
+            and not leads_actively  # 'X led the round': the lead
+        ):
             target = [m for m in ctx.subject(ORG, conj=False) if m not in lead]
     if raises or target:
         target = target or orgs_before[-1:]
@@ -519,11 +596,21 @@ def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
             investors = [m for m in investors if m is not first] + [
                 m for m in _listed_investors(ctx, lead, target) if m not in investors
             ]
-    if _PARTICIPATE_ONLY.search(ctx.sentence_text) and not target:
+    if (_PARTICIPATE_ONLY.search(ctx.sentence_text) or leads_actively) and not target:
         # 'Bpifrance et Nvidia ont participé à cette levée': investors of the round told
-        # before; 'alongside X', 'aux côtés de X' names one more
+        # before; 'alongside X', 'aux côtés de X' names one more; 'X led the round, with Y
+        # joining': the lead and an investor of that round
+        parsed = [m for m in _parse_participants(ctx) if m not in lead]
         investors += [m for m in _listed_investors(ctx, lead, []) if m not in investors]
-        return ({"investor": investors}, 0.8) if investors else None
+        if parsed:  # the parse's order, and what word order found besides
+            investors = parsed + [m for m in investors if m not in parsed]
+        investors = [m for m in investors if m not in lead]
+        told: Roles = {}
+        if investors:
+            told["investor"] = _unique(investors)
+        if lead:
+            told["lead_investor"] = lead
+        return (told, 0.8) if told else None
     if not target and orgs_before:
         # 'Exotec ... a réalisé une levée de fonds ... menée par Goldman Sachs'
         target = orgs_before[-1:]

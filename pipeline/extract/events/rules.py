@@ -16,6 +16,7 @@ event with all its dates.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,7 +175,7 @@ def _candidates(
             start = tok.idx - sent.start
             out.append(_Candidate(rule, start, start + len(tok.text), tok))
     out = [c for c in out if not _not_a_personnel_trigger(c)]
-    if span is not None:
+    if span is not None and LEARNED_TRIGGERS:
         out += _learned_candidates(span, out)
     order = {id(rule): i for i, rule in enumerate(RULES)}
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
@@ -191,7 +192,10 @@ def _not_a_personnel_trigger(c: _Candidate) -> bool:
     return c.tok.pos_ == "NOUN" and "Plur" in c.tok.morph.get("Number", [])
 
 
-# The learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
+# WIRE_LEARNED_TRIGGERS=0 takes the learned trigger model off the hot path (to measure
+# what it adds: eval/README.md).
+LEARNED_TRIGGERS = os.environ.get("WIRE_LEARNED_TRIGGERS", "1") != "0"
+# When on, the learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
 # trigger of a type when it gives that type at least this probability and no rule of the
 # type anchored a trigger in the sentence; the type's role rule and the cues then read it
 # like any other trigger.
@@ -291,14 +295,21 @@ def extract_events(
             if "target" not in roles and rule.type == "funding_round":
                 earlier = [e for e in events.values() if e.type == rule.type and e.status == status]
                 if earlier:  # participants of the round the story already told
-                    known_ids = {x.entity_id for x in earlier[-1].roles.get("investor", [])}
-                    lead_ids = {x.entity_id for x in earlier[-1].roles.get("lead_investor", [])}
-                    joining = [
-                        x
-                        for x in _role_view(roles)["investor"]
-                        if x.entity_id not in known_ids | lead_ids
-                    ]
-                    earlier[-1].roles.setdefault("investor", []).extend(joining)
+                    told = earlier[-1].roles
+                    named = {x.entity_id for rs in told.values() for x in rs}
+                    own = {x.entity_id for x in told.get("target", [])}
+                    view = _role_view(roles)
+                    for role in ("lead_investor", "investor"):
+                        joining = [x for x in view.get(role, []) if x.entity_id not in named]
+                        if joining:
+                            told.setdefault(role, []).extend(joining)
+                            named |= {x.entity_id for x in joining}
+                    if own:  # the target is never its own investor ('…, Lumen said')
+                        told["investor"] = [
+                            x for x in told.get("investor", []) if x.entity_id not in own
+                        ]
+                        if not told["investor"]:
+                            del told["investor"]
                 same_rule.append(ids)
                 kept_status[id(rule)].append(status)
                 continue

@@ -1,0 +1,96 @@
+"""Roles read from the dependency parse, one phrasing family per test (round 8): who
+leads a round and who joins it, who leaves and for which company, with realistic
+dispatch sentences (spaCy models, no server)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.extract.batch import extract_batch
+from schemas import Dateline, Dispatch, Event
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def _extract(language: str, *paragraphs: str) -> Dispatch:
+    d = Dispatch(
+        guid=f"r8-{abs(hash(paragraphs))}",
+        received_at=NOW,
+        versioncreated=NOW,
+        format="plaintext",
+        source="t",
+        language=language,
+        body=list(paragraphs),
+        dateline=Dateline(place="PARIS", text="PARIS, Dec 2, 2026 (AFP)"),
+    )
+    [out] = extract_batch([d])
+    return out
+
+
+def _roles(e: Event) -> dict[str, list[str]]:
+    return {k: sorted(r.name for r in v) for k, v in e.roles.items()}
+
+
+def _of(d: Dispatch, type_: str) -> list[Event]:
+    return [e for e in d.events if e.type == type_]
+
+
+# ------------------------------------------------------------------ funding rounds
+
+
+def test_a_lead_named_in_the_agent_of_led_with_a_description_before_it() -> None:
+    d = _extract(
+        "en",
+        "Veltra, a Madrid start-up building batteries for delivery vans, said Tuesday it "
+        "had raised 60 million euros in a round led by Dutch venture firm Brightwater "
+        "Capital.",
+    )
+    [round_] = _of(d, "funding_round")
+    assert _roles(round_)["lead_investor"] == ["Brightwater Capital"]
+    assert _roles(round_)["target"] == ["Veltra"]
+
+
+def test_co_leads_after_an_adverb_are_all_leads() -> None:
+    d = _extract(
+        "fr",
+        "La start-up nantaise Ondalys a bouclé un tour de table de 45 millions d'euros "
+        "mené conjointement par Eurazeo et Partech, a-t-elle annoncé mercredi.",
+    )
+    [round_] = _of(d, "funding_round")
+    assert _roles(round_)["lead_investor"] == ["Eurazeo", "Partech"]
+    assert _roles(round_)["target"] == ["Ondalys"]
+    assert "investor" not in round_.roles
+
+
+def test_the_subject_of_an_active_led_is_the_lead_not_the_target() -> None:
+    d = _extract(
+        "en",
+        "Fintech start-up Coralpay has secured 30 million dollars in fresh capital, the "
+        "company said Monday. Balderton Capital led the round, with Index Ventures and "
+        "Atomico Partners joining.",
+    )
+    [round_] = _of(d, "funding_round")
+    assert _roles(round_) == {
+        "target": ["Coralpay"],
+        "lead_investor": ["Balderton Capital"],
+        "investor": ["Atomico Partners", "Index Ventures"],
+    }
+
+
+def test_participants_are_the_subjects_and_along_with_not_the_speaker() -> None:
+    d = _extract(
+        "en",
+        "Harbor Robotics said on Wednesday it had raised 120 million dollars in a round led "
+        "by Accel. Amazon and Salesforce Ventures also took part, along with existing "
+        "backers Lux Capital and Bessemer Venture Partners, Harbor said in a statement.",
+    )
+    [round_] = _of(d, "funding_round")
+    roles = _roles(round_)
+    assert roles["lead_investor"] == ["Accel"]
+    assert roles["target"] == ["Harbor Robotics"]
+    assert set(roles["investor"]) == {
+        "Amazon",
+        "Salesforce Ventures",
+        "Lux Capital",
+        "Bessemer Venture Partners",
+    }
