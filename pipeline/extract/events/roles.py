@@ -129,6 +129,48 @@ class Ctx:
             return [self.previous_person]
         return []
 
+    def reporter(self, t: EntityType) -> list[EntityMention]:
+        """'Qantas … announced that chairman X would retire', 'La compagnie a annoncé le
+        départ de son directeur financier', 'the firm said founder X would step down': the
+        subject of a verb governing the trigger (resolved when generic), which is whose
+        news it is."""
+        if self.tok is None or self.syn is None:
+            return []
+        for g in sx.governors(self.tok)[1:]:
+            if g.pos_ not in ("VERB", "AUX"):
+                continue
+            subj = sx.subject_tokens(g)
+            found = self._under(subj, t, conj=False)
+            if found:
+                return found[:1]
+            if subj and sx.is_generic(subj[0]) and subj[0].lower_ not in sx.RELATIVE:
+                if t == ORG and subj[0].pos_ != "PRON" and self.main_org is not None:
+                    return [self.main_org]  # 'the firm', 'la compagnie': the story's own
+                if t == ORG and subj[0].pos_ == "PRON":
+                    prev = self.previous_org or self.main_org
+                    return [prev] if prev is not None else []
+            if subj:
+                break
+        return []
+
+    def apposed(self, person: EntityMention, t: EntityType) -> list[EntityMention]:
+        """'Chiara Ferri, directrice générale de Fendi depuis 2023, quittait…', 'X, chief
+        executive of Y, resigned': the organisation the person's apposition names (not a
+        former one: 'a former Boeing executive')."""
+        if self.syn is None:
+            return []
+        span = self.syn.doc.char_span(person.start, person.end, alignment_mode="expand")
+        if span is None or not len(span):
+            return []
+        out: list[EntityMention] = []
+        for c in span.root.children:
+            # the small French model often reads the apposed title as a conjunct
+            title = c.dep_ == "appos" or (c.dep_ == "conj" and c.pos_ == "NOUN")
+            if not title or any(w.lower_ in _FORMER_WORDS for w in c.subtree):
+                continue
+            out += [m for m in self._under([c], t, conj=False) if m is not person]
+        return out[:1]
+
     def objects(self, t: EntityType, conj: bool = True) -> list[EntityMention]:
         if self.tok is None:
             return []
@@ -164,6 +206,7 @@ class Ctx:
         return self._under(heads, t)
 
 
+_FORMER_WORDS = frozenset({"former", "ancien", "ancienne", "ex", "previously", "formerly"})
 _PERSONAL = frozenset({"he", "she", "il", "elle", "him", "her", "lui", "-il", "-elle"})
 
 Roles = dict[str, list[EntityMention]]
@@ -249,7 +292,23 @@ def _person(ctx: Ctx, *, object_role: bool = False) -> tuple[list[EntityMention]
     return _person_linear(ctx)
 
 
+# A subject that names someone only by relation to another: 'his predecessor was ousted',
+# 'son prédécesseur avait été limogé' name no one of their own.
+_RELATIONAL = frozenset(
+    {"predecessor", "successor", "prédécesseur", "successeur", "remplaçant", "replacement"}
+)
+
+
+def _unnamed_relational_subject(ctx: Ctx) -> bool:
+    if ctx.verb is None or ctx.syn is None:
+        return False
+    subj = sx.subject_tokens(ctx.verb)
+    return bool(subj) and subj[0].lemma_.lower() in _RELATIONAL and not ctx._under(subj, PER)
+
+
 def departure(ctx: Ctx) -> tuple[Roles, float] | None:
+    if _unnamed_relational_subject(ctx):
+        return None
     person, factor = _person(ctx, object_role=_FIRES.search(ctx.trigger_text) is not None)
     if not person:
         return None
@@ -257,6 +316,7 @@ def departure(ctx: Ctx) -> tuple[Roles, float] | None:
         # 'the departure was expected', 'Son départ': the person told before, and the
         # company only where the noun names it ('le départ de X de Y')
         org = ctx._under(sx.prep_objects(ctx.tok, {"from", "de", "d'", "d’", "of", "at"}), ORG)
+        org = org or ctx.apposed(person[0], ORG) or ctx.reporter(ORG)
         told: Roles = {"person": person}
         if org:
             told["organization"] = org[:1]
@@ -269,6 +329,8 @@ def departure(ctx: Ctx) -> tuple[Roles, float] | None:
             org = [ctx.main_org]
     if not org:
         org = ctx.in_subtree(ORG)
+    if not org:
+        org = ctx.apposed(person[0], ORG) or ctx.reporter(ORG)
     if not org:
         org = ctx.after(ORG, rf"{_DIRECT}|\bde|\bd'|\bd’|\bfrom|\bchez", window=40) or ctx.before(
             ORG
@@ -334,6 +396,8 @@ def hire(ctx: Ctx) -> tuple[Roles, float] | None:
         org = _not_former(ctx, ctx.objects(ORG, conj=False) if joins else [])
     if not org:
         org = _not_former(ctx, ctx.preps(ORG, {"of", "at", "de", "d'", "d’", "chez", "by", "par"}))
+    if not org and not joins:
+        org = ctx.reporter(ORG)  # 'Diageo said it had named X': whose appointment it is
     if not org:
         org = _not_former(ctx, ctx.after(ORG, window=60))
     if not org and re.search(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -181,6 +181,33 @@ def _candidates(
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
 
 
+def _tree_distance(
+    syn: Syntax | None, who: EntityMention, tok: Token | None, trigger_start: int
+) -> int:
+    """Edges between a name and a trigger in the parse (characters apart where unparsed)."""
+    at = syn.token_at(who.start) if syn is not None else None
+    if at is None or tok is None:
+        return 1000 + abs(who.start - trigger_start)
+    up = {t.i: n for n, t in enumerate([at, *at.ancestors])}
+    for n, t in enumerate([tok, *tok.ancestors]):
+        if t.i in up:
+            return n + up[t.i]
+    return 1000 + abs(who.start - trigger_start)
+
+
+_POSSESSIVE = frozenset({"his", "her", "their", "son", "sa", "leur", "ses"})
+
+
+def _told_by_possessive(c: _Candidate, events: Iterable[Event]) -> bool:
+    """'Her departure is a blow for Oracle', 'did not give a reason for his departure', 'Son
+    arrivée': a move the story already told, not a new one for the last name read."""
+    if not c.rule.type.startswith("personnel.") or c.tok is None or c.tok.pos_ != "NOUN":
+        return False
+    if not any(d.dep_ in ("poss", "det") and d.lower_ in _POSSESSIVE for d in c.tok.children):
+        return False
+    return any(e.type == c.rule.type for e in events)
+
+
 def _not_a_personnel_trigger(c: _Candidate) -> bool:
     """'a retired firefighter', 'left-wing candidate', 'conseillère départementale',
     'départs volontaires': an adjective, or departures in the plural (job cuts), name no
@@ -261,8 +288,11 @@ def extract_events(
         attributed = ATTRIBUTION.search(sent.text, lowered) is not None
         kept: dict[str, list[frozenset[tuple[str, str]]]] = {}  # rule type -> role sets
         kept_status: dict[int, list[EventStatus]] = {}  # rule -> status of each kept set
+        moves: dict[str, tuple[str, int]] = {}  # person id -> (event id, trigger distance)
         for cand in _candidates(sent, lowered, syn, doc):
             rule = cand.rule
+            if _told_by_possessive(cand, events.values()):
+                continue
             ctx = r.Ctx(
                 text=text,
                 sentence_start=sent.start,
@@ -373,6 +403,23 @@ def extract_events(
                 extra["percent"] = percent(sent.text)
             if rule.type == "earnings":
                 extra["figures"] = reported
+            if rule.type.startswith("personnel.") and roles.get("person"):
+                # one move per person and sentence: the trigger nearest the name ('le
+                # départ de X et la nomination de Y pour lui succéder': X leaves)
+                who = roles["person"][0]
+                dist = _tree_distance(syn, who, cand.tok, ctx.trigger_start)
+                rival = moves.get(who.entity_id)
+                if rival is not None and rival[0] in events and rival[0] != eid:
+                    other = events[rival[0]]
+                    theirs = {x.entity_id for x in other.roles.get("organization", [])}
+                    ours = {x.entity_id for x in roles.get("organization", [])}
+                    # 'is leaving Oracle to join Salesforce': two moves, two companies
+                    same_org = not theirs or not ours or bool(theirs & ours)
+                    if other.type != rule.type and other.status is status and same_org:
+                        if rival[1] <= dist:
+                            continue
+                        del events[rival[0]]
+                moves[who.entity_id] = (eid, dist)
             events[eid] = Event(
                 id=eid,
                 type=rule.type,

@@ -94,3 +94,65 @@ def test_participants_are_the_subjects_and_along_with_not_the_speaker() -> None:
         "Lux Capital",
         "Bessemer Venture Partners",
     }
+
+
+# ------------------------------------------------------------------ personnel
+
+
+def test_a_possessive_departure_is_the_move_already_told() -> None:
+    d = _extract(
+        "en",
+        "Laura Brenner, who ran Siemens' rail signalling business for six years, is leaving "
+        "the group to join rival Alstom, both companies said on Monday.",
+        "Alstom chief executive Henri Poupart-Lafarge said he was delighted.",
+        "Her departure is a blow for Siemens, which has been racing to expand the unit.",
+    )
+    departures = _of(d, "personnel.departure")
+    assert [_roles(e)["person"] for e in departures] == [["Laura Brenner"]]
+    [hire] = _of(d, "personnel.hire")
+    assert _roles(hire) == {"person": ["Laura Brenner"], "organization": ["Alstom"]}
+
+
+def test_one_move_per_person_the_trigger_nearest_in_the_parse() -> None:
+    d = _extract(
+        "fr",
+        "Le groupe Maréchal Industries a annoncé mardi le départ de son président, Paul "
+        "Maréchal, et la nomination de Sophie Garnier pour lui succéder.",
+    )
+    assert [_roles(e)["person"] for e in _of(d, "personnel.departure")] == [["Paul Maréchal"]]
+    assert [_roles(e)["person"] for e in _of(d, "personnel.hire")] == [["Sophie Garnier"]]
+
+
+def test_the_reporting_subject_names_the_company_of_the_move() -> None:
+    d = _extract(
+        "en",
+        "Kestrel Capital Management agreed on Tuesday to pay 4 million dollars to settle "
+        "charges brought by the Securities and Exchange Commission.",
+        "In a separate statement, the firm said founder Erik Lindqvist would step down as "
+        "chief investment officer at the end of the month.",
+    )
+    [dep] = _of(d, "personnel.departure")
+    assert _roles(dep) == {
+        "person": ["Erik Lindqvist"],
+        "organization": ["Kestrel Capital Management"],
+    }
+
+
+def test_the_apposed_title_names_the_company_not_the_reporting_group() -> None:
+    d = _extract(
+        "fr",
+        "LVMH a publié mardi un bénéfice net en recul de 12%. Le groupe a par ailleurs "
+        "annoncé que Chiara Ferri, directrice générale de Fendi depuis 2023, quittait ses "
+        "fonctions pour raisons personnelles.",
+    )
+    [dep] = _of(d, "personnel.departure")
+    assert _roles(dep) == {"person": ["Chiara Ferri"], "organization": ["Fendi"]}
+
+
+def test_a_predecessor_ousted_is_no_named_person_leaving() -> None:
+    d = _extract(
+        "en",
+        "The group has been trying to revive growth under chief executive Laurent Freixe, "
+        "who took over after his predecessor was ousted.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "personnel.departure"]
