@@ -198,14 +198,16 @@ def _tree_distance(
 _POSSESSIVE = frozenset({"his", "her", "their", "son", "sa", "leur", "ses"})
 
 
-def _told_by_possessive(c: _Candidate, events: Iterable[Event]) -> bool:
+def _told_by_possessive(c: _Candidate, events: Iterable[Event]) -> Event | None:
     """'Her departure is a blow for Oracle', 'did not give a reason for his departure', 'Son
-    arrivée': a move the story already told, not a new one for the last name read."""
+    départ sera effectif le 1er avril': the move the story already told (the last of its
+    type), not a new one for the last name read."""
     if not c.rule.type.startswith("personnel.") or c.tok is None or c.tok.pos_ != "NOUN":
-        return False
+        return None
     if not any(d.dep_ in ("poss", "det") and d.lower_ in _POSSESSIVE for d in c.tok.children):
-        return False
-    return any(e.type == c.rule.type for e in events)
+        return None
+    same = [e for e in events if e.type == c.rule.type]
+    return same[-1] if same else None
 
 
 def _not_a_personnel_trigger(c: _Candidate) -> bool:
@@ -291,7 +293,14 @@ def extract_events(
         moves: dict[str, tuple[str, int]] = {}  # person id -> (event id, trigger distance)
         for cand in _candidates(sent, lowered, syn, doc):
             rule = cand.rule
-            if _told_by_possessive(cand, events.values()):
+            retold = _told_by_possessive(cand, events.values())
+            if retold is not None:  # its dates ('Son départ sera effectif le 1er avril')
+                seen = {(d.text, d.start) for d in retold.dates}
+                retold.dates.extend(
+                    d
+                    for d in dates
+                    if sent.start <= d.start < sent.end and (d.text, d.start) not in seen
+                )
                 continue
             ctx = r.Ctx(
                 text=text,
