@@ -503,7 +503,7 @@ _RAISE = re.compile(
     re.IGNORECASE,
 )
 _PARTICIPATE_ONLY = re.compile(
-    r"particip(?!ation)|took part|take part|joined|joining|se joint|également investi|put (?:money|cash)"
+    r"particip(?!ation)|took part|take part|joined|se joint|également investi|put (?:money|cash)"
     r"|also invested|ont également investi|ont aussi investi|se sont joints?",
     re.I,
 )
@@ -541,9 +541,32 @@ _ALONG = {"with", "alongside", "avec", "côtés", "côté"}
 
 
 def _lead_verbs(ctx: Ctx) -> list[Token]:
+    """'lead' verbs of this round: the trigger's own clause verb ('X led the round') or one
+    under the trigger ('raised N in a round led by X'), not one in a clause of its own
+    ('Y, which led its seed round in 2021, ...')."""
     if ctx.tok is None or ctx.syn is None:
         return []
-    return [t for t in ctx.tok.sent if t.pos_ == "VERB" and t.lemma_.lower() in _LEAD_VERBS]
+    return [
+        t
+        for t in ctx.tok.sent
+        if t.pos_ == "VERB" and t.lemma_.lower() in _LEAD_VERBS and _attached(t, ctx)
+    ]
+
+
+_OWN_CLAUSE = frozenset({"relcl", "acl:relcl", "advcl", "parataxis", "ccomp", "csubj"})
+
+
+def _attached(tok: Token, ctx: Ctx) -> bool:
+    assert ctx.tok is not None
+    anchors = {ctx.tok.i} | ({ctx.verb.i} if ctx.verb is not None else set())
+    t = tok
+    for _ in range(8):
+        if t.i in anchors:
+            return True
+        if t.dep_ in sx.SUBJECT or t.dep_ in _OWN_CLAUSE or t.head is t:
+            return False
+        t = t.head
+    return False
 
 
 def _parse_leads(ctx: Ctx) -> tuple[list[EntityMention], bool]:

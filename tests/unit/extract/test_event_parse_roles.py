@@ -96,6 +96,21 @@ def test_participants_are_the_subjects_and_along_with_not_the_speaker() -> None:
     }
 
 
+def test_a_lead_verb_in_a_relative_clause_is_an_earlier_round() -> None:
+    d = _extract(
+        "en",
+        "Coralpay, a Lagos fintech start-up, said Monday it had raised 30 million dollars in "
+        "a round led by Balderton Capital. Atomico Partners, which led the company's seed "
+        "round in 2023, also took part.",
+    )
+    [round_] = _of(d, "funding_round")
+    assert _roles(round_) == {
+        "target": ["Coralpay"],
+        "lead_investor": ["Balderton Capital"],
+        "investor": ["Atomico Partners"],
+    }
+
+
 # ------------------------------------------------------------------ personnel
 
 
