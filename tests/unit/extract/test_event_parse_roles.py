@@ -171,3 +171,54 @@ def test_a_predecessor_ousted_is_no_named_person_leaving() -> None:
         "who took over after his predecessor was ousted.",
     )
     assert not [e for e in d.events + d.non_facts if e.type == "personnel.departure"]
+
+
+# ------------------------------------------------------------------ background by the clause
+
+
+def _status(d: Dispatch, type_: str) -> list[str]:
+    return [e.status.value for e in d.events + d.non_facts if e.type == type_]
+
+
+def test_a_noun_trigger_takes_the_time_of_the_verb_it_is_subject_of() -> None:
+    d = _extract(
+        "en",
+        "The state's grid operator has leaned heavily on batteries since a deadly winter "
+        "storm swept Texas in 2021 and left millions without power.",
+    )
+    assert "asserted" not in _status(d, "disaster")
+
+
+def test_a_participle_takes_the_time_of_its_clause() -> None:
+    d = _extract(
+        "en",
+        "Michelin on Wednesday unveiled an airless tyre for passenger cars. The group closed "
+        "factories in Cholet and Vannes in 2024, eliminating about 1,250 positions.",
+    )
+    assert "asserted" not in _status(d, "layoffs")
+
+
+def test_a_series_of_recent_deals_is_background() -> None:
+    d = _extract(
+        "fr",
+        "Orange a multiplié ces derniers mois les alliances dans l'intelligence "
+        "artificielle, notamment avec Mistral AI.",
+    )
+    assert "asserted" not in _status(d, "partnership")
+
+
+def test_planned_to_is_a_plan() -> None:
+    d = _extract(
+        "en",
+        "TikTok said it planned to roll out new parental controls in the Netherlands next month.",
+    )
+    assert "asserted" not in _status(d, "product.launch")
+
+
+def test_results_compared_with_last_year_stay_asserted() -> None:
+    d = _extract(
+        "en",
+        "Hermes said on Friday its net profit rose to 4.6 billion euros in 2026 from 4.3 "
+        "billion euros in 2025.",
+    )
+    assert _status(d, "earnings") == ["asserted"]
