@@ -968,6 +968,18 @@ _VICTIMS = re.compile(
 
 
 def death(ctx: Ctx) -> tuple[Roles, float] | None:
+    if ctx.verb is not None and ctx.syn is not None:
+        subj = sx.subject_tokens(ctx.verb)
+        if (
+            subj
+            and subj[0].pos_ == "NOUN"
+            and not sx.is_generic(subj[0])
+            and not ctx._under(subj, PER)
+            and not _VICTIMS.search(ctx.sentence_text)
+        ):
+            # "L'ancien dirigeant, qui n'avait aucun lien avec le fondateur X, s'est
+            # éteint": a person the story named before, not the name in the relative
+            return None
     person = ctx.subject(PER, conj=False)
     if not person:
         after = ctx.after(PER, r"(?:décès|mort|death)\s+(?:de|du|d['’]|of)?", 40)
@@ -996,6 +1008,42 @@ def election(ctx: Ctx) -> tuple[Roles, float] | None:
         return None
     roles: Roles = {"winner": winner[:1]}
     found = [m for m in _unique(ctx.of_type(LOC)) if not _qualifies_a_place(ctx, m)]
+    own = [m for m in found if _in_trigger_clause(ctx, m)]
+    if own or ctx.syn is None:
+        found = own or found
     if found:
         roles["place"] = found
     return roles, 0.8
+
+
+# A clause of its own between a name and the trigger: 'while in Coimbra the race remained
+# too close to call', "tandis qu'à Saint-Etienne", 'ending a decade of rule in Australia's
+# second state', 'becoming the first woman to lead the Texas city'.
+_CLAUSE_EDGES = frozenset(
+    {"relcl", "acl:relcl", "advcl", "ccomp", "parataxis", "csubj", "xcomp", "acl"}
+)
+
+
+def _in_trigger_clause(ctx: Ctx, m: EntityMention) -> bool:
+    """The name hangs off the trigger's own clause in the parse, crossing no clause of its
+    own ('In Lisbon, incumbent mayor X secured a third term': fronted, it still does)."""
+    if ctx.syn is None or ctx.tok is None:
+        return False
+    span = ctx.syn.doc.char_span(m.start, m.end, alignment_mode="expand")
+    if span is None or not len(span):
+        return False
+    anchors = {ctx.tok.i}
+    v = ctx.verb
+    if v is not None:
+        anchors.add(v.i)
+        anchors.update(g.i for g in sx.governors(v))
+    t = span.root
+    for _ in range(10):
+        if t.i in anchors:
+            return True
+        if t.dep_ in _CLAUSE_EDGES or t.head is t:
+            return False
+        if t.dep_ == "conj" and t.pos_ in ("VERB", "AUX"):
+            return False
+        t = t.head
+    return False

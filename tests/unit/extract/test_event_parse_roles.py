@@ -222,3 +222,36 @@ def test_results_compared_with_last_year_stay_asserted() -> None:
         "billion euros in 2025.",
     )
     assert _status(d, "earnings") == ["asserted"]
+
+
+# ------------------------------------------------------------------ elections and deaths
+
+
+def test_an_election_place_is_in_the_winners_clause_not_a_contrasted_one() -> None:
+    d = _extract(
+        "en",
+        "In Lisbon, incumbent mayor Carlos Moedas secured a third term on Sunday, while in "
+        "Coimbra the race remained too close to call early Monday.",
+    )
+    [won] = _of(d, "election.result")
+    assert _roles(won) == {"winner": ["Carlos Moedas"], "place": ["Lisbon"]}
+
+
+def test_tandis_que_opens_another_race() -> None:
+    d = _extract(
+        "fr",
+        "L'écologiste Grégory Doucet a été réélu dimanche maire de Lyon, tandis qu'à "
+        "Saint-Etienne le candidat de la droite Pierre Verney a remporté la mairie.",
+    )
+    doucet = [e for e in _of(d, "election.result") if _roles(e)["winner"] == ["Grégory Doucet"]]
+    assert [_roles(e)["place"] for e in doucet] == [["Lyon"]]
+
+
+def test_a_death_told_by_a_title_is_not_the_name_in_its_relative_clause() -> None:
+    d = _extract(
+        "en",
+        "Harald Brenner, who built one of Europe's largest logistics groups, has died at the "
+        "age of 91, the company said Saturday. The former chairman, who was no relation of "
+        "rival founder Peter Hansen, died peacefully at his home in Hamburg.",
+    )
+    assert [_roles(e)["person"] for e in _of(d, "death")] == [["Harald Brenner"]]
