@@ -960,6 +960,25 @@ def places(ctx: Ctx) -> tuple[Roles, float] | None:
     return ({"place": found}, 0.8) if found else None
 
 
+# 'attaque Shein en justice', 'attacked the plan in court', 'attacked the reform': a
+# lawsuit or words, not violence
+_NOT_VIOLENCE = re.compile(
+    r"\b(?:en justice|devant (?:le|la|les) (?:tribunal|cour|justice)|in court|lawsuit|plainte"
+    r"|criti\w+|plan|reform\w*|réforme|policy|politique|proposal|projet de loi|bill)\b",
+    re.IGNORECASE,
+)
+
+
+def attack_places(ctx: Ctx) -> tuple[Roles, float] | None:
+    """Violence somewhere: a verb trigger ('attacked an army post in Boni') must not be a
+    lawsuit or a critic's words."""
+    if ctx.tok is not None and ctx.tok.pos_ == "VERB":
+        after = ctx.text[ctx.trigger_end : ctx.sentence_start + len(ctx.sentence_text)]
+        if _NOT_VIOLENCE.search(after[:80]):
+            return None
+    return places(ctx)
+
+
 _VICTIMS = re.compile(
     r"\b(?:among|parmi|one of|l['’]une? des|figur\w*|compt\w*|victims?|victimes?|dead|morts?"
     r"|killed|tué\w*)\b",

@@ -88,7 +88,7 @@ RULES: tuple[EventRule, ...] = (
     EventRule("product.launch", tr.LAUNCH, r.launch),
     EventRule("election.result", tr.ELECTION, r.election),
     EventRule("disaster", tr.DISASTER, r.places),
-    EventRule("attack", tr.ATTACK, r.places),
+    EventRule("attack", tr.ATTACK, r.attack_places),
     EventRule("death", tr.DEATH, r.death),
 )
 

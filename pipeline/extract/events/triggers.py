@@ -212,7 +212,7 @@ ELECTION = Lexicon(
     ),
 )
 DISASTER = Lexicon(
-    {},
+    {**_words("explosion éboulement eboulement rockslide", N)},
     CaseBlind(
         r"\b(?:séisme|tremblement de terre|inondations?|crues?|ouragan|cyclone|typhon|tempête"
         r"|incendies?|glissement de terrain|tsunami|éruption|earthquake|quake|floods?|flooding"
@@ -221,7 +221,8 @@ DISASTER = Lexicon(
     ),
 )
 ATTACK = Lexicon(
-    {},
+    # 'Jihadists attacked an army post', 'Un homme a attaqué des voyageurs', 'stabbed'
+    {**_words("attack attaquer stab poignarder ambush bomb", V)},
     CaseBlind(
         r"\b(?:attentat\w*|attaque(?![^.]{0,40}en justice)|kamikaze|fusillade|suicide bomb\w*"
         r"|bombing|attack|shooting|gunmen|stabbing|car bomb|ambush|embuscade|massacre"

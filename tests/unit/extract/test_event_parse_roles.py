@@ -255,3 +255,37 @@ def test_a_death_told_by_a_title_is_not_the_name_in_its_relative_clause() -> Non
         "rival founder Peter Hansen, died peacefully at his home in Hamburg.",
     )
     assert [_roles(e)["person"] for e in _of(d, "death")] == [["Harald Brenner"]]
+
+
+# ------------------------------------------------------------------ attacks and disasters by lemma
+
+
+def test_an_attack_told_by_its_verb() -> None:
+    d = _extract(
+        "en",
+        "A man armed with a knife attacked commuters at a railway station in Manchester "
+        "during the evening rush hour, wounding four people, police said.",
+    )
+    [attack] = _of(d, "attack")
+    assert _roles(attack) == {"place": ["Manchester"]}
+
+
+def test_attaquer_des_voyageurs_is_an_attack_attaquer_en_justice_is_not() -> None:
+    d = _extract(
+        "fr",
+        "Un homme armé d'un couteau a attaqué samedi matin des voyageurs dans le hall de la "
+        "gare Saint-Charles, à Marseille, blessant deux personnes.",
+    )
+    assert ["Marseille" in _roles(e)["place"] for e in _of(d, "attack")] == [True]
+    d = _extract("fr", "L'association UFC-Que Choisir a attaqué Free en justice à Paris.")
+    assert not _of(d, "attack")
+
+
+def test_an_explosion_at_a_plant_is_a_disaster() -> None:
+    d = _extract(
+        "en",
+        "Two workers were killed in an explosion at a chemical plant in Ludwigshafen on "
+        "Thursday morning, police said.",
+    )
+    [disaster] = _of(d, "disaster")
+    assert _roles(disaster) == {"place": ["Ludwigshafen"]}
