@@ -647,8 +647,30 @@ def _listed_investors(
     return [m for m in listed if m not in lead and m not in target]
 
 
+# 'raised its full-year forecast', 'a relevé son dividende', 'secured 248 of the 465
+# seats': what is raised is not money for the company
+_NOT_FUNDS = frozenset(
+    {"forecast", "outlook", "guidance", "target", "dividend", "price", "prices", "rate",
+     "seat", "seats", "vote", "votes", "majority", "wage", "salary", "payout", "estimate",
+     "prévision", "prévisions", "objectif", "objectifs", "dividende", "prix", "tarif",
+     "tarifs", "taux", "siège", "sièges", "voix", "majorité", "salaire", "perspective"}
+)  # fmt: skip
+
+
+def _raises_something_else(ctx: Ctx) -> bool:
+    if ctx.tok is None or ctx.tok.pos_ != "VERB":
+        return False
+    return any(
+        t.lemma_.lower() in _NOT_FUNDS or t.lower_ in _NOT_FUNDS
+        for o in sx.objects(ctx.tok)
+        for t in o.subtree
+    )
+
+
 def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
     """'X raised N in a round led by Y'; 'a round of N organised by X'; 'Y took part'."""
+    if _raises_something_else(ctx):
+        return None
     lead = _lead_investors(ctx)
     _, leads_actively = _parse_leads(ctx)
     orgs_before = [m for m in ctx.before(ORG) if m not in lead]

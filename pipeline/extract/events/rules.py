@@ -448,7 +448,28 @@ def extract_events(
         if people:
             last_person = people[-1]
         last_org = _sentence_org(in_sent, syn) or last_org
-    return _settle_statuses(_merge_partial(list(events.values())))
+    return _settle_statuses(_merge_partial(_one_fine_each(list(events.values()))))
+
+
+def _one_fine_each(events: list[Event]) -> list[Event]:
+    """'The Commission fined Apple and Meta': a fine for each defendant."""
+    out: list[Event] = []
+    for e in events:
+        defendants = e.roles.get("defendant", [])
+        if e.type != "legal.fine" or len(defendants) < 2:
+            out.append(e)
+            continue
+        for d in defendants:
+            roles = {**e.roles, "defendant": [d]}
+            key = "|".join(
+                f"{role}={','.join(sorted(x.entity_id for x in rs))}"
+                for role, rs in sorted(roles.items())
+            )
+            if e.status is not EventStatus.asserted:
+                key += f"|{e.status.value}"
+            eid = hashlib.sha1(f"{e.dispatch_guid}|{e.type}|{key}".encode()).hexdigest()[:20]
+            out.append(e.model_copy(update={"id": eid, "roles": roles}))
+    return out
 
 
 def _sentence_org(in_sent: list[EntityMention], syn: Syntax | None) -> EntityMention | None:

@@ -289,3 +289,44 @@ def test_an_explosion_at_a_plant_is_a_disaster() -> None:
     )
     [disaster] = _of(d, "disaster")
     assert _roles(disaster) == {"place": ["Ludwigshafen"]}
+
+
+# ------------------------------------------------------------------ what is raised, who is fined
+
+
+def test_raising_a_forecast_or_a_dividend_is_no_funding_round() -> None:
+    d = _extract(
+        "en",
+        "Nintendo said on Tuesday its quarterly profit rose 20 percent. The Kyoto-based "
+        "company raised its full-year forecast to 350 billion yen.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "funding_round"]
+    d = _extract(
+        "fr",
+        "Le groupe TotalEnergies a relevé son dividende de 5% et maintenu son programme de "
+        "rachat d'actions.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "funding_round"]
+
+
+def test_a_fine_for_each_defendant() -> None:
+    d = _extract(
+        "en",
+        "The European Commission on Wednesday fined Apple and Meta a combined 700 million "
+        "euros for breaching the Digital Markets Act.",
+    )
+    fines = sorted((_roles(e) for e in _of(d, "legal.fine")), key=str)
+    assert fines == [
+        {"authority": ["European Commission"], "defendant": ["Apple"]},
+        {"authority": ["European Commission"], "defendant": ["Meta"]},
+    ]
+
+
+def test_the_trade_noun_names_the_story_company() -> None:
+    d = _extract(
+        "fr",
+        "Air France-KLM a publié jeudi une perte nette de 400 millions d'euros. La compagnie "
+        "a également annoncé le départ de son directeur financier, Pieter Hofstra.",
+    )
+    [dep] = _of(d, "personnel.departure")
+    assert _roles(dep) == {"person": ["Pieter Hofstra"], "organization": ["Air France-KLM"]}
