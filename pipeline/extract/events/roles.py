@@ -573,9 +573,10 @@ def _parse_leads(ctx: Ctx) -> tuple[list[EntityMention], bool]:
     """The leads from the parse, and whether one is the subject of an active 'lead'
     ('Blackbird Ventures led the round': not the round's target)."""
     for verb in _lead_verbs(ctx):
-        by = ctx._under(sx.agents(verb), ORG)
+        by = ctx._under(sx.agents(verb), ORG, conj=False)
         if by:  # 'led by London venture firm Northzone', 'mené conjointement par X et Y'
-            return by, False
+            # co-leads by the text's coordination, which stops at 'with Y participating'
+            return _coordinated(ctx, by[0]), False
         if verb.dep_ in ("acl", "amod") or sx.is_passive(verb):
             continue
         if any(o.lemma_.lower() in _ROUND_NOUNS for o in sx.objects(verb)):
@@ -660,11 +661,10 @@ _NOT_FUNDS = frozenset(
 def _raises_something_else(ctx: Ctx) -> bool:
     if ctx.tok is None or ctx.tok.pos_ != "VERB":
         return False
-    return any(
-        t.lemma_.lower() in _NOT_FUNDS or t.lower_ in _NOT_FUNDS
-        for o in sx.objects(ctx.tok)
-        for t in o.subtree
-    )
+    heads = sx.objects(ctx.tok)
+    heads += [c for o in heads for c in o.children if c.dep_ in ("compound", "amod", "nmod")]
+    heads += [g for o in heads for p in o.children if p.dep_ == "prep" for g in p.children]
+    return any(t.lemma_.lower() in _NOT_FUNDS or t.lower_ in _NOT_FUNDS for t in heads)
 
 
 def funding_round(ctx: Ctx) -> tuple[Roles, float] | None:
