@@ -118,7 +118,11 @@ class Ctx:
                 return found
             if above and not sx.is_generic(above[0]):
                 break
-        earlier = [m for m in self.of_type(t) if m.end <= self.trigger_start]
+        earlier = [
+            m
+            for m in self.of_type(t)
+            if m.end <= self.trigger_start and not self._in_relative(m, verb)
+        ]
         if earlier:
             return earlier[-1:]
         if t == ORG:
@@ -170,6 +174,22 @@ class Ctx:
                 continue
             out += [m for m in self._under([c], t, conj=False) if m is not person]
         return out[:1]
+
+    def _in_relative(self, m: EntityMention, verb: Token) -> bool:
+        """'The Dutch group, which makes Amstel and Tiger, said it would cut 2,400 jobs':
+        Amstel sits in a relative clause of the subject, not on the trigger's path."""
+        if self.syn is None:
+            return False
+        at = self.syn.token_at(m.start)
+        if at is None:
+            return False
+        path = {g.i for g in sx.governors(verb)}
+        for a in at.ancestors:
+            if a.i in path:
+                return False
+            if a.dep_ in ("relcl", "acl:relcl"):
+                return True
+        return False
 
     def objects(self, t: EntityType, conj: bool = True) -> list[EntityMention]:
         if self.tok is None:
@@ -776,7 +796,13 @@ def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
         else:  # 'agreed to buy', 'a décidé de racheter'
             acquirer = ctx.subject(ORG, conj=False)
             target = ctx.objects(ORG, conj=False)
-    acquirer = [m for m in acquirer if m not in target]
+            if not target and any(sx.is_generic(o) for o in sx.objects(ctx.tok)):
+                # 'fold Nordlog into its arm after agreeing to buy the Gothenburg-based
+                # company': the company named before that is not the buyer
+                ids = {m.entity_id for m in acquirer}
+                target = [m for m in ctx.before(ORG) if m.entity_id not in ids][-1:]
+    ids = {m.entity_id for m in target}
+    acquirer = [m for m in acquirer if m not in target and m.entity_id not in ids]
     if not acquirer or not target:
         lin_acq, lin_target = ctx.before(ORG), ctx.after(ORG, window=80)
         passive = re.match(
@@ -787,7 +813,8 @@ def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
             lin_acq, lin_target = lin_target, lin_acq
         acquirer = acquirer or lin_acq[:1]
         target = target or lin_target[:1]
-        acquirer = [m for m in acquirer if m not in target]
+        ids = {m.entity_id for m in target}
+        acquirer = [m for m in acquirer if m not in target and m.entity_id not in ids]
     if not acquirer or not target:
         return None
     return {"acquirer": acquirer[:1], "target": target[:1]}, 0.85

@@ -330,3 +330,28 @@ def test_the_trade_noun_names_the_story_company() -> None:
     )
     [dep] = _of(d, "personnel.departure")
     assert _roles(dep) == {"person": ["Pieter Hofstra"], "organization": ["Air France-KLM"]}
+
+
+# ------------------------------------------------------------------ relative clauses, generic objects
+
+
+def test_a_name_in_the_subjects_relative_clause_is_not_the_subject() -> None:
+    d = _extract(
+        "en",
+        "Heineken reported a 5 percent rise in operating profit on Monday. The Dutch group, "
+        "which makes Amstel and Tiger, said it would cut 2,400 office jobs over the next two "
+        "years.",
+    )
+    [cut] = _of(d, "layoffs")
+    assert _roles(cut) == {"company": ["Heineken"]}
+
+
+def test_buying_the_company_named_before_by_a_generic_noun() -> None:
+    d = _extract(
+        "en",
+        "Danish shipping giant Maersk will fold warehouse operator Nordlog into its logistics "
+        "arm after agreeing to buy the Gothenburg-based company for 6.1 billion Swedish "
+        "kronor, Maersk said Wednesday.",
+    )
+    [deal] = _of(d, "acquisition")
+    assert _roles(deal) == {"acquirer": ["Maersk"], "target": ["Nordlog"]}
