@@ -297,7 +297,13 @@ def _person_linear(ctx: Ctx) -> tuple[list[EntityMention], float]:
 
 def _person(ctx: Ctx, *, object_role: bool = False) -> tuple[list[EntityMention], float]:
     """The person the trigger is about: its subject (or, for 'appoint', 'nommer', its
-    object; for a passive, its subject), from the parse, else by word order."""
+    object; for a passive, its subject), from the parse, else by word order. A noun names
+    its own: 'following the departure of Debra Crew', 'la nomination de X', "X's exit"."""
+    if ctx.tok is not None and ctx.tok.pos_ == "NOUN" and ctx.syn is not None:
+        own = ctx._under(sx.prep_objects(ctx.tok, {"of", "de", "d'", "d’", "du"}), PER, conj=False)
+        own = own or ctx._under([c for c in ctx.tok.children if c.dep_ == "poss"], PER)
+        if own:
+            return own[:1], 1.0
     if object_role and not ctx.passive:
         found = ctx.objects(PER, conj=False)
         if found:

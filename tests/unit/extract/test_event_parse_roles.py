@@ -355,3 +355,16 @@ def test_buying_the_company_named_before_by_a_generic_noun() -> None:
     )
     [deal] = _of(d, "acquisition")
     assert _roles(deal) == {"acquirer": ["Maersk"], "target": ["Nordlog"]}
+
+
+def test_a_move_told_by_a_noun_is_of_the_name_it_governs() -> None:
+    d = _extract(
+        "en",
+        "Separately on Wednesday, Diageo named Nik Jhangiani, its finance chief, as interim "
+        "chief executive following the departure of Debra Crew, who left the company with "
+        "immediate effect, the group said.",
+    )
+    assert [_roles(e) for e in _of(d, "personnel.departure")] == [
+        {"person": ["Debra Crew"], "organization": ["Diageo"]}
+    ]
+    assert [_roles(e)["person"] for e in _of(d, "personnel.hire")] == [["Nik Jhangiani"]]
