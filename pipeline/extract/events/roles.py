@@ -841,8 +841,25 @@ def subject_org(ctx: Ctx) -> list[EntityMention]:
     return [ctx.main_org] if ctx.main_org is not None else []
 
 
+# 'IG Metall said it would fight any forced redundancies', 'Les syndicats ont dénoncé un
+# plan social': who reacts to the cuts is not who makes them
+_REACT = frozenset(
+    {"fight", "oppose", "denounce", "condemn", "criticise", "criticize", "protest",
+     "contest", "challenge", "reject", "slam", "decry", "combattre", "dénoncer",
+     "opposer", "contester", "critiquer", "condamner", "fustiger", "refuser", "protester"}
+)  # fmt: skip
+
+
+def _reacted_to(ctx: Ctx) -> bool:
+    if ctx.tok is None:
+        return False
+    return any(g.lemma_.lower() in _REACT for g in sx.governors(ctx.tok)[1:])
+
+
 def company(role: str, confidence: float = 0.8) -> RoleRule:
     def rule(ctx: Ctx) -> tuple[Roles, float] | None:
+        if _reacted_to(ctx):
+            return None
         org = subject_org(ctx)
         return ({role: org}, confidence) if org else None
 

@@ -368,3 +368,13 @@ def test_a_move_told_by_a_noun_is_of_the_name_it_governs() -> None:
         {"person": ["Debra Crew"], "organization": ["Diageo"]}
     ]
     assert [_roles(e)["person"] for e in _of(d, "personnel.hire")] == [["Nik Jhangiani"]]
+
+
+def test_who_fights_the_cuts_does_not_make_them() -> None:
+    d = _extract(
+        "en",
+        "Ford will eliminate about 3,200 jobs in Europe by the end of 2027, the US carmaker "
+        "said on Wednesday. IG Metall, Germany's largest union, called the decision a slap in "
+        "the face and said it would fight any forced redundancies.",
+    )
+    assert [_roles(e) for e in _of(d, "layoffs")] == [{"company": ["Ford"]}]
