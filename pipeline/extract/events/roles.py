@@ -1008,9 +1008,15 @@ _NOT_A_PRODUCT = re.compile(
     r"\b(?:campaign|campagne|bid|offer|offre|OPA|investigation|probe|inquiry|enquête|review"
     r"|appeal|appel|plan|programme|program|lawsuit|procédure|attack|attaque|strike|grève"
     r"|consultation|tender|appel d['’]offres|search|recherche|fund|fonds|round|levée"
-    r"|operation|opération|initiative|restructuring|restructuration|buyback|rachat)\b",
+    r"|operation|opération|initiative|restructuring|restructuration|buyback|rachat|strategy"
+    r"|stratégie|results?|résultats?|measures?|mesures?|reform|réforme|budget|appeal|recall"
+    r"|rappel|probe|action|procedure|process|processus|talks|discussions?)\b",
     re.IGNORECASE,
 )
+
+
+_LAUNCH_LEMMAS = frozenset({"launch", "unveil", "release", "debut", "lancer", "dévoiler"})
+_NAMED_PRODUCT = re.compile(r"\b(?:new|nouvel\w*|first|premi\w+)\b", re.IGNORECASE)
 
 
 def launch(ctx: Ctx) -> tuple[Roles, float] | None:
@@ -1020,6 +1026,17 @@ def launch(ctx: Ctx) -> tuple[Roles, float] | None:
             return None
         if ctx.passive:
             return None
+        if (
+            obj
+            and any(c.dep_ == "nummod" for c in obj[0].children)
+            and "Plur" in obj[0].morph.get("Number", [])
+        ):
+            return None  # 'has launched more than 1,000 satellites': a count, not a product
+        if ctx.tok.pos_ == "VERB" and not obj and not _NAMED_PRODUCT.search(ctx.trigger_text):
+            # by lemma, the verb must launch something: 'launched in 2019' launches nothing
+            lex = ctx.tok.lemma_.lower()
+            if lex in _LAUNCH_LEMMAS and ctx.tok.text == ctx.trigger_text:
+                return None
     org = subject_org(ctx)
     return ({"company": org}, 0.8) if org else None
 

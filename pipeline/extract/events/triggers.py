@@ -179,7 +179,9 @@ LAWSUIT = Lexicon(
     ),
 )
 LAUNCH = Lexicon(
-    {},
+    # by lemma: the role rule wants a product as the object ('Sony launched a compact
+    # camera', 'a dévoilé une plateforme de simulation'), not a campaign, a bid or a plan
+    {**_words("launch unveil debut lancer dévoiler", V)},
     # a launch of something new: 'a lancé mercredi la nouvelle Twingo', 'unveiled its first'
     CaseBlind(
         r"\b(?:(?:a )?lanc[eé]\w*|lancement|dévoil\w+|launch(?:es|ed|ing)?|unveil\w*|rolls? out"

@@ -378,3 +378,31 @@ def test_who_fights_the_cuts_does_not_make_them() -> None:
         "the face and said it would fight any forced redundancies.",
     )
     assert [_roles(e) for e in _of(d, "layoffs")] == [{"company": ["Ford"]}]
+
+
+# ------------------------------------------------------------------ launches by lemma
+
+
+def test_a_launch_by_its_verb_and_a_product_object() -> None:
+    d = _extract(
+        "en",
+        "Japanese camera maker Nikon on Tuesday launched a mirrorless camera aimed at "
+        "wildlife photographers, the company said.",
+    )
+    assert [_roles(e) for e in _of(d, "product.launch")] == [{"company": ["Nikon"]}]
+    d = _extract(
+        "fr",
+        "L'éditeur de logiciels Dassault Systèmes a dévoilé lundi une plateforme de "
+        "simulation destinée aux laboratoires pharmaceutiques.",
+    )
+    assert [_roles(e) for e in _of(d, "product.launch")] == [{"company": ["Dassault Systèmes"]}]
+
+
+def test_a_count_of_things_launched_or_a_campaign_is_no_launch() -> None:
+    d = _extract(
+        "en",
+        "Amazon, which has launched more than 1,000 satellites as it races to catch up with "
+        "Starlink, said the deal opens a new market. Amazon also launched an investigation "
+        "into the outage.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "product.launch"]
