@@ -142,8 +142,8 @@ def _under_hypothesis(tok: Token | None) -> bool:
     head = tok.head
     if head.dep_ == "prep" or head.pos_ == "ADP":
         head = head.head
-    if head is tok:
-        return False
+    if head is tok or head.pos_ not in ("NOUN", "PROPN"):
+        return False  # 'reported a net profit': the verb 'report' is no press report
     return head.lemma_.lower() in _HYPOTHESIS_HEADS or head.lower_ in _HYPOTHESIS_HEADS
 
 

@@ -406,3 +406,12 @@ def test_a_count_of_things_launched_or_a_campaign_is_no_launch() -> None:
         "into the outage.",
     )
     assert not [e for e in d.events + d.non_facts if e.type == "product.launch"]
+
+
+def test_reported_a_profit_is_no_press_report() -> None:
+    d = _extract(
+        "en",
+        "Kering, the French owner of Gucci and Saint Laurent, on Thursday reported a net "
+        "profit of 1.4 billion euros for the first half, up 9 percent from a year earlier.",
+    )
+    assert _status(d, "earnings") == ["asserted"]
