@@ -196,8 +196,8 @@ def is_background(
     sentence: str, start: int, end: int, year: int, tok: Token | None, type_: str = ""
 ) -> bool:
     """Recalled past: the pluperfect outside reported speech, or an earlier year (or
-    'last year') in the trigger's clause (for results, only on the trigger itself: 'net
-    profit rose to N from M in 2025' reports this year's against last year's)."""
+    'last year') in the trigger's clause (for results, 'last year' only: 'net profit rose
+    to N from M in 2025' reports this year's against last year's)."""
     clause_start = max(sentence.rfind(",", 0, start), sentence.rfind("(", 0, start))
     near = sentence[max(0, clause_start + 1) : start]
     if PLUPERFECT.search(near) and not REPORTED.search(sentence[:start]):
@@ -214,11 +214,14 @@ def is_background(
         return (bool(years) and max(years) < year) or _PAST_PERIOD.search(clause) is not None
     # 'in 2019', 'last year' attached to the trigger, wherever the commas fall; not a
     # date in the reason ('fined … for failing to connect calls during an outage last year')
-    anchors = [tok] if type_ == "earnings" else _time_anchors(tok)
+    anchors = _time_anchors(tok)
     own = sorted({t.i: t for a in anchors for t in _own_phrase(a)}.values(), key=lambda t: t.i)
+    # results are told for a past period ('un bénéfice net de 1,4 milliard pour 2025', 'up
+    # from 4.3 billion in 2025'): only 'last year', not a year, makes them background
+    year_scope = [] if type_ == "earnings" else own
     own_years = [
         int(t.text)
-        for t in own
+        for t in year_scope
         if _YEAR.fullmatch(t.text)
         and not ({t.head.lower_} | {c.lower_ for c in t.children}) & _FROM_OR_UNTIL
     ]

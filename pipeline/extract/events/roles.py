@@ -856,9 +856,22 @@ def _reacted_to(ctx: Ctx) -> bool:
     return any(g.lemma_.lower() in _REACT for g in sx.governors(ctx.tok)[1:])
 
 
+# 'Il revendique un chiffre d'affaires de 30 milliards', 'the group, which claims annual
+# sales of N': what a company is, not results it reports
+_DESCRIBES = frozenset(
+    {"revendiquer", "claim", "peser", "weigh", "représenter", "boast", "afficher"}
+)
+
+
 def company(role: str, confidence: float = 0.8) -> RoleRule:
     def rule(ctx: Ctx) -> tuple[Roles, float] | None:
         if _reacted_to(ctx):
+            return None
+        if (
+            ctx.verb is not None
+            and ctx.verb.lemma_.lower() in _DESCRIBES
+            and ctx.tok is not ctx.verb
+        ):
             return None
         org = subject_org(ctx)
         return ({role: org}, confidence) if org else None

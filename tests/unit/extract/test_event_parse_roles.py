@@ -415,3 +415,22 @@ def test_reported_a_profit_is_no_press_report() -> None:
         "profit of 1.4 billion euros for the first half, up 9 percent from a year earlier.",
     )
     assert _status(d, "earnings") == ["asserted"]
+
+
+def test_results_for_last_years_period_are_reported_now() -> None:
+    d = _extract(
+        "fr",
+        "Le distributeur Casino a publié mercredi un bénéfice net de 1,4 milliard d'euros "
+        "pour 2025, stable sur un an.",
+    )
+    assert _status(d, "earnings") == ["asserted"]
+
+
+def test_sales_made_last_year_or_claimed_describe_the_company() -> None:
+    d = _extract(
+        "fr",
+        "Fondée en 2011, la société Vetalia a réalisé l'an dernier un chiffre d'affaires de "
+        "410 millions d'euros. Le groupe Lactalis revendique un chiffre d'affaires de plus de "
+        "30 milliards d'euros.",
+    )
+    assert "asserted" not in _status(d, "earnings")
