@@ -684,9 +684,18 @@ _NOT_FUNDS = frozenset(
 )  # fmt: skip
 
 
+# 'Nestle shares closed 0.3 percent higher': the market, not a round closing
+_MARKET = frozenset(
+    {"share", "shares", "stock", "stocks", "action", "actions", "titre", "titres", "index",
+     "indice", "bourse", "market", "marché"}
+)  # fmt: skip
+
+
 def _raises_something_else(ctx: Ctx) -> bool:
     if ctx.tok is None or ctx.tok.pos_ != "VERB":
         return False
+    if any(t.lemma_.lower() in _MARKET or t.lower_ in _MARKET for t in sx.subject_tokens(ctx.tok)):
+        return True
     heads = sx.objects(ctx.tok)
     heads += [c for o in heads for c in o.children if c.dep_ in ("compound", "amod", "nmod")]
     heads += [g for o in heads for p in o.children if p.dep_ == "prep" for g in p.children]
@@ -1109,6 +1118,30 @@ def death(ctx: Ctx) -> tuple[Roles, float] | None:
         # 'Among the dead was Carla Whitfield', 'One of the victims was X'
         person = ctx.after(PER, window=60)[:1]
     return ({"person": person[:1]}, 0.8) if person else None
+
+
+_VICTIM_LIST = re.compile(
+    r"^[^.;]{0,80}?\b(?:including|among them|among whom|notably|dont|parmi eux|parmi lesquels"
+    r"|notamment)\b[^.;]{0,60}$|^\s*(?:(?:an?|une?|the|le|la|l['’])\s+)?[\w\s-]{0,40},\s*$",
+    re.IGNORECASE,
+)
+_REPORTER_BETWEEN = re.compile(r"\b(?:said|told|a (?:indiqué|annoncé|précisé))\b", re.I)
+
+
+def victims(ctx: Ctx) -> tuple[Roles, float] | None:
+    """'killing at least 12 people including lawmaker X', 'tuant au moins 17 soldats dont le
+    commandant de la garnison, le capitaine X', 'tuant un guide de montagne, X': a person named
+    as one of those the attack or disaster killed (not its subject, the killer)."""
+    if ctx.tok is None or ctx.tok.lemma_.lower() not in ("kill", "tuer") or ctx.passive:
+        return None
+    killers = {m.entity_id for m in ctx.subject(PER, conj=False)}
+    for m in ctx.after(PER, window=140):
+        between = ctx.text[ctx.trigger_end : m.start]
+        if m.entity_id in killers or _REPORTER_BETWEEN.search(between):
+            continue
+        if _VICTIM_LIST.search(between):
+            return {"person": [m]}, 0.8
+    return None
 
 
 def _qualifies_a_place(ctx: Ctx, m: EntityMention) -> bool:

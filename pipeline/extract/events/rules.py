@@ -90,6 +90,7 @@ RULES: tuple[EventRule, ...] = (
     EventRule("disaster", tr.DISASTER, r.places),
     EventRule("attack", tr.ATTACK, r.attack_places),
     EventRule("death", tr.DEATH, r.death),
+    EventRule("death", tr.KILLED, r.victims),
 )
 
 # General-news events: one per dispatch and type (a story about one quake says 'quake' often).

@@ -108,6 +108,12 @@ DEPARTURE = Lexicon(
         r"|(?:prend(?:ra)?|part(?:ira)?|partir) (?:sa|à la) retraite)"
     ),
 )
+# 'killing at least 12 people including lawmaker X', 'tuant un guide de montagne, X': the
+# victims an attack or a disaster names (pipeline.extract.events.roles.victims)
+KILLED = Lexicon(
+    {**_words("kill tuer", V)},
+    CaseBlind(r"\b(?:killing|tuant)\b"),
+)
 REPLACED = Lexicon(
     {},
     CaseBlind(

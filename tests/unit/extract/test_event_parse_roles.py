@@ -434,3 +434,39 @@ def test_sales_made_last_year_or_claimed_describe_the_company() -> None:
         "30 milliards d'euros.",
     )
     assert "asserted" not in _status(d, "earnings")
+
+
+# ------------------------------------------------------------------ named victims, market moves
+
+
+def test_a_victim_named_among_those_an_attack_killed() -> None:
+    d = _extract(
+        "en",
+        "Gunmen stormed a hotel in Kismayo on Saturday, killing at least nine people "
+        "including regional minister Ahmed Nur Farah, police said.",
+    )
+    assert [_roles(e) for e in _of(d, "death")] == [{"person": ["Ahmed Nur Farah"]}]
+    d = _extract(
+        "fr",
+        "Une avalanche a emporté jeudi un groupe de skieurs au-dessus de Zermatt, tuant un "
+        "guide de montagne, Pierre Rochat, 51 ans, a indiqué la police cantonale.",
+    )
+    assert [_roles(e) for e in _of(d, "death")] == [{"person": ["Pierre Rochat"]}]
+
+
+def test_the_killer_or_the_speaker_is_no_victim() -> None:
+    d = _extract(
+        "en",
+        "Gunmen attacked an army post in Boni on Saturday, killing at least 23 soldiers, "
+        "army spokesman Souleymane Dembele said.",
+    )
+    assert not _of(d, "death")
+
+
+def test_shares_closing_higher_is_no_round() -> None:
+    d = _extract(
+        "en",
+        "Nestle said on Monday it had taken a 20 percent stake in Greenfold. Nestle shares "
+        "closed 0.3 percent higher in Zurich.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "funding_round"]
