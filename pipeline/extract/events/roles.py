@@ -147,7 +147,12 @@ class Ctx:
             found = self._under(subj, t, conj=False)
             if found:
                 return found[:1]
-            if subj and sx.is_generic(subj[0]) and subj[0].lower_ not in sx.RELATIVE:
+            definite = (
+                bool(subj)
+                and subj[0].pos_ == "NOUN"
+                and any(d.dep_ == "det" and d.lower_ in _DEFINITE for d in subj[0].children)
+            )  # 'The Anglo-Australian miner also said its chairman, X, would step down'
+            if subj and (sx.is_generic(subj[0]) or definite) and subj[0].lower_ not in sx.RELATIVE:
                 if t == ORG and subj[0].pos_ != "PRON" and self.main_org is not None:
                     return [self.main_org]  # 'the firm', 'la compagnie': the story's own
                 if t == ORG and subj[0].pos_ == "PRON":
@@ -226,6 +231,7 @@ class Ctx:
         return self._under(heads, t)
 
 
+_DEFINITE = frozenset({"the", "le", "la", "l'", "l’"})
 _FORMER_WORDS = frozenset({"former", "ancien", "ancienne", "ex", "previously", "formerly"})
 _PERSONAL = frozenset({"he", "she", "il", "elle", "him", "her", "lui", "-il", "-elle"})
 
@@ -335,6 +341,13 @@ def _unnamed_relational_subject(ctx: Ctx) -> bool:
 def departure(ctx: Ctx) -> tuple[Roles, float] | None:
     if _unnamed_relational_subject(ctx):
         return None
+    if (
+        ctx.tok is not None
+        and ctx.tok.lemma_.lower() in ("fire", "remove")
+        and not ctx.passive
+        and not ctx.objects(PER, conj=False)
+    ):
+        return None  # 'firing on all cylinders', 'removed a tariff': no one fired
     person, factor = _person(ctx, object_role=_FIRES.search(ctx.trigger_text) is not None)
     if not person:
         return None
@@ -375,7 +388,9 @@ _UNIT_NOUNS = frozenset(
     {"group", "company", "firm", "board", "groupe", "société", "entreprise", "maison",
      "bank", "banque", "carrier", "compagnie", "airline", "business"}
 )  # fmt: skip
-_FIRES = re.compile(r"limog|évinc|démi[st]|renvoy|congédi|remerci|dismiss|fire|sack|oust", re.I)
+_FIRES = re.compile(
+    r"limog|évinc|démi[st]|renvoy|congédi|remerci|dismiss|fire|sack|oust|remov", re.I
+)
 _DIRECT = r"^\s*(?:(?:le|la|les|l'|l’|the)\s+)?"
 _GENERIC_UNIT = re.compile(
     r"^\s*(?:the|its|le|la|l['’]|sa|son)\s*(?:[\w-]+\s+){0,3}?"

@@ -75,6 +75,7 @@ FUNDING = Lexicon(
 HIRE = Lexicon(
     {
         **_words("appoint nominate recruit hire poach nommer recruter embaucher désigner", V),
+        **_words("name", V),  # 'naming finance director X as interim chief
         **_words("débaucher promouvoir", V),
         **_words("appointment nomination recrutement", N),
     },
@@ -97,7 +98,7 @@ INTERIM = Lexicon(
 DEPARTURE = Lexicon(
     {
         **_words("resign quit retire démissionner quitter limoger évincer congédier", V),
-        **_words("oust dismiss sack destituer", V),
+        **_words("oust dismiss sack destituer remove fire", V),
         **_words("departure resignation retirement départ démission", N),
     },
     CaseBlind(

@@ -470,3 +470,35 @@ def test_shares_closing_higher_is_no_round() -> None:
         "closed 0.3 percent higher in Zurich.",
     )
     assert not [e for e in d.events + d.non_facts if e.type == "funding_round"]
+
+
+def test_a_chief_executive_removed_leaves() -> None:
+    d = _extract(
+        "en",
+        "Reckitt has removed chief executive Laxman Narasimhan after just 18 months in the "
+        "job, the consumer goods group said on Thursday, naming finance director Shannon "
+        "Eisenhardt as interim chief.",
+    )
+    assert [_roles(e) for e in _of(d, "personnel.departure")] == [
+        {"person": ["Laxman Narasimhan"], "organization": ["Reckitt"]}
+    ]
+
+
+def test_firing_on_all_cylinders_fires_no_one() -> None:
+    d = _extract(
+        "en",
+        '"Both companies are firing on all cylinders," said Hideki Yasuda, an analyst at '
+        "Toyo Securities.",
+    )
+    assert not [e for e in d.events + d.non_facts if e.type == "personnel.departure"]
+
+
+def test_a_definite_description_reporting_names_the_story_company() -> None:
+    d = _extract(
+        "en",
+        "Rio Tinto reported a 12 percent fall in first-half profit on Wednesday. The "
+        "Anglo-Australian miner also said its chairman, Dominic Barton, would step down at "
+        "its annual meeting in May.",
+    )
+    [dep] = _of(d, "personnel.departure")
+    assert _roles(dep) == {"person": ["Dominic Barton"], "organization": ["Rio Tinto"]}
