@@ -26,7 +26,7 @@ import re
 from spacy.tokens import Token
 
 from pipeline.extract.caseblind import CaseBlind
-from pipeline.extract.events.syntax import SUBJECT, governors
+from pipeline.extract.events.syntax import SUBJECT, clause_verb, governors
 from schemas import EventStatus
 
 _CLAUSE_BREAK = re.compile(
@@ -69,7 +69,7 @@ _MAY = re.compile(r"(?<![Ii]n )(?<!of )\bmay\b")
 PLAN = CaseBlind(
     r"\b(?:consider(?:s|ing|ed)?|weigh(?:s|ing)|explor(?:es|ing)|contemplat\w+|mull\w*"
     r"|studying|stud(?:ies|y) (?:a|the|an)|looking (?:at|to)|seeks? to|seeking to|aims? to"
-    r"|intends? to|wants? to|hopes? to|plans? to|planning to|is to\b|are to\b|could|would like"
+    r"|intends? to|wants? to|hopes? to|plans? to|planning to|planned to|prévoyait de|is to\b|are to\b|could|would like"
     r"|envisag\w+|étudi\w+|réfléchi\w*|souhait\w+|compte\b|comptent\b|projet(?:te|tent)?\b"
     r"|prévoi[ts]? de|prévoient de|a l['’]intention|ont l['’]intention|entend\b|entendent"
     r"|doi(?:t|vent) être|should|devrait|devraient|menace\w* de|threaten\w* to"
@@ -88,7 +88,8 @@ _PAST_PERIOD = CaseBlind(
     r"\b(?:last year|l['’]an dernier|l['’]an passé|l['’]année dernière|l['’]année passée"
     r"|a year ago|il y a un an|years ago|il y a \w+ ans|previously|précédemment"
     r"|last month|le mois dernier|in the past|par le passé|earlier this year"
-    r"|plus tôt cette année|à l['’]époque|at the time)\b"
+    r"|plus tôt cette année|à l['’]époque|at the time|ces dernières années|ces derniers mois"
+    r"|au cours des dernières années|in recent (?:years|months)|over the (?:past|last) \w+ years)\b"
 )
 REPORTED = CaseBlind(
     r"\b(?:said|says|announced|told|reported|confirmed|a annoncé|ont annoncé|a indiqué"
@@ -141,8 +142,8 @@ def _under_hypothesis(tok: Token | None) -> bool:
     head = tok.head
     if head.dep_ == "prep" or head.pos_ == "ADP":
         head = head.head
-    if head is tok:
-        return False
+    if head is tok or head.pos_ not in ("NOUN", "PROPN"):
+        return False  # 'reported a net profit': the verb 'report' is no press report
     return head.lemma_.lower() in _HYPOTHESIS_HEADS or head.lower_ in _HYPOTHESIS_HEADS
 
 
@@ -186,14 +187,17 @@ def status(
     plan = PLAN.search(before, lowered)
     if plan is not None and not (type_ == "layoffs" and _ANNOUNCED_PLAN.search(plan.group(0))):
         return EventStatus.planned
-    if is_background(sentence, start, end, year, tok):
+    if is_background(sentence, start, end, year, tok, type_):
         return EventStatus.background
     return EventStatus.asserted
 
 
-def is_background(sentence: str, start: int, end: int, year: int, tok: Token | None) -> bool:
+def is_background(
+    sentence: str, start: int, end: int, year: int, tok: Token | None, type_: str = ""
+) -> bool:
     """Recalled past: the pluperfect outside reported speech, or an earlier year (or
-    'last year') in the trigger's clause."""
+    'last year') in the trigger's clause (for results, 'last year' only: 'net profit rose
+    to N from M in 2025' reports this year's against last year's)."""
     clause_start = max(sentence.rfind(",", 0, start), sentence.rfind("(", 0, start))
     near = sentence[max(0, clause_start + 1) : start]
     if PLUPERFECT.search(near) and not REPORTED.search(sentence[:start]):
@@ -210,10 +214,14 @@ def is_background(sentence: str, start: int, end: int, year: int, tok: Token | N
         return (bool(years) and max(years) < year) or _PAST_PERIOD.search(clause) is not None
     # 'in 2019', 'last year' attached to the trigger, wherever the commas fall; not a
     # date in the reason ('fined … for failing to connect calls during an outage last year')
-    own = sorted(_own_phrase(tok), key=lambda t: t.i)
+    anchors = _time_anchors(tok)
+    own = sorted({t.i: t for a in anchors for t in _own_phrase(a)}.values(), key=lambda t: t.i)
+    # results are told for a past period ('un bénéfice net de 1,4 milliard pour 2025', 'up
+    # from 4.3 billion in 2025'): only 'last year', not a year, makes them background
+    year_scope = [] if type_ == "earnings" else own
     own_years = [
         int(t.text)
-        for t in own
+        for t in year_scope
         if _YEAR.fullmatch(t.text)
         and not ({t.head.lower_} | {c.lower_ for c in t.children}) & _FROM_OR_UNTIL
     ]
@@ -231,6 +239,31 @@ _COMPARED = re.compile(
     r"(?:[\w'’-]+\s+){0,5}$",
     re.IGNORECASE,
 )
+
+
+def _time_anchors(tok: Token) -> list[Token]:
+    """Whose time the trigger's event takes: its own phrase, and the clause it has no
+    tense of its own in: the verb a noun trigger is the object or subject of ('a multiplié
+    ces derniers mois les alliances', 'a winter storm swept Texas in 2021', 'BP last year
+    spun off its assets into a joint venture'), the verb a participle or infinitive
+    without a subject depends on ('closed two plants in 2025, eliminating 1,250 jobs')."""
+    out = [tok]
+    if tok.pos_ in ("NOUN", "PROPN"):
+        head = tok.head if tok.dep_ in SUBJECT else clause_verb(tok)
+        if head is not tok and head.pos_ in ("VERB", "AUX") and not _reports(head):
+            out.append(head)
+    elif (
+        tok.dep_ in ("advcl", "xcomp")
+        and not any(c.dep_ in SUBJECT for c in tok.children)
+        and set(tok.morph.get("VerbForm", [])) & {"Part", "Ger", "Inf"}
+        and not _reports(tok.head)
+    ):
+        out.append(tok.head)
+    return out
+
+
+def _reports(verb: Token) -> bool:
+    return verb.lemma_.lower() in _REPORTING_LEMMAS
 
 
 def _own_phrase(tok: Token) -> list[Token]:

@@ -33,6 +33,10 @@ GENERIC_HEADS = frozenset(
         "it", "they", "il", "elle", "ils", "elles", "company", "group", "firm", "groupe",
         "société", "entreprise", "firme", "-il", "-elle", "-t", "lui", "celle-ci", "celui-ci",
         "which", "who", "qui", "maker", "carmaker", "bank", "banque", "lender", "business",
+        # the trade a story calls its company by: 'the airline', 'la compagnie'
+        "compagnie", "airline", "carrier", "insurer", "assureur", "retailer", "distributeur",
+        "chipmaker", "drugmaker", "laboratoire", "constructeur", "operator", "opérateur",
+        "giant", "géant", "conglomerate", "conglomérat", "brand", "marque", "enseigne",
     }
 )  # fmt: skip
 

@@ -75,6 +75,7 @@ FUNDING = Lexicon(
 HIRE = Lexicon(
     {
         **_words("appoint nominate recruit hire poach nommer recruter embaucher désigner", V),
+        **_words("name", V),  # 'naming finance director X as interim chief
         **_words("débaucher promouvoir", V),
         **_words("appointment nomination recrutement", N),
     },
@@ -97,7 +98,7 @@ INTERIM = Lexicon(
 DEPARTURE = Lexicon(
     {
         **_words("resign quit retire démissionner quitter limoger évincer congédier", V),
-        **_words("oust dismiss sack destituer", V),
+        **_words("oust dismiss sack destituer remove fire", V),
         **_words("departure resignation retirement départ démission", N),
     },
     CaseBlind(
@@ -107,6 +108,12 @@ DEPARTURE = Lexicon(
         r"|démise? de ses fonctions|remerciée?\b|congédiée?\b|cesse(?:ra)? ses fonctions"
         r"|(?:prend(?:ra)?|part(?:ira)?|partir) (?:sa|à la) retraite)"
     ),
+)
+# 'killing at least 12 people including lawmaker X', 'tuant un guide de montagne, X': the
+# victims an attack or a disaster names (pipeline.extract.events.roles.victims)
+KILLED = Lexicon(
+    {**_words("kill tuer", V)},
+    CaseBlind(r"\b(?:killing|tuant)\b"),
 )
 REPLACED = Lexicon(
     {},
@@ -179,7 +186,9 @@ LAWSUIT = Lexicon(
     ),
 )
 LAUNCH = Lexicon(
-    {},
+    # by lemma: the role rule wants a product as the object ('Sony launched a compact
+    # camera', 'a dévoilé une plateforme de simulation'), not a campaign, a bid or a plan
+    {**_words("launch unveil debut lancer dévoiler", V)},
     # a launch of something new: 'a lancé mercredi la nouvelle Twingo', 'unveiled its first'
     CaseBlind(
         r"\b(?:(?:a )?lanc[eé]\w*|lancement|dévoil\w+|launch(?:es|ed|ing)?|unveil\w*|rolls? out"
@@ -212,7 +221,7 @@ ELECTION = Lexicon(
     ),
 )
 DISASTER = Lexicon(
-    {},
+    {**_words("explosion éboulement eboulement rockslide", N)},
     CaseBlind(
         r"\b(?:séisme|tremblement de terre|inondations?|crues?|ouragan|cyclone|typhon|tempête"
         r"|incendies?|glissement de terrain|tsunami|éruption|earthquake|quake|floods?|flooding"
@@ -221,7 +230,8 @@ DISASTER = Lexicon(
     ),
 )
 ATTACK = Lexicon(
-    {},
+    # 'Jihadists attacked an army post', 'Un homme a attaqué des voyageurs', 'stabbed'
+    {**_words("attack attaquer stab poignarder ambush bomb", V)},
     CaseBlind(
         r"\b(?:attentat\w*|attaque(?![^.]{0,40}en justice)|kamikaze|fusillade|suicide bomb\w*"
         r"|bombing|attack|shooting|gunmen|stabbing|car bomb|ambush|embuscade|massacre"
