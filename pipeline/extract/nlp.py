@@ -43,10 +43,12 @@ def _load(name: str, keep: frozenset[str] = KEEP) -> Language:
     nlp.select_pipes(disable=disabled)
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
-    # the learned typer and trigger model (pipeline.extract.learned), read from the package
-    # with the model, not on the first dispatch; nothing is fetched
+    # the learned typer and (when WIRE_LEARNED_TRIGGERS is on) the trigger model
+    # (pipeline.extract.learned), read from the package with the model, not on the first
+    # dispatch; nothing is fetched
     for component in LEARNED:
-        learned.load(component)
+        if component != "event_trigger" or get_settings().learned_triggers:
+            learned.load(component)
     return nlp
 
 

@@ -16,7 +16,6 @@ event with all its dates.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pipeline.extract.events.cues import status as status_of
 from pipeline.extract.events.measures import figures, head_count, percent
 from pipeline.extract.events.syntax import SUBJECT, Syntax
 from pipeline.extract.learned.features import CONTENT, NO_EVENT, token_features
+from pipeline.settings import get_settings
 from schemas import (
     Amount,
     DateMention,
@@ -196,7 +196,7 @@ def _candidates(
                 start = tok.idx - sent.start
                 out.append(_Candidate(RULES[i], start, start + len(tok.text), tok))
     out = [c for c in out if not _not_a_personnel_trigger(c)]
-    if span is not None and LEARNED_TRIGGERS:
+    if span is not None and get_settings().learned_triggers:
         out += _learned_candidates(span, out)
     order = {id(rule): i for i, rule in enumerate(RULES)}
     return sorted(out, key=lambda c: (order[id(c.rule)], c.start))
@@ -242,10 +242,9 @@ def _not_a_personnel_trigger(c: _Candidate) -> bool:
     return c.tok.pos_ == "NOUN" and "Plur" in c.tok.morph.get("Number", [])
 
 
-# The learned trigger model is off the hot path unless WIRE_LEARNED_TRIGGERS=1: with the
-# round-8 rules it changed nothing on the splits it was not trained on (heldout2, heldout3:
-# the same events with it and without it) and cost ~7% of the extraction stage.
-LEARNED_TRIGGERS = os.environ.get("WIRE_LEARNED_TRIGGERS", "") == "1"
+# The learned trigger model is off the hot path unless WIRE_LEARNED_TRIGGERS=1 (settings):
+# with the round-8 rules it changed nothing on the splits it was not trained on (heldout2,
+# heldout3: the same events with it and without it) and cost ~7% of the extraction stage.
 # When on, the learned trigger model (pipeline.extract.learned) proposes a verb or noun as the
 # trigger of a type when it gives that type at least this probability and no rule of the
 # type anchored a trigger in the sentence; the type's role rule and the cues then read it

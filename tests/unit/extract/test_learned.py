@@ -87,3 +87,32 @@ def test_the_newcomer_in_a_passive_replacement_is_hired() -> None:
     assert [[p.name for p in e.roles["person"]] for e in hires] == [["Maya Okonkwo"]]
     departures = [e for e in d.events if e.type == "personnel.departure"]
     assert all(p.name != "Maya Okonkwo" for e in departures for p in e.roles["person"])
+
+
+def test_the_trigger_model_runs_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off by default (it changed nothing on unseen copy in round 8); WIRE_LEARNED_TRIGGERS=1
+    puts it back on the hot path, where it reads every sentence's content words."""
+    from pipeline.extract.events import rules
+    from pipeline.settings import get_settings
+
+    read: list[int] = []
+    real = rules._learned_candidates
+
+    def spy(span: object, found: object) -> object:
+        read.append(1)
+        return real(span, found)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rules, "_learned_candidates", spy)
+    text = "Acme Robotics said on Monday it had agreed to buy Beta Systems for $2 billion."
+    get_settings.cache_clear()
+    try:
+        [off] = extract_batch([_dispatch("en", text)])
+        assert not read and [e.type for e in off.events] == ["acquisition"]
+        monkeypatch.setenv("WIRE_LEARNED_TRIGGERS", "1")
+        get_settings.cache_clear()
+        [on] = extract_batch([_dispatch("en", text)])
+        assert read and learned.load("event_trigger") is not None
+        assert [e.type for e in on.events] == ["acquisition"]
+    finally:
+        monkeypatch.delenv("WIRE_LEARNED_TRIGGERS", raising=False)
+        get_settings.cache_clear()
