@@ -64,11 +64,20 @@ _BODY_OF_PLACE = re.compile(
 )
 # ', a précisé le directeur': French 'a' is a verb there, not the English article
 _NOT_FRENCH_VERB = r"(?!a\s+(?:[\w-]*é|dit|écrit|fait)\b)"
+# ', was elected mayor', ', selon le maire': a clause or an adjunct, not an apposition
+_NOT_CLAUSE = (
+    r"(?!(?:was|is|are|were|has|had|have|will|would|who|which|whose|where|said|says|told"
+    r"|according|selon|qui|dont|où|est|sont|sera|fut|avait|était|avec|with|while|alors"
+    r"|after|après|before|avant|when|quand|lorsque|as|comme)\b)"
+)
 # Words that end a descriptive noun phrase ('le groupe a nommé X' is not 'le groupe X')
 _TAIL_STOP = (
     r"(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for|in|on|at|to"
     r"|dans|en|sur|à|au|aux|a|ont|est|sont|va|vont|has|have|had|is|was|were|will|would|said"
-    r"|the|la|le|les|un|une|an|its|son|sa|ses)"
+    r"|the|la|le|les|un|une|an|its|son|sa|ses"
+    # 'the company also named X': a verb after the noun, whose object is the name
+    r"|also|aussi|named|appointed|hired|tapped|picked|chose|selected|promoted|nommé|recruté"
+    r"|désigné|choisi|promu)"
 )
 ORG_BEFORE = re.compile(
     rf"(?:(?:\b(?:la|le|les|l'|l’|une|un|du|des|de la|the|a|an|rival|US|French|American)\s+"
@@ -95,12 +104,35 @@ ORG_SUFFIX = re.compile(
     r"^\s*(?:Inc|Corp|Corporation|SA|SAS|Ltd|LLC|AG|GmbH|plc|NV|SE|Group|Holdings?)\b\.?"
 )
 PER_AFTER = re.compile(
-    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former|ancien|ancienne|new|nouveau"
-    r"|nouvelle|chief|top)\s+)?(?:\w+\s+){0,2}?(?:executive|chief|director|CEO|président|présidente"
-    r"|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman|person)"
-    r"|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron|patronne)\b",
+    rf"^\s*,\s*{_NOT_FRENCH_VERB}{_NOT_CLAUSE}(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former"
+    r"|ancien|ancienne|new|nouveau|nouvelle|chief|top)\s+)?(?:[\w'’]+\s+){0,2}?(?:executive|chief|director|CEO|PDG|président"
+    r"|présidente|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman"
+    r"|person)|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron"
+    r"|patronne|mayor|maire|governor|gouverneur|chairman|chairwoman|secretary|secrétaire"
+    r"|(?:junta|party|opposition|rebel|union|militia|team|group)\s+leader|leader\s+of|head\s+of"
+    r"|chef\s+(?:de|du|des|d['’])|coach|entraîneur|entraîneuse|lawyer|avocat|avocate)\b",
     re.IGNORECASE,
 )
+# ', a spokeswoman said', ', the company said', ', le Premier ministre Mark Carney': the words
+# after the comma are a clause's subject or another name's title, not an apposition
+_NOT_APPOSITION = re.compile(
+    r"^\s*(?:(?:said|says|told|added|wrote|noted|explained|announced|confirmed|reported)\b"
+    r"|(?:a|ont|avait|avaient)\s+(?:dit|déclaré|indiqué|précisé|expliqué|ajouté|affirmé|annoncé"
+    r"|souligné|estimé|assuré|confié|fait savoir|rapporté|confirmé)\b"
+    r"|['’]s\b"
+    r"|(?!(?:Chief|Executive|Officer|Operating|Financial|Director)\b)[A-ZÀ-Ý][\w-]+)"
+)
+
+
+def _apposition(pattern: re.Pattern[str], after: str) -> bool:
+    """`pattern` (ORG_AFTER, PER_AFTER) reads an apposition after the name."""
+    m = pattern.match(after)
+    if m is None or _NOT_APPOSITION.match(after[m.end() :]):
+        return False
+    # "l'AFP, la présidente de la biotech, Marion Keller": the title is the next name's
+    return not re.match(r"[^,.;]*,\s+[A-ZÀ-Ý][\w'’-]+\s+[A-ZÀ-Ý][\w'’-]+", after[m.end() :])
+
+
 ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=(?-i:[A-Z]))", re.IGNORECASE)
 PER_BEFORE = re.compile(
     r"(?:\b(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|PDG|CEO|directeur|directrice|ministre|minister"
@@ -123,6 +155,12 @@ def given_names() -> frozenset[str]:
     return knowledge.given_names()
 
 
+_TITLE_WORD = re.compile(
+    r"^(?:General|Général|Captain|Capitaine|Colonel|Major|Admiral|Sergeant|Lieutenant"
+    r"|Commander|Governor|Senator|Judge|King|Queen|Prince|Princess|Saint|Sainte|St)$"
+)
+
+
 def _looks_like_person(name: str) -> bool:
     """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
     tokens = _HONORIFIC.sub("", name).split()
@@ -132,6 +170,8 @@ def _looks_like_person(name: str) -> bool:
         return False
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
+    if _TITLE_WORD.match(tokens[0]):
+        return False  # 'General Catalyst', 'Major Lazer': a title, not a given name
     first = fold(tokens[0])
     if first not in given_names() and first.split("-")[0] not in given_names():
         return False
@@ -219,14 +259,43 @@ PRODUCT_OF = re.compile(
 )
 
 
-_NATIONALITY_BEFORE = re.compile(
-    r"\b(?:le|la|l['’]|au|du|les|des|aux)\s*(?:chinois|américain|allemand|japonais|français"
+_DEMONYMS = (
+    r"(?:chinois|américain|allemand|japonais|français"
     r"|britannique|italien|espagnol|suisse|néerlandais|suédois|coréen|sud-coréen|indien"
     r"|brésilien|canadien|norvégien|danois|belge|autrichien|finlandais|israélien|saoudien"
     r"|émirati|turc|russe|polonais|portugais|australien|irlandais|luxembourgeois|mexicain"
-    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$",
+    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$"
+)
+# 'le chinois Leapmotor': the demonym in lower case is an adjective (a company) ...
+_NATIONALITY_BEFORE = re.compile(
+    rf"\b(?i:le|la|l['’]|au|du|les|des|aux)\s*{_DEMONYMS}",
+)
+# ... capitalised, a noun: 'le Portugais Rui Correia' is a person
+_DEMONYM_NOUN_BEFORE = re.compile(
+    rf"\b(?i:le|la|l['’]|au|du|les|des|aux)\s*(?=[A-ZÀ-Ý])(?i:{_DEMONYMS})",
+)
+# 'near the city of Wajima', 'le maire de Grimaud': what follows is a place
+_PLACE_OF = re.compile(
+    r"\b(?:city|town|village|district|municipality|commune|prefecture|ville|bourg|localité"
+    r"|quartier|neighbourhood|neighborhood|suburb|banlieue|mayor|maire|mairesse)"
+    r"\s+(?:de|d['’]|du|of)\s*$",
     re.IGNORECASE,
 )
+
+
+def _place_qualifying_name(name: str, after: str) -> bool:
+    """'London venture firm Northzone', 'la biotech lyonnaise': a place of the gazetteer
+    before a company noun and the company's name qualifies it; it is not the company."""
+    if not re.match(
+        rf"\s+(?:[a-z][\w-]*\s+){{0,2}}(?:{_ORG_NOUNS})\s+(?-i:[A-ZÀ-Ý])", after, re.IGNORECASE
+    ):
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("city", "country", "region")
+
+
 _KIN_BEFORE = re.compile(
     r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
     r"|mari|frère|sœur|père|mère|veuve)\s+$",
@@ -252,22 +321,30 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
             return EntityType.LOC  # 'plants in Ohio and Tennessee, a spokeswoman said'
     if PRODUCT_OF.search(before):
         return EntityType.MISC
-    if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
+    name = text[start:end]
+    if _PLACE_OF.search(before) and not knowledge.known_organisation(name):
+        return EntityType.LOC  # 'near the city of Wajima', 'the mayor of Hombori'
+    if _place_qualifying_name(name, after):
+        return EntityType.LOC  # 'led by London venture firm Northzone'
+    per_after = _apposition(PER_AFTER, after)  # ', the group's chief executive'
+    if ORG_SUFFIX.match(after) or (not per_after and _apposition(ORG_AFTER, after)):
         return EntityType.ORG
     if ORG_BEFORE.search(before) and not (
-        before.rstrip().endswith(",") and _looks_like_person(text[start:end])
+        before.rstrip().endswith(",") and _looks_like_person(name)
     ):  # 'le président du groupe, Florent Menegaux' is a person
         return EntityType.ORG
     if (
         ORG_OF_TITLE.search(before)
-        and not _looks_like_person(text[start:end])
+        and not _looks_like_person(name)
         and not _BODY_OF_PLACE.search(before)
     ):
         return EntityType.ORG
-    if PER_BEFORE.search(before) or PER_AFTER.match(after) or _KIN_BEFORE.search(before):
+    if PER_BEFORE.search(before) or per_after or _KIN_BEFORE.search(before):
         return EntityType.PER
     if _NATIONALITY_BEFORE.search(before):
         return EntityType.ORG  # 'le chinois Leapmotor', 'l'allemand MTU Aero Engines'
+    if _DEMONYM_NOUN_BEFORE.search(before) and _looks_like_person(name):
+        return EntityType.PER  # 'le Portugais Rui Correia': a capitalised demonym is a person
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
@@ -844,6 +921,14 @@ LEARNED_NOT_A_NAME = 0.6
 _LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 
+def _learned_best(m: EntityMention) -> EntityType | None:
+    """The typer's type for `m` where it is at least LEARNED_FLOOR sure, else None."""
+    if not m.learned:
+        return None
+    best = max(_LEARNED_TYPES, key=lambda t: (m.learned or {}).get(t.value, 0.0))
+    return best if m.learned.get(best.value, 0.0) >= LEARNED_FLOOR else None
+
+
 def repair_types(
     text: str, mentions: list[EntityMention], memory: Memory | None = None
 ) -> list[EntityMention]:
@@ -863,11 +948,20 @@ def repair_types(
         and len(m.text.split()) == 2
         and m.text.split()[0] not in surnames
     }
+    # 'Palo Alto' after 'Palo Alto Networks Inc': a company less its legal form and company
+    # words, named before in the dispatch, is that company (not the city)
+    org_bares = {
+        bare: m.start
+        for m in sorted(mentions, key=lambda m: -m.start)
+        if m.type == EntityType.ORG and (bare := _bare(m.text)) != m.text
+    }
     known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
         listed = _knowledge_type(text, m, surnames)
         if listed is None and " " not in m.text and org_heads.get(m.text, m.start) < m.start:
+            listed = EntityType.ORG
+        if listed is None and org_bares.get(m.text, m.start) < m.start:
             listed = EntityType.ORG
         if listed is not None:
             known[i] = listed
@@ -879,7 +973,12 @@ def repair_types(
             likely[i] = EntityType.PER
         elif " " not in m.text and m.text in surnames:
             likely[i] = EntityType.PER  # 'Vallejo' after 'Camila Vallejo'
-        elif m.type == EntityType.PER and " " not in m.text and not _HONORIFIC.match(m.text):
+        elif (
+            m.type == EntityType.PER
+            and " " not in m.text
+            and not _HONORIFIC.match(m.text)
+            and _learned_best(m) != EntityType.LOC  # 'à Sévaré', 'near Puturge': a place
+        ):
             # Wire copy names a person in full first; a lone word never so is a company.
             likely[i] = EntityType.ORG
     for group in _coordinated_groups(text, mentions):
@@ -942,11 +1041,14 @@ def _bare(name: str) -> str:
     """A company's name without its legal form and company words: 'Kestrel Software Inc'
     -> 'Kestrel' (never down to nothing: 'General Motors' stays whole)."""
     words = name.split()
-    while len(words) > 1 and (
-        knowledge.legal_form_inside().search(" " + words[-1])
-        or words[-1].rstrip(".") in _COMPANY_WORDS
-    ):
-        words.pop()
+    while len(words) > 1:
+        tail = knowledge.legal_form_inside().search(" ".join(words))
+        if words[-1].rstrip(".") in _COMPANY_WORDS:
+            words.pop()
+        elif tail is not None and (cut := " ".join(words)[: tail.start()].split()):
+            words = cut  # 'Brookfield Asset Management' -> 'Brookfield'
+        else:
+            break
     return " ".join(words)
 
 

@@ -1,0 +1,180 @@
+"""Entity types from context that generalises (round 8): appositions and what follows them,
+places named by what they are ('the city of', 'le maire de'), demonyms as nouns, company
+names less their company word, titles that are not given names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.extract import knowledge
+from pipeline.extract.batch import extract_batch
+from pipeline.extract.entities import _bare
+from pipeline.extract.normalise import normalise
+from schemas import Dispatch, EntityType
+
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+TEXTS = {
+    "possessive": (
+        "en",
+        "Harwick Foods said on Tuesday it would close two bakeries in the north of England.",
+        '"We have to adapt to a market that has changed for good," said Helen Marsh, the '
+        "group's chief executive.",
+    ),
+    "named": (
+        "en",
+        "Vantor Systems reported a third-quarter loss on Monday. The company also named "
+        "Tomasz Wojcik, a former Nokia executive, as its chief financial officer.",
+    ),
+    "said": (
+        "en",
+        "Corvane will cut 1,200 jobs, which will mostly hit plants in Ohio and Tennessee, a "
+        "spokeswoman said.",
+        "Around 300 positions will go at the Almussafes factory near Valencia, Spain, the "
+        "company said.",
+    ),
+    "fronted_title_fr": (
+        "fr",
+        "Le Parti québécois a remporté lundi les élections provinciales au Québec. A Ottawa, "
+        "le Premier ministre Mark Carney a félicité le vainqueur.",
+    ),
+    "demonym": (
+        "fr",
+        "L'Olympique de Marseille a limogé son entraîneur dimanche soir. Le Portugais Rui "
+        "Correia, 46 ans, ancien adjoint au Benfica, assurera l'intérim.",
+        "Le chinois Leapmotor a annoncé une hausse de ses ventes en Europe.",
+    ),
+    "place_of": (
+        "en",
+        "A magnitude 7.1 earthquake struck at a depth of 10 kilometres near the city of "
+        "Wajima, the Japan Meteorological Agency said.",
+        "Among the dead was Hamadoun Cisse, the mayor of Hombori, who was travelling with "
+        "the convoy.",
+    ),
+    "quartier": (
+        "fr",
+        "A Kharkiv, trois personnes ont été tuées dans le quartier de Saltivka, selon le "
+        "maire, Igor Terekhov.",
+    ),
+    "modifier": (
+        "en",
+        "Lumora raised 85 million euros in a funding round led by Berlin venture firm Kaskade "
+        "Partners, the company said.",
+    ),
+    "elected": (
+        "en",
+        "Ines Brandao, a 44-year-old architect running for the centre-right Social Democratic "
+        "Party, was elected mayor of Porto on Sunday.",
+    ),
+    "title_word": (
+        "en",
+        "Helsing has secured 450 million euros in a Series D funding round led by General "
+        "Catalyst, the company said on Wednesday.",
+    ),
+    "bare": (
+        "en",
+        "Meridian Health, which is based in Cincinnati, said it would defend the case.",
+        "Palo Alto Networks Inc reported a first-quarter profit on Tuesday. Palo Alto shares "
+        "rose 4 percent in extended trading.",
+    ),
+}
+
+
+def _dispatch(key: str, language: str, *paragraphs: str) -> Dispatch:
+    return normalise(
+        Dispatch(
+            guid=f"types-{key}",
+            received_at=NOW,
+            versioncreated=NOW,
+            language=language,
+            format="plaintext",
+            source="test",
+            body=list(paragraphs),
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def types() -> dict[str, dict[str, EntityType]]:
+    keys = list(TEXTS)
+    done = extract_batch([_dispatch(k, *TEXTS[k]) for k in keys])
+    out: dict[str, dict[str, EntityType]] = {}
+    for key, d in zip(keys, done, strict=True):
+        out[key] = {}
+        for e in d.entities:
+            for form in (e.name, *e.aliases):
+                out[key][form] = e.type
+    return out
+
+
+def test_a_title_after_a_possessive_company_noun_is_a_person(types: dict) -> None:
+    # ', the group's chief executive': the head is 'chief executive', not 'group'
+    assert types["possessive"]["Helen Marsh"] is EntityType.PER
+
+
+def test_the_object_of_named_after_the_company_is_not_the_company(types: dict) -> None:
+    # 'The company also named X': not 'the company X'
+    assert types["named"]["Tomasz Wojcik"] is EntityType.PER
+
+
+def test_a_speaker_after_the_comma_is_no_apposition(types: dict) -> None:
+    # ', a spokeswoman said' / ', the company said' say nothing of the name before
+    assert types["said"]["Tennessee"] is EntityType.LOC
+    assert types["said"]["Spain"] is EntityType.LOC
+
+
+def test_a_title_before_another_name_is_not_the_places(types: dict) -> None:
+    # 'A Ottawa, le Premier ministre Mark Carney': the title is Carney's
+    assert types["fronted_title_fr"]["Ottawa"] is EntityType.LOC
+    assert types["fronted_title_fr"]["Mark Carney"] is EntityType.PER
+
+
+def test_a_capitalised_demonym_is_a_person_lower_case_a_company(types: dict) -> None:
+    assert types["demonym"]["Rui Correia"] is EntityType.PER
+    assert types["demonym"]["Leapmotor"] is EntityType.ORG
+
+
+def test_the_city_of_and_the_mayor_of_name_places(types: dict) -> None:
+    assert types["place_of"]["Wajima"] is EntityType.LOC
+    assert types["place_of"]["Hombori"] is EntityType.LOC
+    assert types["place_of"]["Hamadoun Cisse"] is EntityType.PER  # ', the mayor of'
+    assert types["quartier"]["Saltivka"] is EntityType.LOC  # ', selon le maire' is no title
+
+
+def test_a_place_qualifying_a_named_company_is_a_place(types: dict) -> None:
+    assert types["modifier"]["Berlin"] is EntityType.LOC
+    assert types["modifier"]["Kaskade Partners"] is EntityType.ORG
+
+
+def test_a_clause_after_the_comma_is_no_apposition(types: dict) -> None:
+    # ', was elected mayor of Porto': Brandao was, not the party
+    assert types["elected"]["Social Democratic Party"] is not EntityType.PER
+    assert types["elected"]["Ines Brandao"] is EntityType.PER
+
+
+def test_a_title_is_not_a_given_name(types: dict) -> None:
+    assert types["title_word"]["General Catalyst"] is EntityType.ORG
+
+
+def test_a_company_less_its_company_word_is_not_a_city(types: dict) -> None:
+    # 'Cincinnati' is not short for Cincinnati Financial; 'Palo Alto' after 'Palo Alto
+    # Networks Inc' in the same dispatch is the company
+    assert types["bare"]["Cincinnati"] is EntityType.LOC
+    assert types["bare"]["Palo Alto Networks Inc"] is EntityType.ORG
+    assert types["bare"].get("Palo Alto", EntityType.ORG) is EntityType.ORG
+
+
+def test_listed_short_forms_that_are_places_are_not_companies() -> None:
+    assert knowledge.known_organisation("Cincinnati") is None
+    assert knowledge.known_organisation("Palo Alto") is None
+    assert knowledge.known_organisation("Cincinnati Financial") == "Cincinnati Financial"
+    assert knowledge.known_organisation("BT") == "BT Group"  # capitals: no country code
+    assert knowledge.known_organisation("Rothschild & Co") == "Rothschild & Co"
+
+
+def test_bare_drops_multiword_company_tails() -> None:
+    assert _bare("Brookfield Asset Management") == "Brookfield"
+    assert _bare("Kestrel Software Inc") == "Kestrel"
+    assert _bare("Adidas AG") == "Adidas"
