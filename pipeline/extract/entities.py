@@ -20,7 +20,12 @@ from spacy.tokens import Doc
 
 from pipeline.extract import knowledge, learned
 from pipeline.extract.geo import fold
-from pipeline.extract.learned.features import mention_features
+from pipeline.extract.learned.features import (
+    covering_span,
+    doc_text,
+    mention_features,
+    proper_starts,
+)
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
 
@@ -459,11 +464,11 @@ def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention
     name before a company word ('Veridia' + 'Pharma'), a company word after a name
     ('Kvist' + 'Marine'); and marks a lone word after 'le groupe' as able to join the
     name after 'et' ('Pierre et Vacances')."""
-    text = doc.text
+    text = doc_text(doc)
     taken: set[int] = set()
     spans = []
     for m in mentions:
-        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        span = covering_span(doc, m.start, m.end)
         spans.append(span)
         if span is not None:
             taken.update(t.i for t in span)
@@ -513,7 +518,13 @@ def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[i
     return groups
 
 
-def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMention]:
+def mentions_from_doc(
+    doc: Doc, memory: Memory | None = None, text: str | None = None
+) -> list[EntityMention]:
+    """`text`: the string `doc` was made from, where the caller has it (spaCy's `doc.text`
+    walks every token to rebuild it)."""
+    if text is not None and len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) == len(text):
+        doc.user_data.setdefault("_wire_text", text)
     mentions = candidate_mentions(doc)
     typer = learned.load("entity_typer")
     if typer is not None:
@@ -521,7 +532,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             m.learned = typer.probabilities(
                 mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
             )
-    mentions = repair_types(doc.text, mentions, memory)
+    mentions = repair_types(doc_text(doc), mentions, memory)
     # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the typer,
     # and neither a context cue nor a list says otherwise
     return [
@@ -536,7 +547,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
 
 def candidate_mentions(doc: Doc) -> list[EntityMention]:
     """The names in `doc` with the model's types (or a pattern's), before any repair."""
-    text = doc.text
+    text = doc_text(doc)
     mentions: list[EntityMention] = []
     for ent in doc.ents:
         type_ = _LABELS.get(ent.label_)
@@ -579,7 +590,7 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
-    proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
+    proper = proper_starts(doc)
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name

@@ -178,3 +178,22 @@ def test_bare_drops_multiword_company_tails() -> None:
     assert _bare("Brookfield Asset Management") == "Brookfield"
     assert _bare("Kestrel Software Inc") == "Kestrel"
     assert _bare("Adidas AG") == "Adidas"
+
+
+def test_one_walk_over_the_tokens_gives_the_same_spans_and_mentions() -> None:
+    from pipeline.extract.entities import mentions_from_doc
+    from pipeline.extract.learned.features import covering_span, doc_text, proper_starts
+    from pipeline.extract.nlp import load_model
+
+    text = "Palo Alto Networks Inc reported a profit. Helen Marsh, its chief executive, said so."
+    nlp = load_model("en")
+    doc = nlp(text)
+    assert doc_text(doc) == text
+    assert proper_starts(doc) == frozenset(t.idx for t in doc if t.pos_ == "PROPN")
+    for start, end in ((0, 9), (0, 22), (42, 53), (10, 22)):
+        ours, spacys = covering_span(doc, start, end), doc.char_span(start, end, "expand")
+        assert ours is not None and spacys is not None
+        assert (ours.start, ours.end) == (spacys.start, spacys.end)
+    plain = [(m.text, m.type) for m in mentions_from_doc(nlp(text))]
+    given = [(m.text, m.type) for m in mentions_from_doc(nlp(text), text=text)]
+    assert plain == given and ("Helen Marsh", EntityType.PER) in plain
