@@ -282,6 +282,7 @@ _DEMONYM_NOUN_BEFORE = re.compile(
 # 'near the city of Wajima', 'le maire de Grimaud': what follows is a place
 _PLACE_OF = re.compile(
     r"\b(?:city|town|village|district|municipality|commune|prefecture|ville|bourg|localité"
+    r"|province|région|region|county|canton|département|préfecture|comté|wilaya"
     r"|quartier|neighbourhood|neighborhood|suburb|banlieue|mayor|maire|mairesse)"
     r"\s+(?:de|d['’]|du|of)\s*$",
     re.IGNORECASE,
@@ -368,6 +369,8 @@ def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
         return [m]
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
+        if head in _ARABIC_ARTICLE or len(head) < 3:
+            continue  # 'la province d'Al Haouz' is one place
         record = gazetteer().resolve(head)
         if record is not None and record.kind in ("city", "country", "region"):
             end = m.start + len(head)
@@ -581,6 +584,8 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
         mentions.extend(
             _split_at_commas(EntityMention(offset, offset + len(cleaned), cleaned, type_))
         )
+    mentions = _join_arabic_article(text, mentions)
+    mentions = [_institution_named_after(text, m) for m in mentions]
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
@@ -602,6 +607,47 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
 # 'Ford Motor Co (F.N)', 'Toyota Motor Corp (7203.T)': an exchange ticker after a name
 _TICKER = re.compile(r"[A-Z0-9]{1,6}\.[A-Z]{1,3}")
 _TICKER_AFTER = re.compile(r"\s*\(\s*[A-Z0-9]{1,6}\.[A-Z]{1,3}\s*\)")
+
+
+_ARABIC_ARTICLE = frozenset({"Al", "El", "Ad", "Ar", "As", "Ash", "At", "An", "Az"})
+
+
+def _join_arabic_article(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'province d'Al' + 'Haouz': the article is part of the name after it ('Al Haouz',
+    'El Fasher'); the model often tags the article alone."""
+    out: list[EntityMention] = []
+    skip_to = -1
+    for m in mentions:
+        if m.start < skip_to:
+            continue
+        nxt = re.match(r"[ -][A-ZÀ-Ý][\w'’-]+", text[m.end : m.end + 40])
+        if m.text in _ARABIC_ARTICLE and nxt is not None:
+            end = m.end + nxt.end()
+            later = [o for o in mentions if m.end <= o.start < end]
+            type_ = later[0].type if later else m.type
+            end = max([end, *(o.end for o in later)])
+            out.append(EntityMention(m.start, end, text[m.start : end], type_))
+            skip_to = end
+            continue
+        out.append(m)
+    return out
+
+
+# 'Centre Léon Bérard', 'Institut Pasteur', 'Fondation Abbé Pierre': named after a person
+_NAMED_AFTER_PERSON = re.compile(
+    r"(?:Centre|Center|Institut|Institute|Fondation|Foundation|Hôpital|Hospital|Lycée"
+    r"|Collège|Université|University|Musée|Museum|Stade|Stadium|Prix|Prize)\s$"
+)
+
+
+def _institution_named_after(text: str, m: EntityMention) -> EntityMention:
+    if m.type != EntityType.PER:
+        return m
+    before = _NAMED_AFTER_PERSON.search(text[max(0, m.start - 12) : m.start])
+    if before is None:
+        return m
+    start = m.start - (len(before.group(0)))
+    return EntityMention(start, m.end, text[start : m.end], EntityType.ORG)
 
 
 def _cut_ticker(m: EntityMention) -> EntityMention:
@@ -825,6 +871,31 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
     return sorted(mentions + added, key=lambda m: m.start)
 
 
+# a court, an exchange or a station named after its town: the town is part of the name
+_NAMED_AFTER_PLACE = re.compile(
+    r"\b(?:[Tt]ribunal(?:\s+(?:de\s+commerce|judiciaire|administratif|correctionnel"
+    r"|de\s+grande\s+instance|des\s+activités\s+économiques|de\s+police))?"
+    r"|[Cc]our\s+d['’](?:appel|assises)|[Cc]onseil\s+de\s+prud['’]hommes"
+    r"|[Pp]arquet|Bourse)\s+(?:de|d['’]|du)\s*$"
+)
+# Abbreviations of common nouns, never a name alone
+_COMMON_ACRONYMS = frozenset(
+    {"AI", "IA", "EV", "EVs", "GDP", "PIB", "IPO", "CEO", "CFO", "COO", "CTO", "PDG", "SUV",
+     "SUVs", "ESG", "LNG", "GNL", "VTC", "PME", "PMEs", "ETI", "TGV", "HR", "RH", "R&D"}
+)  # fmt: skip
+
+
+def _is_demonym(name: str) -> bool:
+    """'French', 'Japanese-language', 'Georgians': a nationality word of the gazetteer."""
+    from pipeline.extract.geo import gazetteer
+
+    if " " in name:
+        return False
+    word = fold(name.split("-")[0])
+    demonyms = gazetteer().demonyms
+    return word in demonyms or (word.endswith("s") and word[:-1] in demonyms)
+
+
 _FUNCTION_OPENING = re.compile(
     r"^(?:En|Par|Selon|Pour|Dans|Après|Avec|Sans|Sur|Mais|Et|Ou|Donc|Ainsi|Enfin|Cependant"
     r"|Toutefois|However|But|And|Meanwhile|Separately|Also|In|On|At|For|With|After|Before"
@@ -857,6 +928,12 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
             continue  # 'En revanche', 'Par ailleurs', 'Separately'
         if re.search(r"\b[Gg]ares? (?:de |du |d['’])$", text[max(0, m.start - 10) : m.start]):
             continue  # 'la gare de Lyon': a station, not the city
+        if _NAMED_AFTER_PLACE.search(text[max(0, m.start - 50) : m.start]):
+            continue  # 'le tribunal de commerce de Paris', 'la Bourse de Paris': part of a name
+        if m.text in _COMMON_ACRONYMS:
+            continue  # 'the group's AI agents', 'un SUV': words, not names
+        if _is_demonym(m.text) and not _is_known(m.text):
+            continue  # 'French', 'Japanese-language': nationality adjectives
         if (
             m.type == EntityType.LOC
             and re.fullmatch(r"[A-Z]{2,3}", m.text)
@@ -932,6 +1009,21 @@ LEARNED_NOT_A_NAME = 0.6
 _LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 
+_ARTICLE_FIRST = re.compile(r"^(?:Le|La|Les|L['’])\s*[A-ZÀ-Ý]")
+
+
+def _not_a_person(m: EntityMention, tally: dict[EntityType, float]) -> EntityType:
+    """The best type other than PER: by the votes, else the gazetteer, else ORG."""
+    from pipeline.extract.geo import gazetteer
+
+    others = {t: v for t, v in tally.items() if t in (EntityType.ORG, EntityType.LOC)}
+    if others:
+        return max(others, key=lambda t: others[t])
+    if gazetteer().resolve(m.text) is not None or _learned_best(m) == EntityType.LOC:
+        return EntityType.LOC
+    return EntityType.ORG
+
+
 def _learned_best(m: EntityMention) -> EntityType | None:
     """The typer's type for `m` where it is at least LEARNED_FLOOR sure, else None."""
     if not m.learned:
@@ -1002,7 +1094,13 @@ def repair_types(
         cued = {confident[i] for i in group if i in confident}
         labels = Counter(mentions[i].type for i in group)
         shared = next(iter(cued)) if len(cued) == 1 else None
-        if shared is None and labels[EntityType.ORG] >= 1 and labels[EntityType.PER] >= 1:
+        if (
+            shared is None
+            and labels[EntityType.ORG] >= 1
+            and labels[EntityType.PER] >= 1
+            # 'as far away as Diyarbakir and Adiyaman': places the typer knows are no firms
+            and not any(_learned_best(mentions[i]) == EntityType.LOC for i in group)
+        ):
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
         if shared is not None:
             for i in group:
@@ -1036,10 +1134,17 @@ def repair_types(
             p = m.learned.get(best.value, 0.0)
             if p >= LEARNED_FLOOR:
                 votes[key][best] += LEARNED_WEIGHT * p
+    people = [" ".join(p) for p in full_people]
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
         tally = votes[key]
         m.type = max(tally, key=lambda t: tally[t])
+        if (
+            m.type == EntityType.PER
+            and _ARTICLE_FIRST.match(m.text)
+            and not any(p.endswith(" " + m.text) for p in people)
+        ):  # 'Le Cannet-des-Maures', 'Les Engagés', 'Le Bien Public' (not 'Marine Le Pen')
+            m.type = _not_a_person(m, tally)
         if _HONORIFIC.match(m.text):
             m.type = EntityType.PER
             evidence[i] = ("context", EntityType.PER)

@@ -69,6 +69,11 @@ class Gazetteer:
                     break
         return frozenset(found)
 
+    @property
+    def demonyms(self) -> dict[str, str]:
+        """Folded nationality words -> ISO country ('french' -> 'FR')."""
+        return self._demonyms
+
     def candidates(self, name: str) -> list[GeoRecord]:
         return self._index.get(fold(name), [])
 

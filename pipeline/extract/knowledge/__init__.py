@@ -43,6 +43,7 @@ ORG_TAIL_WORDS = (
     "|Fund|Fonds|AI|Sachs|Stanley|Lake|Capital Partners|Asset Management|Electronics"
     "|Mobility|Mobile|Cargo|Composites|Platforms|Logistique|Logística|Aviation|Airport"
     "|Télécoms?|Distribution|Immobilier|Properties|Realty|Semiconductor|Biosciences"
+    "|Analytics|Consulting|Ticketing|Payments|Insights|Diagnostics|Genomics"
 )
 
 

@@ -79,6 +79,40 @@ TEXTS = {
         "Palo Alto Networks Inc reported a first-quarter profit on Tuesday. Palo Alto shares "
         "rose 4 percent in extended trading.",
     ),
+    "court": (
+        "fr",
+        "L'association UFC-Que Choisir a assigné mardi l'opérateur Free devant le tribunal "
+        "judiciaire de Paris. Le titre Iliad reculait de 2% à la Bourse de Paris.",
+    ),
+    "acronym": (
+        "en",
+        "Salesforce raised its forecast on Wednesday. Chief executive Marc Benioff said "
+        "demand for the group's AI agents was strong, and French clients were signing up.",
+    ),
+    "article": (
+        "fr",
+        "L'incendie a parcouru 900 hectares autour du Cannet-des-Maures. Le maire du "
+        "Cannet-des-Maures a demandé l'évacuation. Le parti Les Engagés a salué les pompiers.",
+    ),
+    "arabic": (
+        "fr",
+        "Un séisme de magnitude 5,9 a frappé mardi soir la province d'Al Haouz, au Maroc, "
+        "faisant au moins six morts.",
+    ),
+    "coordinated": (
+        "en",
+        "The quake struck Malatya province. Tremors were felt as far away as Diyarbakir and "
+        "Adiyaman, the disaster agency said.",
+    ),
+    "named_after": (
+        "fr",
+        "Les chercheurs du Centre Léon Bérard, à Lyon, ont présenté mardi leurs résultats.",
+    ),
+    "company_word": (
+        "en",
+        "Schneider Electric agreed to buy Kelvin Analytics, a maker of energy software, the "
+        "French group said.",
+    ),
 }
 
 
@@ -197,3 +231,37 @@ def test_one_walk_over_the_tokens_gives_the_same_spans_and_mentions() -> None:
     plain = [(m.text, m.type) for m in mentions_from_doc(nlp(text))]
     given = [(m.text, m.type) for m in mentions_from_doc(nlp(text), text=text)]
     assert plain == given and ("Helen Marsh", EntityType.PER) in plain
+
+
+def test_a_town_in_a_courts_or_exchanges_name_is_no_entity(types: dict) -> None:
+    assert "Paris" not in types["court"]
+
+
+def test_common_abbreviations_and_demonyms_are_no_names(types: dict) -> None:
+    assert "AI" not in types["acronym"] and "French" not in types["acronym"]
+    assert types["acronym"]["Marc Benioff"] is EntityType.PER
+
+
+def test_a_name_opening_with_an_article_is_no_person(types: dict) -> None:
+    assert types["article"].get("Les Engagés", EntityType.ORG) is not EntityType.PER
+    cannet = [t for n, t in types["article"].items() if "Cannet" in n]
+    assert cannet and EntityType.PER not in cannet
+
+
+def test_an_arabic_article_stays_with_its_name(types: dict) -> None:
+    assert types["arabic"]["Al Haouz"] is EntityType.LOC
+    assert "Al" not in types["arabic"] and "Haouz" not in types["arabic"]
+
+
+def test_places_in_a_list_are_not_made_companies(types: dict) -> None:
+    assert types["coordinated"]["Adiyaman"] is EntityType.LOC
+    assert types["coordinated"]["Diyarbakir"] is EntityType.LOC
+
+
+def test_an_institution_named_after_a_person_is_an_organisation(types: dict) -> None:
+    assert types["named_after"]["Centre Léon Bérard"] is EntityType.ORG
+    assert "Léon Bérard" not in types["named_after"]
+
+
+def test_a_company_word_ends_a_company_name(types: dict) -> None:
+    assert types["company_word"]["Kelvin Analytics"] is EntityType.ORG
