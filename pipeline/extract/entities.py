@@ -372,9 +372,11 @@ def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
         if head in _ARABIC_ARTICLE or len(head) < 3:
             continue  # 'la province d'Al Haouz' is one place
         record = gazetteer().resolve(head)
+        rest = m.text[len(head) :].lstrip()
+        if _INSTITUTION_TAIL.match(rest) or re.fullmatch(knowledge.ORG_TAIL_WORDS, rest):
+            return [m]  # 'spun out of Kyoto University': one name, not a place and a word
         if record is not None and record.kind in ("city", "country", "region"):
             end = m.start + len(head)
-            rest = m.text[len(head) :].lstrip()
             start = m.end - len(rest)
             return [
                 EntityMention(m.start, end, head, EntityType.LOC),
@@ -462,6 +464,17 @@ def _joined_name(prev: EntityMention, m: EntityMention, gap: str) -> EntityType 
     return None
 
 
+# Capitalised words that open an institution's name the model cut short
+_INSTITUTION_HEAD = re.compile(
+    r"^(?:Banque|Caisse|Crédit|Compagnie|Société|Groupe|Université|Fondation|Institut"
+    r"|Laboratoires|Mutuelle)$"
+)
+# ... and that end one: 'Kyoto University', 'Mayo Clinic'
+_INSTITUTION_TAIL = re.compile(
+    r"^(?:University|College|School|Hospital|Clinic|Museum|Observatory|Academy|Polytechnic)$"
+)
+
+
 def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model cut short: a given name before a surname ('Petter' + 'Aas'), a
     name before a company word ('Veridia' + 'Pharma'), a company word after a name
@@ -488,9 +501,15 @@ def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention
                 start_i -= 1
             elif len(span) == 1 and tail.match(span.text) and prev.pos_ == "PROPN":
                 start_i, type_ = start_i - 1, EntityType.ORG
+            elif _INSTITUTION_HEAD.match(prev.text):
+                start_i, type_ = start_i - 1, EntityType.ORG  # 'Banque' + 'Nationale du Canada'
         nxt = doc[end_i] if end_i < len(doc) else None
-        if nxt is not None and nxt.i not in taken and tail.match(nxt.text):
-            end_i, type_ = end_i + 1, EntityType.ORG
+        if (
+            nxt is not None
+            and nxt.i not in taken
+            and (tail.match(nxt.text) or _INSTITUTION_TAIL.match(nxt.text))
+        ):
+            end_i, type_ = end_i + 1, EntityType.ORG  # 'Kyoto' + 'University'
         if (start_i, end_i) == (span.start, span.end):
             out.append(m)
         else:

@@ -113,6 +113,11 @@ TEXTS = {
         "Schneider Electric agreed to buy Kelvin Analytics, a maker of energy software, the "
         "French group said.",
     ),
+    "institution_words": (
+        "en",
+        "Hoshi Energy, spun out of Kyoto University in 2021, has developed a sulphide "
+        "electrolyte, the start-up said.",
+    ),
 }
 
 
@@ -265,3 +270,22 @@ def test_an_institution_named_after_a_person_is_an_organisation(types: dict) -> 
 
 def test_a_company_word_ends_a_company_name(types: dict) -> None:
     assert types["company_word"]["Kelvin Analytics"] is EntityType.ORG
+
+
+def test_institution_words_stay_in_the_name(types: dict) -> None:
+    # 'of Kyoto University' is not 'Kyoto' (a place) and 'University'
+    assert types["institution_words"]["Kyoto University"] is EntityType.ORG
+    assert "University" not in types["institution_words"]
+
+
+def test_a_capitalised_institution_word_before_a_cut_name_joins_it() -> None:
+    from pipeline.extract.entities import EntityMention, _extend_names
+    from pipeline.extract.nlp import load_model
+
+    text = "La levée a été menée par la Banque Nationale du Canada, a indiqué la société."
+    doc = load_model("fr")(text)
+    start = text.index("Nationale")
+    end = text.index(",")
+    cut = EntityMention(start, end, text[start:end], EntityType.LOC)
+    [whole] = _extend_names(doc, [cut])
+    assert (whole.text, whole.type) == ("Banque Nationale du Canada", EntityType.ORG)
