@@ -166,6 +166,9 @@ _TITLE_WORD = re.compile(
 )
 
 
+_INITIALS = re.compile(r"^(?:[A-Z]\.){1,3}[A-Z]?\.?$|^[A-Z]\.[A-Z]$")
+
+
 def _looks_like_person(name: str) -> bool:
     """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
     tokens = _HONORIFIC.sub("", name).split()
@@ -177,6 +180,8 @@ def _looks_like_person(name: str) -> bool:
         return False
     if _TITLE_WORD.match(tokens[0]):
         return False  # 'General Catalyst', 'Major Lazer': a title, not a given name
+    if _INITIALS.match(tokens[0]) and len(tokens) >= 2:
+        return True  # 'R.J. Scaringe', 'J. K. Rowling' (a listed 'J.P. Morgan' was excluded)
     first = fold(tokens[0])
     if first not in given_names() and first.split("-")[0] not in given_names():
         return False
@@ -244,6 +249,7 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
         "",
         text,
     )
+    text = re.sub(r"\s+\d{1,2}\s?[-–]\s?\d{1,2}\b.*$", "", text)  # 'Manchester City 2-1'
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
     if type_ in (EntityType.PER, None) or text[:1].islower():
         text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
@@ -289,6 +295,39 @@ _PLACE_OF = re.compile(
 )
 
 
+_STORM = re.compile(
+    r"^(?:Hurricane|Typhoon|Cyclone|Tropical Storm|Storm|Ouragan|Typhon|Tempête|Cyclone"
+    r"|Tropical Depression)\s+[A-ZÀ-Ý]"
+)
+# 'R1T', 'A320', 'HX-2', 'F-35', 'ID.4': a short letter prefix and a number
+_MODEL_CODE = re.compile(r"[A-Z]{1,3}[-.]?\d{1,4}[A-Za-z]{0,2}")
+# 'le R1T', 'the A320', '60 A320 jets' (a company called 'N26' takes no article)
+_DETERMINER_BEFORE = re.compile(
+    r"(?:\b(?:le|la|les|un|une|the|a|an|son|sa|ses|its|their|leur|leurs|du|des)|\bl['’]|\d)\s*$",
+    re.IGNORECASE,
+)
+_SCORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–]\s?\d{1,2}(?![\d.,%])")
+_MATCH_VERB = re.compile(
+    r"\b(?:beat|beats|beaten|defeated|thrashed|drew|draw|lost to|edged|battu|bat|battre"
+    r"|défait|vaincu|dominé|étrillé|concédé|fait match nul|s['’]est imposée?|face à|contre"
+    r"|against|versus|vs)\b",
+    re.IGNORECASE,
+)
+
+
+def _sports_result(name: str, before: str, after: str) -> bool:
+    """A town in a match result ('Real Madrid beat Manchester City 2-1', 'a battu Lyon
+    3-0') names its club."""
+    if not (_SCORE.search(after[:30]) or _SCORE.search(before[-40:])):
+        return False
+    if not _MATCH_VERB.search(before[-40:] + " " + after[:40]):
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind == "city"
+
+
 def _place_qualifying_name(name: str, after: str) -> bool:
     """'London venture firm Northzone', 'la biotech lyonnaise': a place of the gazetteer
     before a company noun and the company's name qualifies it; it is not the company."""
@@ -328,6 +367,16 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     if PRODUCT_OF.search(before):
         return EntityType.MISC
     name = text[start:end]
+    if _STORM.match(name):
+        return EntityType.MISC  # 'Hurricane Milton', 'la tempête Ciarán': an event
+    if (
+        _MODEL_CODE.fullmatch(name)
+        and _DETERMINER_BEFORE.search(before)
+        and not knowledge.known_organisation(name)
+    ):
+        return EntityType.MISC  # 'le R1T', 'the A320', 'the HX-2': a model, not its maker
+    if _sports_result(name, before, after):
+        return EntityType.ORG  # 'Le PSG a battu Lyon 3-0': the club, not the town
     if _PLACE_OF.search(before) and not knowledge.known_organisation(name):
         return EntityType.LOC  # 'near the city of Wajima', 'the mayor of Hombori'
     if _place_qualifying_name(name, after):
@@ -469,6 +518,11 @@ _INSTITUTION_HEAD = re.compile(
     r"^(?:Banque|Caisse|Crédit|Compagnie|Société|Groupe|Université|Fondation|Institut"
     r"|Laboratoires|Mutuelle)$"
 )
+# Words that open a sports club's name before its town: 'Real Madrid', 'Olympique Lyonnais'
+_CLUB_HEAD = re.compile(
+    r"^(?:Real|Atlético|Atletico|Sporting|Olympique|Racing|Dynamo|Dinamo|Borussia|Deportivo"
+    r"|Stade|Standard)$"
+)
 # ... and that end one: 'Kyoto University', 'Mayo Clinic'
 _INSTITUTION_TAIL = re.compile(
     r"^(?:University|College|School|Hospital|Clinic|Museum|Observatory|Academy|Polytechnic)$"
@@ -501,6 +555,8 @@ def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention
                 start_i -= 1
             elif len(span) == 1 and tail.match(span.text) and prev.pos_ == "PROPN":
                 start_i, type_ = start_i - 1, EntityType.ORG
+            elif _CLUB_HEAD.match(prev.text) and type_ in (EntityType.LOC, EntityType.ORG):
+                start_i, type_ = start_i - 1, EntityType.ORG  # 'Real' + 'Madrid'
             elif _INSTITUTION_HEAD.match(prev.text):
                 start_i, type_ = start_i - 1, EntityType.ORG  # 'Banque' + 'Nationale du Canada'
         nxt = doc[end_i] if end_i < len(doc) else None

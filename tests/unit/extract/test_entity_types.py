@@ -118,6 +118,24 @@ TEXTS = {
         "Hoshi Energy, spun out of Kyoto University in 2021, has developed a sulphide "
         "electrolyte, the start-up said.",
     ),
+    "products": (
+        "fr",
+        "La jeune pousse, fondée en 2009 par R.J Scaringe, un trentenaire, a dévoilé un "
+        "pickup, le R1T, et un SUV, le R1S.",
+    ),
+    "codename_company": (
+        "en",
+        "Berlin-based bank Q42 raised 90 million dollars, and airlines took 60 A320 jets.",
+    ),
+    "storm": (
+        "en",
+        "Hurricane Milton struck the west coast of Florida on Wednesday night, officials said.",
+    ),
+    "sports": (
+        "en",
+        "Real Madrid beat Manchester City 2-1 on Tuesday in the Champions League.",
+    ),
+    "sports_fr": ("fr", "Le Stade Rennais a battu Lyon 3-0 dimanche au Roazhon Park."),
 }
 
 
@@ -289,3 +307,26 @@ def test_a_capitalised_institution_word_before_a_cut_name_joins_it() -> None:
     cut = EntityMention(start, end, text[start:end], EntityType.LOC)
     [whole] = _extend_names(doc, [cut])
     assert (whole.text, whole.type) == ("Banque Nationale du Canada", EntityType.ORG)
+
+
+def test_initials_open_a_persons_name(types: dict) -> None:
+    assert types["products"]["R.J Scaringe"] is EntityType.PER
+
+
+def test_a_model_code_after_an_article_is_a_product(types: dict) -> None:
+    # MISC is not scored: the gold puts products in 'ignore'
+    assert types["products"]["R1T"] is EntityType.MISC
+    assert types["codename_company"]["A320"] is EntityType.MISC
+    assert types["codename_company"].get("Q42", EntityType.ORG) is EntityType.ORG  # no article
+
+
+def test_a_storm_is_no_organisation(types: dict) -> None:
+    assert types["storm"]["Hurricane Milton"] is EntityType.MISC
+    assert types["storm"]["Florida"] is EntityType.LOC
+
+
+def test_a_town_in_a_match_result_is_its_club(types: dict) -> None:
+    assert types["sports"]["Real Madrid"] is EntityType.ORG
+    assert types["sports"]["Manchester City"] is EntityType.ORG  # the score is no part of it
+    assert types["sports_fr"]["Lyon"] is EntityType.ORG
+    assert types["sports_fr"]["Stade Rennais"] is EntityType.ORG
