@@ -181,7 +181,16 @@ def _looks_like_person(name: str) -> bool:
     if _TITLE_WORD.match(tokens[0]):
         return False  # 'General Catalyst', 'Major Lazer': a title, not a given name
     if _INITIALS.match(tokens[0]) and len(tokens) >= 2:
-        return True  # 'R.J. Scaringe', 'J. K. Rowling' (a listed 'J.P. Morgan' was excluded)
+        from pipeline.extract.geo import gazetteer
+
+        # 'R.J. Scaringe', 'J. K. Rowling'; not 'U.S. Senate', 'U.K. Treasury' (a listed
+        # 'J.P. Morgan' was excluded above)
+        bare = tokens[0].replace(".", "")
+        return (
+            gazetteer().resolve(bare) is None
+            and not knowledge.known_organisation(bare)
+            and bare not in ("EU", "UE", "UN", "ONU")
+        )
     first = fold(tokens[0])
     if first not in given_names() and first.split("-")[0] not in given_names():
         return False

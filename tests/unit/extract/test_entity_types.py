@@ -310,7 +310,11 @@ def test_a_capitalised_institution_word_before_a_cut_name_joins_it() -> None:
 
 
 def test_initials_open_a_persons_name(types: dict) -> None:
+    from pipeline.extract.entities import _looks_like_person
+
     assert types["products"]["R.J Scaringe"] is EntityType.PER
+    # a country's or a union's initials are no given name
+    assert not _looks_like_person("U.S. Senate") and not _looks_like_person("E.U. Commission")
 
 
 def test_a_model_code_after_an_article_is_a_product(types: dict) -> None:
