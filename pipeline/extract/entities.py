@@ -679,6 +679,7 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
+    mentions = _add_missed_people(text, mentions)
     proper = proper_starts(doc)
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
@@ -801,12 +802,16 @@ def _cut_at_clause(m: EntityMention) -> EntityMention:
 def _drop_title(m: EntityMention) -> EntityMention:
     """'Governor Greg Abbott', 'Captain Ibrahim Traore': the title is not the name, whatever
     path the mention came by."""
-    if m.type not in (EntityType.PER, EntityType.ORG) or len(m.text.split()) < 3:
+    if m.type not in (EntityType.PER, EntityType.ORG, EntityType.MISC) or len(m.text.split()) < 3:
         return m
     t = _LEADING_TITLE.match(m.text)
     if t is None or not t.group(0).strip():
         return m
     cut = t.end()
+    if m.type == EntityType.MISC:  # 'le PDG Arthur Mensch', read whole as MISC by the model
+        if not _looks_like_person(m.text[cut:]):
+            return m
+        m.type = EntityType.PER
     m.text, m.start = m.text[cut:], m.start + cut
     return m
 
@@ -930,6 +935,58 @@ def _name_with_company_word() -> re.Pattern[str]:
         r"(?<![\w-])(?P<name>(?:[A-Z][\w&'’.-]*\s+){1,3}"
         rf"(?:{knowledge.ORG_TAIL_WORDS}))(?![\w-])"
     )
+
+
+_PERSON_NAME = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){1,2}(?![\w-])")
+# a title just before, or a relative clause, an age or a speech verb just after: a person
+_TITLE_BEFORE = re.compile(
+    r"\b(?:chief executive|chief financial officer|CEO|CFO|chairman|chairwoman|founder"
+    r"|president|PDG|directeur général|directrice générale|président|présidente|fondateur"
+    r"|fondatrice|ministre|minister|spokesman|spokeswoman|porte-parole)\s+$",
+    re.IGNORECASE,
+)
+_PERSON_AFTER = re.compile(
+    r"^(?:,\s+(?:who|qui)\b|,\s+\d{2}(?:,|\s+ans\b)|\s+(?:said|says|told|added"
+    r"|a\s+(?:déclaré|indiqué|affirmé|ajouté|expliqué|précisé)))"
+)
+
+
+def _person_shaped(name: str) -> bool:
+    """Two or three name words that no list, company word or title says are anything else
+    (the given name need not be known: 'Suresh Iyengar', 'Ren Takeda')."""
+    from pipeline.extract.geo import gazetteer
+
+    tokens = name.split()
+    return (
+        2 <= len(tokens) <= 3
+        and not _ORG_TAIL.search(name)
+        and not knowledge.legal_form_inside().search(name)
+        and not knowledge.known_organisation(name)
+        and not _TITLE_WORD.match(tokens[0])
+        and not _FUNCTION_OPENING.match(name + " x")
+        and gazetteer().resolve(name) is None
+    )
+
+
+def _add_missed_people(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """People the model missed, where a given name opens the name and the context says
+    person: 'chief executive Ren Takeda denied', 'Suresh Iyengar, who built ...'."""
+    taken = [(m.start, m.end) for m in mentions]
+    added: list[EntityMention] = []
+    for match in _PERSON_NAME.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        name = match.group(0)
+        if not _person_shaped(name):
+            continue
+        if not (
+            _TITLE_BEFORE.search(text[max(0, start - 30) : start])
+            or _PERSON_AFTER.match(text[end : end + 24])
+        ):
+            continue
+        added.append(EntityMention(start, end, name, EntityType.PER))
+    return sorted(mentions + added, key=lambda m: m.start) if added else mentions
 
 
 def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:

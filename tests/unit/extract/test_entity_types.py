@@ -136,6 +136,16 @@ TEXTS = {
         "Real Madrid beat Manchester City 2-1 on Tuesday in the Champions League.",
     ),
     "sports_fr": ("fr", "Le Stade Rennais a battu Lyon 3-0 dimanche au Roazhon Park."),
+    "missed_people": (
+        "en",
+        "The video game industry is in turmoil. Kairo Studios chief executive Ren Takeda "
+        "denied any copying. Suresh Iyengar, who built Kaveri Systems from a two-room "
+        "office, died on Monday.",
+    ),
+    "title_in_misc": (
+        "fr",
+        "La société prépare une introduction en Bourse, a précisé le PDG Arthur Mensch.",
+    ),
 }
 
 
@@ -334,3 +344,14 @@ def test_a_town_in_a_match_result_is_its_club(types: dict) -> None:
     assert types["sports"]["Manchester City"] is EntityType.ORG  # the score is no part of it
     assert types["sports_fr"]["Lyon"] is EntityType.ORG
     assert types["sports_fr"]["Stade Rennais"] is EntityType.ORG
+
+
+def test_people_the_model_missed_are_found_by_their_context(types: dict) -> None:
+    # a title before, a relative clause after; the given names are not in the lists
+    assert types["missed_people"]["Ren Takeda"] is EntityType.PER
+    assert types["missed_people"]["Suresh Iyengar"] is EntityType.PER
+    assert types["missed_people"]["Kaveri Systems"] is EntityType.ORG
+
+
+def test_a_title_read_into_a_misc_span_is_cut_off_a_person(types: dict) -> None:
+    assert types["title_in_misc"]["Arthur Mensch"] is EntityType.PER
