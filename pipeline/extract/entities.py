@@ -977,13 +977,13 @@ def _add_missed_people(text: str, mentions: list[EntityMention]) -> list[EntityM
         start, end = match.span()
         if any(s < end and start < e for s, e in taken):
             continue
+        if not (
+            _PERSON_AFTER.match(text[end : end + 24])
+            or _TITLE_BEFORE.search(text[max(0, start - 30) : start])
+        ):
+            continue
         name = match.group(0)
         if not _person_shaped(name):
-            continue
-        if not (
-            _TITLE_BEFORE.search(text[max(0, start - 30) : start])
-            or _PERSON_AFTER.match(text[end : end + 24])
-        ):
             continue
         added.append(EntityMention(start, end, name, EntityType.PER))
     return sorted(mentions + added, key=lambda m: m.start) if added else mentions
