@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
+from spacy.attrs import IDX, POS
+from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import knowledge
@@ -73,13 +75,11 @@ def _token_table(doc: Doc) -> tuple[list[int], frozenset[int]]:
     start offsets of its proper nouns."""
     table = doc.user_data.get("_wire_tokens")
     if table is None:
-        starts: list[int] = []
-        proper: list[int] = []
-        for t in doc:
-            starts.append(t.idx)
-            if t.pos_ == "PROPN":
-                proper.append(t.idx)
-        table = doc.user_data["_wire_tokens"] = (starts, frozenset(proper))
+        # one array from the doc's C data, no Token object per word
+        arr = doc.to_array([IDX, POS])
+        starts: list[int] = arr[:, 0].tolist() if len(doc) else []
+        proper = frozenset(arr[arr[:, 1] == PROPN, 0].tolist()) if len(doc) else frozenset()
+        table = doc.user_data["_wire_tokens"] = (starts, proper)
     return table
 
 
