@@ -35,7 +35,7 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
             }
         )
     else:
-        mentions = mentions_from_doc(doc, memory)
+        mentions = mentions_from_doc(doc, memory, text)
         entities = resolve_entities(text, mentions, memory)
         sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
         names = {e.id: e.name for e in entities}

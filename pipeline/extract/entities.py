@@ -20,7 +20,12 @@ from spacy.tokens import Doc
 
 from pipeline.extract import knowledge, learned
 from pipeline.extract.geo import fold
-from pipeline.extract.learned.features import mention_features
+from pipeline.extract.learned.features import (
+    covering_span,
+    doc_text,
+    mention_features,
+    proper_starts,
+)
 from pipeline.extract.memory import Memory
 from schemas import Entity, EntityType
 
@@ -64,11 +69,20 @@ _BODY_OF_PLACE = re.compile(
 )
 # ', a précisé le directeur': French 'a' is a verb there, not the English article
 _NOT_FRENCH_VERB = r"(?!a\s+(?:[\w-]*é|dit|écrit|fait)\b)"
+# ', was elected mayor', ', selon le maire': a clause or an adjunct, not an apposition
+_NOT_CLAUSE = (
+    r"(?!(?:was|is|are|were|has|had|have|will|would|who|which|whose|where|said|says|told"
+    r"|according|selon|qui|dont|où|est|sont|sera|fut|avait|était|avec|with|while|alors"
+    r"|after|après|before|avant|when|quand|lorsque|as|comme)\b)"
+)
 # Words that end a descriptive noun phrase ('le groupe a nommé X' is not 'le groupe X')
 _TAIL_STOP = (
     r"(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for|in|on|at|to"
     r"|dans|en|sur|à|au|aux|a|ont|est|sont|va|vont|has|have|had|is|was|were|will|would|said"
-    r"|the|la|le|les|un|une|an|its|son|sa|ses)"
+    r"|the|la|le|les|un|une|an|its|son|sa|ses"
+    # 'the company also named X': a verb after the noun, whose object is the name
+    r"|also|aussi|named|appointed|hired|tapped|picked|chose|selected|promoted|nommé|recruté"
+    r"|désigné|choisi|promu)"
 )
 ORG_BEFORE = re.compile(
     rf"(?:(?:\b(?:la|le|les|l'|l’|une|un|du|des|de la|the|a|an|rival|US|French|American)\s+"
@@ -95,12 +109,35 @@ ORG_SUFFIX = re.compile(
     r"^\s*(?:Inc|Corp|Corporation|SA|SAS|Ltd|LLC|AG|GmbH|plc|NV|SE|Group|Holdings?)\b\.?"
 )
 PER_AFTER = re.compile(
-    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former|ancien|ancienne|new|nouveau"
-    r"|nouvelle|chief|top)\s+)?(?:\w+\s+){0,2}?(?:executive|chief|director|CEO|président|présidente"
-    r"|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman|person)"
-    r"|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron|patronne)\b",
+    rf"^\s*,\s*{_NOT_FRENCH_VERB}{_NOT_CLAUSE}(?:(?:a|an|the|un|une|le|la|l'|l’)\s+)?(?:(?:former"
+    r"|ancien|ancienne|new|nouveau|nouvelle|chief|top)\s+)?(?:[\w'’]+\s+){0,2}?(?:executive|chief|director|CEO|PDG|président"
+    r"|présidente|directeur|directrice|dirigeant|dirigeante|ministre|minister|spokes(?:man|woman"
+    r"|person)|porte-parole|founder|fondateur|fondatrice|analyst|analyste|responsable|patron"
+    r"|patronne|mayor|maire|governor|gouverneur|chairman|chairwoman|secretary|secrétaire"
+    r"|(?:junta|party|opposition|rebel|union|militia|team|group)\s+leader|leader\s+of|head\s+of"
+    r"|chef\s+(?:de|du|des|d['’])|coach|entraîneur|entraîneuse|lawyer|avocat|avocate)\b",
     re.IGNORECASE,
 )
+# ', a spokeswoman said', ', the company said', ', le Premier ministre Mark Carney': the words
+# after the comma are a clause's subject or another name's title, not an apposition
+_NOT_APPOSITION = re.compile(
+    r"^\s*(?:(?:said|says|told|added|wrote|noted|explained|announced|confirmed|reported)\b"
+    r"|(?:a|ont|avait|avaient)\s+(?:dit|déclaré|indiqué|précisé|expliqué|ajouté|affirmé|annoncé"
+    r"|souligné|estimé|assuré|confié|fait savoir|rapporté|confirmé)\b"
+    r"|['’]s\b"
+    r"|(?!(?:Chief|Executive|Officer|Operating|Financial|Director)\b)[A-ZÀ-Ý][\w-]+)"
+)
+
+
+def _apposition(pattern: re.Pattern[str], after: str) -> bool:
+    """`pattern` (ORG_AFTER, PER_AFTER) reads an apposition after the name."""
+    m = pattern.match(after)
+    if m is None or _NOT_APPOSITION.match(after[m.end() :]):
+        return False
+    # "l'AFP, la présidente de la biotech, Marion Keller": the title is the next name's
+    return not re.match(r"[^,.;]*,\s+[A-ZÀ-Ý][\w'’-]+\s+[A-ZÀ-Ý][\w'’-]+", after[m.end() :])
+
+
 ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=(?-i:[A-Z]))", re.IGNORECASE)
 PER_BEFORE = re.compile(
     r"(?:\b(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|PDG|CEO|directeur|directrice|ministre|minister"
@@ -123,6 +160,15 @@ def given_names() -> frozenset[str]:
     return knowledge.given_names()
 
 
+_TITLE_WORD = re.compile(
+    r"^(?:General|Général|Captain|Capitaine|Colonel|Major|Admiral|Sergeant|Lieutenant"
+    r"|Commander|Governor|Senator|Judge|King|Queen|Prince|Princess|Saint|Sainte|St)$"
+)
+
+
+_INITIALS = re.compile(r"^(?:[A-Z]\.){1,3}[A-Z]?\.?$|^[A-Z]\.[A-Z]$")
+
+
 def _looks_like_person(name: str) -> bool:
     """'Élodie Perthuis', 'Isabelle de Silva', 'Lip-Bu Tan': a given name, then a surname."""
     tokens = _HONORIFIC.sub("", name).split()
@@ -132,6 +178,19 @@ def _looks_like_person(name: str) -> bool:
         return False
     if not all(_NAME_TOKEN.match(t) or t in _PARTICLE for t in tokens):
         return False
+    if _TITLE_WORD.match(tokens[0]):
+        return False  # 'General Catalyst', 'Major Lazer': a title, not a given name
+    if _INITIALS.match(tokens[0]) and len(tokens) >= 2:
+        from pipeline.extract.geo import gazetteer
+
+        # 'R.J. Scaringe', 'J. K. Rowling'; not 'U.S. Senate', 'U.K. Treasury' (a listed
+        # 'J.P. Morgan' was excluded above)
+        bare = tokens[0].replace(".", "")
+        return (
+            gazetteer().resolve(bare) is None
+            and not knowledge.known_organisation(bare)
+            and bare not in ("EU", "UE", "UN", "ONU")
+        )
     first = fold(tokens[0])
     if first not in given_names() and first.split("-")[0] not in given_names():
         return False
@@ -199,6 +258,7 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
         "",
         text,
     )
+    text = re.sub(r"\s+\d{1,2}\s?[-–]\s?\d{1,2}\b.*$", "", text)  # 'Manchester City 2-1'
     text = ORG_LEADING_NOUN.sub("", text)  # 'Carmaker Stellantis' -> 'Stellantis'
     if type_ in (EntityType.PER, None) or text[:1].islower():
         text = _LEADING_TITLE.sub("", text)  # 'PDG Arthur Mensch' -> 'Arthur Mensch'
@@ -219,14 +279,77 @@ PRODUCT_OF = re.compile(
 )
 
 
-_NATIONALITY_BEFORE = re.compile(
-    r"\b(?:le|la|l['’]|au|du|les|des|aux)\s*(?:chinois|américain|allemand|japonais|français"
+_DEMONYMS = (
+    r"(?:chinois|américain|allemand|japonais|français"
     r"|britannique|italien|espagnol|suisse|néerlandais|suédois|coréen|sud-coréen|indien"
     r"|brésilien|canadien|norvégien|danois|belge|autrichien|finlandais|israélien|saoudien"
     r"|émirati|turc|russe|polonais|portugais|australien|irlandais|luxembourgeois|mexicain"
-    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$",
+    r"|taïwanais|singapourien|qatari|chilien|argentin)(?:ne|e)?s?\s+$"
+)
+# 'le chinois Leapmotor': the demonym in lower case is an adjective (a company) ...
+_NATIONALITY_BEFORE = re.compile(
+    rf"\b(?i:le|la|l['’]|au|du|les|des|aux)\s*{_DEMONYMS}",
+)
+# ... capitalised, a noun: 'le Portugais Rui Correia' is a person
+_DEMONYM_NOUN_BEFORE = re.compile(
+    rf"\b(?i:le|la|l['’]|au|du|les|des|aux)\s*(?=[A-ZÀ-Ý])(?i:{_DEMONYMS})",
+)
+# 'near the city of Wajima', 'le maire de Grimaud': what follows is a place
+_PLACE_OF = re.compile(
+    r"\b(?:city|town|village|district|municipality|commune|prefecture|ville|bourg|localité"
+    r"|province|région|region|county|canton|département|préfecture|comté|wilaya"
+    r"|quartier|neighbourhood|neighborhood|suburb|banlieue|mayor|maire|mairesse)"
+    r"\s+(?:de|d['’]|du|of)\s*$",
     re.IGNORECASE,
 )
+
+
+_STORM = re.compile(
+    r"^(?:Hurricane|Typhoon|Cyclone|Tropical Storm|Storm|Ouragan|Typhon|Tempête|Cyclone"
+    r"|Tropical Depression)\s+[A-ZÀ-Ý]"
+)
+# 'R1T', 'A320', 'HX-2', 'F-35', 'ID.4': a short letter prefix and a number
+_MODEL_CODE = re.compile(r"[A-Z]{1,3}[-.]?\d{1,4}[A-Za-z]{0,2}")
+# 'le R1T', 'the A320', '60 A320 jets' (a company called 'N26' takes no article)
+_DETERMINER_BEFORE = re.compile(
+    r"(?:\b(?:le|la|les|un|une|the|a|an|son|sa|ses|its|their|leur|leurs|du|des)|\bl['’]|\d)\s*$",
+    re.IGNORECASE,
+)
+_SCORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–]\s?\d{1,2}(?![\d.,%])")
+_MATCH_VERB = re.compile(
+    r"\b(?:beat|beats|beaten|defeated|thrashed|drew|draw|lost to|edged|battu|bat|battre"
+    r"|défait|vaincu|dominé|étrillé|concédé|fait match nul|s['’]est imposée?|face à|contre"
+    r"|against|versus|vs)\b",
+    re.IGNORECASE,
+)
+
+
+def _sports_result(name: str, before: str, after: str) -> bool:
+    """A town in a match result ('Real Madrid beat Manchester City 2-1', 'a battu Lyon
+    3-0') names its club."""
+    if not (_SCORE.search(after[:30]) or _SCORE.search(before[-40:])):
+        return False
+    if not _MATCH_VERB.search(before[-40:] + " " + after[:40]):
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind == "city"
+
+
+def _place_qualifying_name(name: str, after: str) -> bool:
+    """'London venture firm Northzone', 'la biotech lyonnaise': a place of the gazetteer
+    before a company noun and the company's name qualifies it; it is not the company."""
+    if not re.match(
+        rf"\s+(?:[a-z][\w-]*\s+){{0,2}}(?:{_ORG_NOUNS})\s+(?-i:[A-ZÀ-Ý])", after, re.IGNORECASE
+    ):
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(name)
+    return record is not None and record.kind in ("city", "country", "region")
+
+
 _KIN_BEFORE = re.compile(
     r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
     r"|mari|frère|sœur|père|mère|veuve)\s+$",
@@ -252,22 +375,40 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
             return EntityType.LOC  # 'plants in Ohio and Tennessee, a spokeswoman said'
     if PRODUCT_OF.search(before):
         return EntityType.MISC
-    if ORG_SUFFIX.match(after) or ORG_AFTER.match(after):
+    name = text[start:end]
+    if _STORM.match(name):
+        return EntityType.MISC  # 'Hurricane Milton', 'la tempête Ciarán': an event
+    if (
+        _MODEL_CODE.fullmatch(name)
+        and _DETERMINER_BEFORE.search(before)
+        and not knowledge.known_organisation(name)
+    ):
+        return EntityType.MISC  # 'le R1T', 'the A320', 'the HX-2': a model, not its maker
+    if _sports_result(name, before, after):
+        return EntityType.ORG  # 'Le PSG a battu Lyon 3-0': the club, not the town
+    if _PLACE_OF.search(before) and not knowledge.known_organisation(name):
+        return EntityType.LOC  # 'near the city of Wajima', 'the mayor of Hombori'
+    if _place_qualifying_name(name, after):
+        return EntityType.LOC  # 'led by London venture firm Northzone'
+    per_after = _apposition(PER_AFTER, after)  # ', the group's chief executive'
+    if ORG_SUFFIX.match(after) or (not per_after and _apposition(ORG_AFTER, after)):
         return EntityType.ORG
     if ORG_BEFORE.search(before) and not (
-        before.rstrip().endswith(",") and _looks_like_person(text[start:end])
+        before.rstrip().endswith(",") and _looks_like_person(name)
     ):  # 'le président du groupe, Florent Menegaux' is a person
         return EntityType.ORG
     if (
         ORG_OF_TITLE.search(before)
-        and not _looks_like_person(text[start:end])
+        and not _looks_like_person(name)
         and not _BODY_OF_PLACE.search(before)
     ):
         return EntityType.ORG
-    if PER_BEFORE.search(before) or PER_AFTER.match(after) or _KIN_BEFORE.search(before):
+    if PER_BEFORE.search(before) or per_after or _KIN_BEFORE.search(before):
         return EntityType.PER
     if _NATIONALITY_BEFORE.search(before):
         return EntityType.ORG  # 'le chinois Leapmotor', 'l'allemand MTU Aero Engines'
+    if _DEMONYM_NOUN_BEFORE.search(before) and _looks_like_person(name):
+        return EntityType.PER  # 'le Portugais Rui Correia': a capitalised demonym is a person
     if current == EntityType.PER and re.search(r"\b(?:en|in)\s+$", before):
         return EntityType.LOC  # 'assemblée en Slovénie'
     return None
@@ -286,10 +427,14 @@ def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
         return [m]
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
+        if head in _ARABIC_ARTICLE or len(head) < 3:
+            continue  # 'la province d'Al Haouz' is one place
         record = gazetteer().resolve(head)
+        rest = m.text[len(head) :].lstrip()
+        if _INSTITUTION_TAIL.match(rest) or re.fullmatch(knowledge.ORG_TAIL_WORDS, rest):
+            return [m]  # 'spun out of Kyoto University': one name, not a place and a word
         if record is not None and record.kind in ("city", "country", "region"):
             end = m.start + len(head)
-            rest = m.text[len(head) :].lstrip()
             start = m.end - len(rest)
             return [
                 EntityMention(m.start, end, head, EntityType.LOC),
@@ -377,16 +522,32 @@ def _joined_name(prev: EntityMention, m: EntityMention, gap: str) -> EntityType 
     return None
 
 
+# Capitalised words that open an institution's name the model cut short
+_INSTITUTION_HEAD = re.compile(
+    r"^(?:Banque|Caisse|Crédit|Compagnie|Société|Groupe|Université|Fondation|Institut"
+    r"|Laboratoires|Mutuelle)$"
+)
+# Words that open a sports club's name before its town: 'Real Madrid', 'Olympique Lyonnais'
+_CLUB_HEAD = re.compile(
+    r"^(?:Real|Atlético|Atletico|Sporting|Olympique|Racing|Dynamo|Dinamo|Borussia|Deportivo"
+    r"|Stade|Standard)$"
+)
+# ... and that end one: 'Kyoto University', 'Mayo Clinic'
+_INSTITUTION_TAIL = re.compile(
+    r"^(?:University|College|School|Hospital|Clinic|Museum|Observatory|Academy|Polytechnic)$"
+)
+
+
 def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model cut short: a given name before a surname ('Petter' + 'Aas'), a
     name before a company word ('Veridia' + 'Pharma'), a company word after a name
     ('Kvist' + 'Marine'); and marks a lone word after 'le groupe' as able to join the
     name after 'et' ('Pierre et Vacances')."""
-    text = doc.text
+    text = doc_text(doc)
     taken: set[int] = set()
     spans = []
     for m in mentions:
-        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        span = covering_span(doc, m.start, m.end)
         spans.append(span)
         if span is not None:
             taken.update(t.i for t in span)
@@ -403,9 +564,17 @@ def _extend_names(doc: Doc, mentions: list[EntityMention]) -> list[EntityMention
                 start_i -= 1
             elif len(span) == 1 and tail.match(span.text) and prev.pos_ == "PROPN":
                 start_i, type_ = start_i - 1, EntityType.ORG
+            elif _CLUB_HEAD.match(prev.text) and type_ in (EntityType.LOC, EntityType.ORG):
+                start_i, type_ = start_i - 1, EntityType.ORG  # 'Real' + 'Madrid'
+            elif _INSTITUTION_HEAD.match(prev.text):
+                start_i, type_ = start_i - 1, EntityType.ORG  # 'Banque' + 'Nationale du Canada'
         nxt = doc[end_i] if end_i < len(doc) else None
-        if nxt is not None and nxt.i not in taken and tail.match(nxt.text):
-            end_i, type_ = end_i + 1, EntityType.ORG
+        if (
+            nxt is not None
+            and nxt.i not in taken
+            and (tail.match(nxt.text) or _INSTITUTION_TAIL.match(nxt.text))
+        ):
+            end_i, type_ = end_i + 1, EntityType.ORG  # 'Kyoto' + 'University'
         if (start_i, end_i) == (span.start, span.end):
             out.append(m)
         else:
@@ -436,7 +605,13 @@ def _coordinated_groups(text: str, mentions: list[EntityMention]) -> list[list[i
     return groups
 
 
-def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMention]:
+def mentions_from_doc(
+    doc: Doc, memory: Memory | None = None, text: str | None = None
+) -> list[EntityMention]:
+    """`text`: the string `doc` was made from, where the caller has it (spaCy's `doc.text`
+    walks every token to rebuild it)."""
+    if text is not None and len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) == len(text):
+        doc.user_data.setdefault("_wire_text", text)
     mentions = candidate_mentions(doc)
     typer = learned.load("entity_typer")
     if typer is not None:
@@ -444,7 +619,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
             m.learned = typer.probabilities(
                 mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
             )
-    mentions = repair_types(doc.text, mentions, memory)
+    mentions = repair_types(doc_text(doc), mentions, memory)
     # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the typer,
     # and neither a context cue nor a list says otherwise
     return [
@@ -459,7 +634,7 @@ def mentions_from_doc(doc: Doc, memory: Memory | None = None) -> list[EntityMent
 
 def candidate_mentions(doc: Doc) -> list[EntityMention]:
     """The names in `doc` with the model's types (or a pattern's), before any repair."""
-    text = doc.text
+    text = doc_text(doc)
     mentions: list[EntityMention] = []
     for ent in doc.ents:
         type_ = _LABELS.get(ent.label_)
@@ -493,6 +668,8 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
         mentions.extend(
             _split_at_commas(EntityMention(offset, offset + len(cleaned), cleaned, type_))
         )
+    mentions = _join_arabic_article(text, mentions)
+    mentions = [_institution_named_after(text, m) for m in mentions]
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
     mentions = [_extend_place(text, m) for m in mentions]
@@ -502,7 +679,8 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     if doc.lang_ == "fr":  # no possessive 's in French: 'Tod's' is a name
         mentions = [_extend_apostrophe_s(text, m) for m in mentions]
     mentions = _add_pattern_mentions(text, mentions)
-    proper = frozenset(t.idx for t in doc if t.pos_ == "PROPN")
+    mentions = _add_missed_people(text, mentions)
+    proper = proper_starts(doc)
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
@@ -514,6 +692,47 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
 # 'Ford Motor Co (F.N)', 'Toyota Motor Corp (7203.T)': an exchange ticker after a name
 _TICKER = re.compile(r"[A-Z0-9]{1,6}\.[A-Z]{1,3}")
 _TICKER_AFTER = re.compile(r"\s*\(\s*[A-Z0-9]{1,6}\.[A-Z]{1,3}\s*\)")
+
+
+_ARABIC_ARTICLE = frozenset({"Al", "El", "Ad", "Ar", "As", "Ash", "At", "An", "Az"})
+
+
+def _join_arabic_article(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'province d'Al' + 'Haouz': the article is part of the name after it ('Al Haouz',
+    'El Fasher'); the model often tags the article alone."""
+    out: list[EntityMention] = []
+    skip_to = -1
+    for m in mentions:
+        if m.start < skip_to:
+            continue
+        nxt = re.match(r"[ -][A-ZÀ-Ý][\w'’-]+", text[m.end : m.end + 40])
+        if m.text in _ARABIC_ARTICLE and nxt is not None:
+            end = m.end + nxt.end()
+            later = [o for o in mentions if m.end <= o.start < end]
+            type_ = later[0].type if later else m.type
+            end = max([end, *(o.end for o in later)])
+            out.append(EntityMention(m.start, end, text[m.start : end], type_))
+            skip_to = end
+            continue
+        out.append(m)
+    return out
+
+
+# 'Centre Léon Bérard', 'Institut Pasteur', 'Fondation Abbé Pierre': named after a person
+_NAMED_AFTER_PERSON = re.compile(
+    r"(?:Centre|Center|Institut|Institute|Fondation|Foundation|Hôpital|Hospital|Lycée"
+    r"|Collège|Université|University|Musée|Museum|Stade|Stadium|Prix|Prize)\s$"
+)
+
+
+def _institution_named_after(text: str, m: EntityMention) -> EntityMention:
+    if m.type != EntityType.PER:
+        return m
+    before = _NAMED_AFTER_PERSON.search(text[max(0, m.start - 12) : m.start])
+    if before is None:
+        return m
+    start = m.start - (len(before.group(0)))
+    return EntityMention(start, m.end, text[start : m.end], EntityType.ORG)
 
 
 def _cut_ticker(m: EntityMention) -> EntityMention:
@@ -583,12 +802,16 @@ def _cut_at_clause(m: EntityMention) -> EntityMention:
 def _drop_title(m: EntityMention) -> EntityMention:
     """'Governor Greg Abbott', 'Captain Ibrahim Traore': the title is not the name, whatever
     path the mention came by."""
-    if m.type not in (EntityType.PER, EntityType.ORG) or len(m.text.split()) < 3:
+    if m.type not in (EntityType.PER, EntityType.ORG, EntityType.MISC) or len(m.text.split()) < 3:
         return m
     t = _LEADING_TITLE.match(m.text)
     if t is None or not t.group(0).strip():
         return m
     cut = t.end()
+    if m.type == EntityType.MISC:  # 'le PDG Arthur Mensch', read whole as MISC by the model
+        if not _looks_like_person(m.text[cut:]):
+            return m
+        m.type = EntityType.PER
     m.text, m.start = m.text[cut:], m.start + cut
     return m
 
@@ -714,6 +937,58 @@ def _name_with_company_word() -> re.Pattern[str]:
     )
 
 
+_PERSON_NAME = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+){1,2}(?![\w-])")
+# a title just before, or a relative clause, an age or a speech verb just after: a person
+_TITLE_BEFORE = re.compile(
+    r"\b(?:chief executive|chief financial officer|CEO|CFO|chairman|chairwoman|founder"
+    r"|president|PDG|directeur général|directrice générale|président|présidente|fondateur"
+    r"|fondatrice|ministre|minister|spokesman|spokeswoman|porte-parole)\s+$",
+    re.IGNORECASE,
+)
+_PERSON_AFTER = re.compile(
+    r"^(?:,\s+(?:who|qui)\b|,\s+\d{2}(?:,|\s+ans\b)|\s+(?:said|says|told|added"
+    r"|a\s+(?:déclaré|indiqué|affirmé|ajouté|expliqué|précisé)))"
+)
+
+
+def _person_shaped(name: str) -> bool:
+    """Two or three name words that no list, company word or title says are anything else
+    (the given name need not be known: 'Suresh Iyengar', 'Ren Takeda')."""
+    from pipeline.extract.geo import gazetteer
+
+    tokens = name.split()
+    return (
+        2 <= len(tokens) <= 3
+        and not _ORG_TAIL.search(name)
+        and not knowledge.legal_form_inside().search(name)
+        and not knowledge.known_organisation(name)
+        and not _TITLE_WORD.match(tokens[0])
+        and not _FUNCTION_OPENING.match(name + " x")
+        and gazetteer().resolve(name) is None
+    )
+
+
+def _add_missed_people(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """People the model missed, where a given name opens the name and the context says
+    person: 'chief executive Ren Takeda denied', 'Suresh Iyengar, who built ...'."""
+    taken = [(m.start, m.end) for m in mentions]
+    added: list[EntityMention] = []
+    for match in _PERSON_NAME.finditer(text):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        if not (
+            _PERSON_AFTER.match(text[end : end + 24])
+            or _TITLE_BEFORE.search(text[max(0, start - 30) : start])
+        ):
+            continue
+        name = match.group(0)
+        if not _person_shaped(name):
+            continue
+        added.append(EntityMention(start, end, name, EntityType.PER))
+    return sorted(mentions + added, key=lambda m: m.start) if added else mentions
+
+
 def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Names the model missed where the context says 'organisation':
     'Pennylane, a Paris-based accounting software startup, ...' at a sentence start;
@@ -735,6 +1010,31 @@ def _add_pattern_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
         added.append(EntityMention(start, end, name, EntityType.ORG))
         taken.append((start, end))
     return sorted(mentions + added, key=lambda m: m.start)
+
+
+# a court, an exchange or a station named after its town: the town is part of the name
+_NAMED_AFTER_PLACE = re.compile(
+    r"\b(?:[Tt]ribunal(?:\s+(?:de\s+commerce|judiciaire|administratif|correctionnel"
+    r"|de\s+grande\s+instance|des\s+activités\s+économiques|de\s+police))?"
+    r"|[Cc]our\s+d['’](?:appel|assises)|[Cc]onseil\s+de\s+prud['’]hommes"
+    r"|[Pp]arquet|Bourse)\s+(?:de|d['’]|du)\s*$"
+)
+# Abbreviations of common nouns, never a name alone
+_COMMON_ACRONYMS = frozenset(
+    {"AI", "IA", "EV", "EVs", "GDP", "PIB", "IPO", "CEO", "CFO", "COO", "CTO", "PDG", "SUV",
+     "SUVs", "ESG", "LNG", "GNL", "VTC", "PME", "PMEs", "ETI", "TGV", "HR", "RH", "R&D"}
+)  # fmt: skip
+
+
+def _is_demonym(name: str) -> bool:
+    """'French', 'Japanese-language', 'Georgians': a nationality word of the gazetteer."""
+    from pipeline.extract.geo import gazetteer
+
+    if " " in name:
+        return False
+    word = fold(name.split("-")[0])
+    demonyms = gazetteer().demonyms
+    return word in demonyms or (word.endswith("s") and word[:-1] in demonyms)
 
 
 _FUNCTION_OPENING = re.compile(
@@ -769,6 +1069,12 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
             continue  # 'En revanche', 'Par ailleurs', 'Separately'
         if re.search(r"\b[Gg]ares? (?:de |du |d['’])$", text[max(0, m.start - 10) : m.start]):
             continue  # 'la gare de Lyon': a station, not the city
+        if _NAMED_AFTER_PLACE.search(text[max(0, m.start - 50) : m.start]):
+            continue  # 'le tribunal de commerce de Paris', 'la Bourse de Paris': part of a name
+        if m.text in _COMMON_ACRONYMS:
+            continue  # 'the group's AI agents', 'un SUV': words, not names
+        if _is_demonym(m.text) and not _is_known(m.text):
+            continue  # 'French', 'Japanese-language': nationality adjectives
         if (
             m.type == EntityType.LOC
             and re.fullmatch(r"[A-Z]{2,3}", m.text)
@@ -844,6 +1150,29 @@ LEARNED_NOT_A_NAME = 0.6
 _LEARNED_TYPES = (EntityType.PER, EntityType.ORG, EntityType.LOC)
 
 
+_ARTICLE_FIRST = re.compile(r"^(?:Le|La|Les|L['’])\s*[A-ZÀ-Ý]")
+
+
+def _not_a_person(m: EntityMention, tally: dict[EntityType, float]) -> EntityType:
+    """The best type other than PER: by the votes, else the gazetteer, else ORG."""
+    from pipeline.extract.geo import gazetteer
+
+    others = {t: v for t, v in tally.items() if t in (EntityType.ORG, EntityType.LOC)}
+    if others:
+        return max(others, key=lambda t: others[t])
+    if gazetteer().resolve(m.text) is not None or _learned_best(m) == EntityType.LOC:
+        return EntityType.LOC
+    return EntityType.ORG
+
+
+def _learned_best(m: EntityMention) -> EntityType | None:
+    """The typer's type for `m` where it is at least LEARNED_FLOOR sure, else None."""
+    if not m.learned:
+        return None
+    best = max(_LEARNED_TYPES, key=lambda t: (m.learned or {}).get(t.value, 0.0))
+    return best if m.learned.get(best.value, 0.0) >= LEARNED_FLOOR else None
+
+
 def repair_types(
     text: str, mentions: list[EntityMention], memory: Memory | None = None
 ) -> list[EntityMention]:
@@ -863,11 +1192,20 @@ def repair_types(
         and len(m.text.split()) == 2
         and m.text.split()[0] not in surnames
     }
+    # 'Palo Alto' after 'Palo Alto Networks Inc': a company less its legal form and company
+    # words, named before in the dispatch, is that company (not the city)
+    org_bares = {
+        bare: m.start
+        for m in sorted(mentions, key=lambda m: -m.start)
+        if m.type == EntityType.ORG and (bare := _bare(m.text)) != m.text
+    }
     known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
         listed = _knowledge_type(text, m, surnames)
         if listed is None and " " not in m.text and org_heads.get(m.text, m.start) < m.start:
+            listed = EntityType.ORG
+        if listed is None and org_bares.get(m.text, m.start) < m.start:
             listed = EntityType.ORG
         if listed is not None:
             known[i] = listed
@@ -879,7 +1217,12 @@ def repair_types(
             likely[i] = EntityType.PER
         elif " " not in m.text and m.text in surnames:
             likely[i] = EntityType.PER  # 'Vallejo' after 'Camila Vallejo'
-        elif m.type == EntityType.PER and " " not in m.text and not _HONORIFIC.match(m.text):
+        elif (
+            m.type == EntityType.PER
+            and " " not in m.text
+            and not _HONORIFIC.match(m.text)
+            and _learned_best(m) != EntityType.LOC  # 'à Sévaré', 'near Puturge': a place
+        ):
             # Wire copy names a person in full first; a lone word never so is a company.
             likely[i] = EntityType.ORG
     for group in _coordinated_groups(text, mentions):
@@ -892,7 +1235,13 @@ def repair_types(
         cued = {confident[i] for i in group if i in confident}
         labels = Counter(mentions[i].type for i in group)
         shared = next(iter(cued)) if len(cued) == 1 else None
-        if shared is None and labels[EntityType.ORG] >= 1 and labels[EntityType.PER] >= 1:
+        if (
+            shared is None
+            and labels[EntityType.ORG] >= 1
+            and labels[EntityType.PER] >= 1
+            # 'as far away as Diyarbakir and Adiyaman': places the typer knows are no firms
+            and not any(_learned_best(mentions[i]) == EntityType.LOC for i in group)
+        ):
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
         if shared is not None:
             for i in group:
@@ -926,10 +1275,17 @@ def repair_types(
             p = m.learned.get(best.value, 0.0)
             if p >= LEARNED_FLOOR:
                 votes[key][best] += LEARNED_WEIGHT * p
+    people = [" ".join(p) for p in full_people]
     for i, m in enumerate(mentions):
         key = _HONORIFIC.sub("", m.text)
         tally = votes[key]
         m.type = max(tally, key=lambda t: tally[t])
+        if (
+            m.type == EntityType.PER
+            and _ARTICLE_FIRST.match(m.text)
+            and not any(p.endswith(" " + m.text) for p in people)
+        ):  # 'Le Cannet-des-Maures', 'Les Engagés', 'Le Bien Public' (not 'Marine Le Pen')
+            m.type = _not_a_person(m, tally)
         if _HONORIFIC.match(m.text):
             m.type = EntityType.PER
             evidence[i] = ("context", EntityType.PER)
@@ -942,11 +1298,14 @@ def _bare(name: str) -> str:
     """A company's name without its legal form and company words: 'Kestrel Software Inc'
     -> 'Kestrel' (never down to nothing: 'General Motors' stays whole)."""
     words = name.split()
-    while len(words) > 1 and (
-        knowledge.legal_form_inside().search(" " + words[-1])
-        or words[-1].rstrip(".") in _COMPANY_WORDS
-    ):
-        words.pop()
+    while len(words) > 1:
+        tail = knowledge.legal_form_inside().search(" ".join(words))
+        if words[-1].rstrip(".") in _COMPANY_WORDS:
+            words.pop()
+        elif tail is not None and (cut := " ".join(words)[: tail.start()].split()):
+            words = cut  # 'Brookfield Asset Management' -> 'Brookfield'
+        else:
+            break
     return " ".join(words)
 
 

@@ -69,6 +69,11 @@ class Gazetteer:
                     break
         return frozenset(found)
 
+    @property
+    def demonyms(self) -> dict[str, str]:
+        """Folded nationality words -> ISO country ('french' -> 'FR')."""
+        return self._demonyms
+
     def candidates(self, name: str) -> list[GeoRecord]:
         return self._index.get(fold(name), [])
 
@@ -86,7 +91,7 @@ class Gazetteer:
         an agency bureau city wins ('PARIS (AFP)' is Paris, France, whatever the story
         names). Evidence is a weight, never a veto: naming the United States does not move
         a story datelined Paris to Paris, Texas."""
-        found = self.candidates(name)
+        found = self.candidates(name) or self.candidates(_EXONYMS.get(fold(name), ""))
         if not found:
             return None
         weights = prefer if isinstance(prefer, dict) else dict.fromkeys(prefer, _NAMED_WEIGHT)
@@ -259,6 +264,9 @@ BUREAUS = frozenset(
                          r"(?<!Le )(?<!Addis )(?<!Mexico )", cities)
 )  # fmt: skip
 _BUREAU_WEIGHT = 3.0
+# French names GeoNames' alternate names lack (they are kept for cities of 100,000 people
+# or more only, and not all of those have one): folded exonym -> the name it resolves as
+_EXONYMS = {"abou dhabi": "Abu Dhabi", "tombouctou": "Timbuktu"}
 _LANGUAGE_HOME = {"fr": "FR"}
 _LANGUAGE_WEIGHT = 0.5
 _NAMED_WEIGHT = 1.5  # each country the story names

@@ -43,6 +43,7 @@ ORG_TAIL_WORDS = (
     "|Fund|Fonds|AI|Sachs|Stanley|Lake|Capital Partners|Asset Management|Electronics"
     "|Mobility|Mobile|Cargo|Composites|Platforms|Logistique|Logística|Aviation|Airport"
     "|Télécoms?|Distribution|Immobilier|Properties|Realty|Semiconductor|Biosciences"
+    "|Analytics|Consulting|Ticketing|Payments|Insights|Diagnostics|Genomics"
 )
 
 
@@ -66,6 +67,17 @@ def legal_form_inside() -> re.Pattern[str]:
     return re.compile(rf"\s(?:{forms}|{ORG_TAIL_WORDS})\.?$")
 
 
+def _is_place(form: str) -> bool:
+    """'Cincinnati' (Financial), 'Palo Alto' (Networks), 'Phoenix' (Group): a company name
+    less its company word is a place of the gazetteer, not the company's short form."""
+    from pipeline.extract.geo import gazetteer
+
+    if form.isupper():  # 'BT' (Group) is no Bhutan
+        return False
+    record = gazetteer().resolve(form)
+    return record is not None and record.kind in ("city", "country", "region", "continent")
+
+
 @lru_cache(maxsize=1)
 def companies() -> dict[str, str]:
     """Folded company names and short forms -> the name as listed: 'Orange SA' and
@@ -77,7 +89,7 @@ def companies() -> dict[str, str]:
         name, _, short = line.partition("\t")
         forms = [name, short]
         bare = tail.sub("", re.sub(r"^The\s+", "", short or name))
-        if bare != (short or name):
+        if bare != (short or name) and not _is_place(bare):
             forms.append(bare)
         for form in forms:
             key = fold(form)
@@ -120,7 +132,8 @@ def organisation_pattern() -> re.Pattern[str]:
     tail = re.compile(rf"\s+(?:{ORG_TAIL_WORDS})$")
     for line in _lines("companies.tsv"):
         name, _, short = line.partition("\t")
-        for form in (name, short, tail.sub("", re.sub(r"^The\s+", "", short or name))):
+        bare = tail.sub("", re.sub(r"^The\s+", "", short or name))
+        for form in (name, short, "" if _is_place(bare) else bare):
             if len(form) >= 4 and not re.search(r"[,()]", form):
                 forms.add(form)
     for line in _lines("companies_extra.tsv"):

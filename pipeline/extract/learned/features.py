@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
+from spacy.attrs import IDX, POS
+from spacy.symbols import PROPN
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import knowledge
@@ -29,7 +31,7 @@ def mention_features(
     """What the typer reads of the name at [start, end) of `doc.text`."""
     from pipeline.extract.geo import fold, gazetteer
 
-    full = _text(doc)
+    full = doc_text(doc)
     words = text.split()
     f = [f"lang={lang}", f"model={model_label}", f"model+lang={model_label}|{lang}"]
     f += [f"w={w.lower()}" for w in words]
@@ -60,21 +62,36 @@ def mention_features(
     return f
 
 
-def _text(doc: Doc) -> str:
-    """`doc.text`, kept on the doc (the property joins every token on each call)."""
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, kept on the doc (the property walks every token on each call)."""
     text = doc.user_data.get("_wire_text")
     if text is None:
         text = doc.user_data["_wire_text"] = doc.text
     return str(text)
 
 
+def _token_table(doc: Doc) -> tuple[list[int], frozenset[int]]:
+    """One walk over the doc's tokens, kept on the doc: each token's start offset and the
+    start offsets of its proper nouns."""
+    table = doc.user_data.get("_wire_tokens")
+    if table is None:
+        # one array from the doc's C data, no Token object per word
+        arr = doc.to_array([IDX, POS])
+        starts: list[int] = arr[:, 0].tolist() if len(doc) else []
+        proper = frozenset(arr[arr[:, 1] == PROPN, 0].tolist()) if len(doc) else frozenset()
+        table = doc.user_data["_wire_tokens"] = (starts, proper)
+    return table
+
+
+def proper_starts(doc: Doc) -> frozenset[int]:
+    """Start offsets of the tokens tagged PROPN."""
+    return _token_table(doc)[1]
+
+
 def covering_span(doc: Doc, start: int, end: int) -> Span | None:
     """The tokens over characters [start, end) (`char_span(..., "expand")` scans the whole
     doc each call; this bisects a table of token offsets kept on the doc)."""
-    starts = doc.user_data.get("_wire_token_starts")
-    if starts is None:
-        starts = [t.idx for t in doc]
-        doc.user_data["_wire_token_starts"] = starts
+    starts = _token_table(doc)[0]
     first = max(0, bisect_right(starts, start) - 1)
     last = bisect_left(starts, end)
     return doc[first:last] if last > first else None

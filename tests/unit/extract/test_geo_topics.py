@@ -103,3 +103,29 @@ def test_provider_subjects_are_kept_and_not_repeated() -> None:
     codes = [s.code for s in with_topics(d)]
     assert codes[0] == "medtop:09000000" and codes.count("medtop:09000000") == 1
     assert "medtop:20000509" in codes
+
+
+def test_french_exonyms_the_city_index_lacks_resolve(gaz: Gazetteer) -> None:
+    for written, canonical, country in (
+        ("Abou Dhabi", "Abu Dhabi", "AE"),
+        ("Tombouctou", "Timbuktu", "ML"),
+    ):
+        r = gaz.resolve(written)
+        assert r is not None and (r.name, r.country) == (canonical, country), written
+
+
+def test_an_english_story_datelined_paris_naming_the_us_stays_in_france() -> None:
+    # the bureau prior and the dateline outweigh the countries the story names
+    d = _dispatch(
+        "Paris-based Vireo said on Monday it would open offices in the United States, where "
+        "it already sells its software to hospitals in Texas.",
+        place="PARIS",
+        locs=("Paris", "United States", "Texas"),
+        language="en",
+    )
+    places = {(p.name, p.source): p for p in geocode(d)}
+    assert places[("PARIS", "dateline")].country == "FR"
+    d = _dispatch("A tornado tore through the town on Thursday.", place="PARIS, Texas")
+    d = d.model_copy(update={"dateline": Dateline(place="PARIS", text="PARIS, Texas, Dec 4 (AFP)")})
+    [home] = geocode(d)
+    assert (home.canonical, home.country) == ("Paris", "US")
