@@ -955,6 +955,16 @@ def fine(ctx: Ctx) -> tuple[Roles, float] | None:
         if not defendant or not authority:
             return None
         return {"authority": authority[:1], "defendant": defendant[:1]}, 0.8
+    if ctx.tok is not None and ctx.tok.pos_ == "NOUN":
+        # 'a fine imposed by the Commission', 'l'amende infligée par la Cnil': the agent of
+        # the participle on the noun is the authority; the one it was imposed on, else the
+        # clause's subject ('X won its appeal against a fine imposed by Y'), the defendant
+        for part in (c for c in ctx.tok.children if c.dep_ == "acl" and c.pos_ == "VERB"):
+            by = ctx._under(sx.agents(part), ORG)
+            on = ctx._under(sx.prep_objects(part, {"on", "à", "au", "aux", "against"}), ORG)
+            payer = [m for m in on or ctx.subject(ORG, conj=False) if m not in by]
+            if by and payer:
+                return {"authority": by[:1], "defendant": _unique(payer)}, 0.8
     if ctx.tok is not None and ctx.verb is not None:
         if ctx.passive:  # 'was fined … by', 'a été condamné à une amende … par'
             defendant = ctx.subject(ORG, conj=False)

@@ -502,3 +502,30 @@ def test_a_definite_description_reporting_names_the_story_company() -> None:
     )
     [dep] = _of(d, "personnel.departure")
     assert _roles(dep) == {"person": ["Dominic Barton"], "organization": ["Rio Tinto"]}
+
+
+# ------------------------------------------------------------------ fines imposed by someone
+
+
+def test_a_fine_imposed_by_an_authority_names_it_whoever_the_clause_is_about() -> None:
+    """'X won its appeal against a fine imposed by Y': Y fined X (a user's ninjs file
+    had the roles the other way round: the clause's subject read as the authority)."""
+    d = _extract(
+        "en",
+        "US software group Globex on Monday won its appeal against a 2 billion euro fine "
+        "imposed by the European Commission in 2023 for abusing its dominant position.",
+    )
+    [fine] = [e for e in [*d.events, *d.non_facts] if e.type == "legal.fine"]
+    assert _roles(fine) == {"authority": ["European Commission"], "defendant": ["Globex"]}
+
+
+def test_a_fine_imposed_on_a_company_by_an_authority() -> None:
+    d = _extract(
+        "en",
+        "Shares in Northwind Logistics fell after a 45 million euro fine imposed on the "
+        "carrier Atlas Freight by the Dutch competition authority ACM on Tuesday.",
+    )
+    fines = [e for e in [*d.events, *d.non_facts] if e.type == "legal.fine"]
+    assert any(
+        _roles(f) == {"authority": ["ACM"], "defendant": ["Atlas Freight"]} for f in fines
+    ), [_roles(f) for f in fines]
