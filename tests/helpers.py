@@ -22,3 +22,26 @@ def parse_file(path: Path, received_at: datetime = SEED_RECEIVED) -> list[Dispat
     return parse_document(
         path.read_bytes(), source=str(path), received_at=received_at, max_bytes=5_000_000
     ).dispatches
+
+
+# Extraction tests: a dispatch as a parser hands it on, dated 2 December 2026, 09:00 UTC.
+EXTRACT_NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def wire_copy(
+    language: str, *paragraphs: str, place: str | None = None, key: str | None = None
+) -> Dispatch:
+    """A dispatch of these body paragraphs in `language`, datelined `place` when given
+    ('PARIS, Dec 2, 2026 (AFP)'), for the extraction stage (no parser, no server)."""
+    from schemas import Dateline
+
+    return Dispatch(
+        guid=f"test-{key or abs(hash(paragraphs))}",
+        received_at=EXTRACT_NOW,
+        versioncreated=EXTRACT_NOW,
+        format="plaintext",
+        source="test",
+        language=language,
+        body=list(paragraphs),
+        dateline=Dateline(place=place, text=f"{place}, Dec 2, 2026 (AFP)") if place else Dateline(),
+    )

@@ -4,8 +4,6 @@ names less their company word, titles that are not given names."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from pipeline.extract import knowledge
@@ -13,8 +11,7 @@ from pipeline.extract.batch import extract_batch
 from pipeline.extract.entities import _bare
 from pipeline.extract.normalise import normalise
 from schemas import Dispatch, EntityType
-
-NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+from tests.helpers import wire_copy
 
 TEXTS = {
     "possessive": (
@@ -150,17 +147,7 @@ TEXTS = {
 
 
 def _dispatch(key: str, language: str, *paragraphs: str) -> Dispatch:
-    return normalise(
-        Dispatch(
-            guid=f"types-{key}",
-            received_at=NOW,
-            versioncreated=NOW,
-            language=language,
-            format="plaintext",
-            source="test",
-            body=list(paragraphs),
-        )
-    )
+    return normalise(wire_copy(language, *paragraphs, key=key))
 
 
 @pytest.fixture(scope="module")

@@ -4,26 +4,13 @@ dispatch sentences (spaCy models, no server)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pipeline.extract.batch import extract_batch
-from schemas import Dateline, Dispatch, Event
-
-NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+from schemas import Dispatch, Event
+from tests.helpers import wire_copy
 
 
 def _extract(language: str, *paragraphs: str) -> Dispatch:
-    d = Dispatch(
-        guid=f"r8-{abs(hash(paragraphs))}",
-        received_at=NOW,
-        versioncreated=NOW,
-        format="plaintext",
-        source="t",
-        language=language,
-        body=list(paragraphs),
-        dateline=Dateline(place="PARIS", text="PARIS, Dec 2, 2026 (AFP)"),
-    )
-    [out] = extract_batch([d])
+    [out] = extract_batch([wire_copy(language, *paragraphs, place="PARIS")])
     return out
 
 

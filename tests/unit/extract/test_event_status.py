@@ -14,22 +14,13 @@ from pipeline.extract.geo import fold, geocode
 from pipeline.extract.knowledge import given_names, known_organisation, legal_form_after
 from pipeline.worker.batch import deliveries, publishable, settle
 from schemas import Dateline, Dispatch, Entity, EntityType, Event, EventStatus
+from tests.helpers import wire_copy
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def _extract(body: str, language: str = "en", place: str = "PARIS") -> Dispatch:
-    d = Dispatch(
-        guid=f"g-{abs(hash(body))}",
-        received_at=NOW,
-        versioncreated=NOW,
-        format="plaintext",
-        source="t",
-        language=language,
-        body=[body],
-        dateline=Dateline(place=place, text=f"{place}, Dec 2, 2026 (AFP)"),
-    )
-    [out] = extract_batch([d])
+    [out] = extract_batch([wire_copy(language, body, place=place)])
     return out
 
 

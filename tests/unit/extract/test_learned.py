@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from pipeline.extract import learned
@@ -13,22 +11,11 @@ from pipeline.extract.learned.train import _refuse_blind, main
 from pipeline.extract.nlp import LEARNED
 from pipeline.extract.normalise import normalise
 from schemas import Dispatch, EntityType
-
-NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+from tests.helpers import wire_copy
 
 
 def _dispatch(language: str, *paragraphs: str) -> Dispatch:
-    return normalise(
-        Dispatch(
-            guid="learned-1",
-            received_at=NOW,
-            versioncreated=NOW,
-            language=language,
-            format="plaintext",
-            source="test",
-            body=list(paragraphs),
-        )
-    )
+    return normalise(wire_copy(language, *paragraphs, key="learned-1"))
 
 
 def test_the_models_ship_with_the_package() -> None:
