@@ -70,7 +70,7 @@ def _item(entry: Element, feed_lang: str | None, wenn: bool, ctx: Context) -> Di
             if (t := attr(c, "term"))
         ],
         provider="WENN" if wenn else known_agency(author),
-        byline=None if known_agency(author) else byline_name(author),
+        byline=byline_name(author),
         language=(attr(entry, "lang") or feed_lang or "").split("-")[0] or None,
         format=NAME,
         source=ctx.source,

@@ -15,6 +15,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from connectors.errors import RefusedInput
+from connectors.formats.agencies import known_agency
 from connectors.formats.charset import decode_bytes, fix_mojibake, is_utf8
 from connectors.formats.plaintext import DATELINE, SIGNATURE, credit_sources, parse_dateline_date
 from schemas import Dateline, Dispatch
@@ -134,8 +135,6 @@ def byline_name(value: str | None) -> str | None:
     'Par Paul Roux, à Lagos' -> 'Paul Roux, à Lagos'; nothing for an empty one."""
     if not value:
         return None
-    from connectors.formats.agencies import known_agency
-
     name = _BY.sub("", clean(value)).strip(" ,;-=")
     if not name or known_agency(name):  # 'NTB', 'TT', 'The Associated Press': the provider
         return None

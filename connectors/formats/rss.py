@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from connectors.errors import RefusedInput
-from connectors.formats.agencies import known_agency
 from connectors.formats.base import Context, Parsed, each_item, xml_root
 from connectors.formats.common import (
     Element,
@@ -42,9 +41,7 @@ def _author(item: Element) -> str | None:
     author = text(first(item, "creator")) or text(first(item, "author"))
     if author and (m := re.search(r"\(([^)]+)\)\s*$", author)) and "@" in author:
         author = m.group(1)
-    if not author or "@" in author or known_agency(author):
-        return None
-    return byline_name(author)
+    return None if not author or "@" in author else byline_name(author)
 
 
 def _item(item: Element, language: str | None, ctx: Context) -> Dispatch:
