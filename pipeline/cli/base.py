@@ -114,6 +114,21 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def event_types_named(names: list[str] | None) -> list[str]:
+    """The event type codes `names` give (codes or labels, as the terminal shows them);
+    exit 2 naming the first that is no type, with the list of known ones."""
+    from pipeline.extract.events.types import EVENT_TYPES
+    from pipeline.render.labels import event_type_code
+
+    codes: list[str] = []
+    for name in names or []:
+        code = event_type_code(name)
+        if code is None:
+            raise fail(f"unknown event type {name!r}; known: {', '.join(EVENT_TYPES)}", 2)
+        codes.append(code)
+    return codes
+
+
 def _local(address: str) -> bool:
     return any(h in address for h in ("localhost", "127.0.0.1", "[::1]"))
 

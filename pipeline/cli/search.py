@@ -12,7 +12,7 @@ from pipeline.settings import get_settings
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
-from pipeline.cli.base import app, elasticsearch_client, fail
+from pipeline.cli.base import app, elasticsearch_client, event_types_named, fail
 from pipeline.cli.render import render_search
 
 
@@ -48,24 +48,19 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (pipe to jq)")] = False,
 ) -> None:
     """Search indexed dispatches: highlighted hits and facet counts."""
-    from pipeline.extract.events.types import EVENT_TYPES
-    from pipeline.render.labels import event_type_code
     from pipeline.store.search import SearchQuery
     from pipeline.store.search import search as run_search
 
     s = get_settings()
     if sort not in ("relevance", "time"):
         raise fail("--sort is 'relevance' or 'time'", 2)
-    codes = [event_type_code(e) for e in event or []]
-    if None in codes:
-        unknown = next(e for e, c in zip(event or [], codes, strict=True) if c is None)
-        raise fail(f"unknown event type {unknown!r}; known: {', '.join(EVENT_TYPES)}", 2)
+    codes = event_types_named(event)
     q = SearchQuery(
         text=query,
         orgs=org or [],
         people=person or [],
         places=place or [],
-        event_types=[c for c in codes if c is not None],
+        event_types=codes,
         language=lang,
         since=since,
         until=until,

@@ -12,7 +12,7 @@ from pipeline.settings import get_settings
 
 if TYPE_CHECKING:  # the NLP stack loads only for the commands that use it
     pass
-from pipeline.cli.base import EXIT_UNAVAILABLE, app, err, fail, out
+from pipeline.cli.base import EXIT_UNAVAILABLE, app, err, event_types_named, fail, out
 from pipeline.cli.render import MonitorView, monitor_data, print_record
 
 
@@ -40,14 +40,9 @@ def subscribe(
     from pipeline.extract.events.types import EVENT_TYPES
     from pipeline.kafka.fanout import Hub
     from pipeline.kafka.subscriptions import event_matches
-    from pipeline.render.labels import event_type_code
 
     s = get_settings()
-    codes = [event_type_code(t) for t in types or []]
-    if None in codes:
-        unknown = next(t for t, c in zip(types or [], codes, strict=True) if c is None)
-        raise fail(f"unknown event type {unknown!r}; known: {', '.join(EVENT_TYPES)}", 2)
-    topics = [s.event_topic(t) for t in ([c for c in codes if c] or EVENT_TYPES)]
+    topics = [s.event_topic(t) for t in (event_types_named(types) or EVENT_TYPES)]
     if alerts:
         topics.append(s.alerts_topic)
 
