@@ -15,7 +15,7 @@ when the fast path ran: read positions from a match, not its letters' case.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # Backslash escapes (\b, \w, \S, \d ...) and group syntax ('(?P<name>', '(?P=name)')
 # keep their case; every other character is lowered.
@@ -47,6 +47,21 @@ class CaseBlind:
         """Matches in `text`; pass `lowered` (text.lower()) when several patterns read it."""
         rx, s = self._pick(text, lowered)
         return rx.finditer(s)
+
+    def matches_at(
+        self, text: str, lowered: str | None, starts: Iterable[int]
+    ) -> Iterator[re.Match[str]]:
+        """What `finditer` finds, trying the pattern only at `starts` (ascending): the same
+        matches wherever every position the pattern can match at is among them."""
+        rx, s = self._pick(text, lowered)
+        end = 0
+        for start in starts:
+            if start < end:
+                continue
+            match = rx.match(s, start)
+            if match is not None:
+                yield match
+                end = max(match.end(), start + 1)
 
     def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
         rx, s = self._pick(text, lowered)

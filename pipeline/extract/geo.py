@@ -29,10 +29,14 @@ _DATELINE_COUNTRY = re.compile(r"\((?P<c>[^)]+)\)\s*$")
 _CAPITALISED = re.compile(r"[A-ZÀ-Ý][\w-]+(?:\s+[A-ZÀ-Ý][\w-]+){0,2}(?='s\b|’s\b|\b)")
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=32_768)  # the same names are folded again and again (~250 calls a dispatch)
 def fold(name: str) -> str:
     """Accents, case and curly quotes folded: 'Genève' and 'GENEVE' meet."""
     ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", ascii_.replace("’", "'")).strip().lower()
+    return _SPACES.sub(" ", ascii_.replace("’", "'")).strip().lower()
 
 
 @dataclass(frozen=True, slots=True)

