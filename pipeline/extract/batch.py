@@ -22,7 +22,8 @@ EXTRACTOR_VERSION = "2026.12.09"
 
 
 def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None = None) -> Dispatch:
-    """Entities, amounts, dates, events, places and topics for one dispatch, given its doc."""
+    """Entities, amounts, dates, events, places and topics for one dispatch, given its doc
+    (the parse of `dispatch.text` itself)."""
     text = dispatch.text
     amounts = extract_amounts(text, dispatch.language)
     dates = extract_dates(text, reference_date(dispatch).date())
@@ -37,7 +38,10 @@ def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None =
     else:
         mentions = mentions_from_doc(doc, memory, text)
         entities = resolve_entities(text, mentions, memory)
-        sentences = [Sentence(s.start_char, s.end_char, s.text) for s in doc.sents]
+        # the doc's text is the dispatch's: a slice is the span's text, without rebuilding it
+        # from its tokens (Span.text), ~0.2 ms a dispatch
+        bounds = [(s.start_char, s.end_char) for s in doc.sents]
+        sentences = [Sentence(a, b, text[a:b]) for a, b in bounds]
         names = {e.id: e.name for e in entities}
         found = extract_events(dispatch, sentences, mentions, amounts, dates, names, doc)
         out = dispatch.model_copy(

@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.trie import trie_pattern
 from schemas import DateMention
 from schemas.calendar import MONTHS, WEEKDAYS, month_number
 
@@ -114,7 +115,12 @@ def _relative(m: re.Match[str], ref: date) -> tuple[date | None, Granularity]:
     return ref + timedelta(days=365 * sign), "approx"
 
 
-_PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
+# Each pattern with the words (lower-cased) its matches start with: one scan of the text
+# finds where any of them starts, and each pattern is tried only at its own starts
+# (`_starts`), not run over the whole text (seven scans cost ~0.4 ms a dispatch).
+_DIGITS = tuple("0123456789")
+_MONTH_WORDS = tuple(m.lower() for m in MONTHS)
+_PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver, tuple[str, ...]]] = [
     (
         CaseBlind(
             rf"\b(?:(?P<approx>début|debut|mi|fin)[- ](?:de\s+|d')?|"
@@ -122,6 +128,7 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             rf"(?P<month>{_MONTH})\.?(?:\s+(?P<year>\d{{4}}))?\b"
         ),
         lambda m, ref: _approx_month(_fold_approx(m), ref),
+        ("début", "debut", "mi", "fin", "early", "mid", "late", "end"),
     ),
     (
         CaseBlind(
@@ -129,6 +136,7 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             rf"(?:\s+(?P<year>\d{{4}}))?\b"
         ),
         _day_month,
+        _DIGITS,
     ),
     (
         CaseBlind(
@@ -136,6 +144,7 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             rf"(?:,?\s+(?P<year>\d{{4}}))?"
         ),
         _day_month,
+        _MONTH_WORDS,
     ),
     (
         CaseBlind(
@@ -145,6 +154,7 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             r"(?:\s+(?P<year>\d{4}))?(?:\s+(?P<rel>dernier|prochain))?\b"
         ),
         lambda m, ref: _month(_fold_rel(m), ref),
+        ("en", "in", "last", "next"),
     ),
     (
         CaseBlind(
@@ -152,6 +162,7 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             rf"(?:\s+(?P<rel>prochain|dernier))?"
         ),
         lambda m, ref: _weekday(_fold_rel(m), ref),
+        ("last", "next", "on", *WEEKDAYS),
     ),
     (
         CaseBlind(
@@ -160,9 +171,66 @@ _PATTERNS: list[tuple[CaseBlind | re.Pattern[str], Resolver]] = [
             r"|(?:le\s+)?mois\s+(?:prochain|dernier)|(?:l['’])?année\s+(?:prochaine|dernière))\b"
         ),
         _relative,
+        (
+            "aujourd",
+            "avant",
+            "après",
+            "hier",
+            "demain",
+            "today",
+            "yesterday",
+            "tomorrow",
+            "next",
+            "last",
+            "la",
+            "semaine",
+            "le",
+            "mois",
+            "l",
+            "année",
+        ),
     ),
-    (re.compile(r"\b(?:en|in|since|depuis|of)\s+(?P<year>(?:19|20)\d{2})\b"), _year),
+    (
+        re.compile(r"\b(?:en|in|since|depuis|of)\s+(?P<year>(?:19|20)\d{2})\b"),
+        _year,
+        ("en", "in", "since", "depuis", "of"),
+    ),
 ]
+
+
+_FIRST_WORDS = sorted({w for _, _, words in _PATTERNS for w in words})
+_START = CaseBlind(r"\b(?=(?P<word>" + trie_pattern(_FIRST_WORDS) + "))")
+# a word found at a start -> the patterns that may match there: those of every listed word
+# it begins with ('lundi' is a weekday, and begins with 'l', as in "l'année dernière")
+_PATTERNS_AT = {
+    found: frozenset(
+        i for i, (_, _, words) in enumerate(_PATTERNS) for w in words if found.startswith(w)
+    )
+    for found in _FIRST_WORDS
+}
+
+
+def _starts(text: str, lowered: str) -> list[list[int]]:
+    """Per pattern, the positions where one of its first words starts."""
+    out: list[list[int]] = [[] for _ in _PATTERNS]
+    for m in _START.finditer(text, lowered):
+        for i in _PATTERNS_AT[m.group("word").lower()]:
+            out[i].append(m.start())
+    return out
+
+
+def _matches(
+    rx: CaseBlind | re.Pattern[str], text: str, lowered: str, starts: list[int]
+) -> Iterator[re.Match[str]]:
+    """What rx.finditer(text) finds, tried only at `starts`."""
+    if isinstance(rx, CaseBlind):
+        yield from rx.matches_at(text, lowered, starts)
+        return
+    end = 0
+    for start in starts:
+        if start >= end and (match := rx.match(text, start)) is not None:
+            yield match
+            end = max(match.end(), start + 1)
 
 
 class _Folded:
@@ -193,9 +261,8 @@ def extract_dates(text: str, reference: date) -> list[DateMention]:
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
     lowered = text.lower()  # read by every case-blind pattern
-    for rx, resolve in _PATTERNS:
-        matches = rx.finditer(text, lowered) if isinstance(rx, CaseBlind) else rx.finditer(text)
-        for m in matches:
+    for (rx, resolve, _), starts in zip(_PATTERNS, _starts(text, lowered), strict=True):
+        for m in _matches(rx, text, lowered, starts):
             start, end = m.span()
             if any(s < end and start < e for s, e in taken):
                 continue

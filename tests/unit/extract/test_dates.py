@@ -37,3 +37,20 @@ def test_resolution(text: str, value: date, granularity: str) -> None:
 def test_figures_of_speech_are_not_dates() -> None:
     assert extract_dates("les modes de transport de demain", REF) == []
     assert extract_dates("a passé 25 ans chez GM", REF) == []
+
+
+def test_each_pattern_tried_at_its_starts_finds_what_a_full_scan_finds() -> None:
+    from pipeline.extract import dates as D
+    from pipeline.extract.caseblind import CaseBlind
+
+    text = (
+        "Lundi, l'entreprise a dit qu'en mars dernier, le 1er avril 2025 et mi-février, "
+        "LAST WEEK, on Thursday, next month, demain, avant-hier, l'année prochaine; "
+        "since 2019, early Dec., March 3, 2026, la semaine dernière, de demain, en 2020."
+    )
+    lowered = text.lower()
+    starts = D._starts(text, lowered)
+    for (rx, _, _), at in zip(D._PATTERNS, starts, strict=True):
+        full = rx.finditer(text, lowered) if isinstance(rx, CaseBlind) else rx.finditer(text)
+        assert [m.span() for m in D._matches(rx, text, lowered, at)] == [m.span() for m in full]
+    assert len(extract_dates(text, date(2026, 11, 30))) >= 14
