@@ -15,7 +15,12 @@ when the fast path ran: read positions from a match, not its letters' case.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
+
+from pipeline.extract.trie import trie_pattern
 
 # Backslash escapes (\b, \w, \S, \d ...) and group syntax ('(?P<name>', '(?P=name)')
 # keep their case; every other character is lowered.
@@ -69,3 +74,120 @@ class CaseBlind:
 
     def __repr__(self) -> str:
         return f"CaseBlind({self.pattern!r})"
+
+
+# --- Where a pattern can start -------------------------------------------------------------
+#
+# Nineteen event-trigger patterns, each run over every sentence, cost ~1.5 ms a dispatch,
+# almost all of it trying each pattern at positions where it cannot start. `StartIndex`
+# reads, from each pattern's parsed form, the few short literal prefixes one of which every
+# match must begin with (up to PREFIX characters: 'lev', 'tou', 'ser' ...); one scan of the
+# text then finds where any of them occurs, and each pattern is tried only there
+# (`CaseBlind.matches_at`), with the same matches as a full scan.
+
+PREFIX = 3
+_MAX_PREFIXES = 4000
+_SMALL_CLASS = 12
+
+_Paths = set[tuple[str, bool]]  # (prefix, open: the ops were consumed, more may follow)
+
+
+def _class_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            chars.add(chr(av))
+        elif op is _c.RANGE and av[1] - av[0] < _SMALL_CLASS:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        else:
+            return None  # a category, a negation, a wide range: any character
+    return chars if len(chars) <= _SMALL_CLASS else None
+
+
+def _one(op: Any, av: Any, room: int) -> _Paths:
+    if op is _c.LITERAL:
+        return {(chr(av), True)}
+    if op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
+        return {("", True)}  # zero-width: consumes nothing
+    if op is _c.IN:
+        chars = _class_chars(av)
+        return {("", False)} if chars is None else {(ch, True) for ch in chars}
+    if op is _c.BRANCH:
+        return set().union(*(_seq(alt, room) for alt in av[1]))
+    if op is _c.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return {("", False)} if add_flags & re.IGNORECASE else _seq(sub, room)
+    if op is _c.ATOMIC_GROUP:
+        return _seq(av, room)
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        if high == 0:
+            return {("", True)}
+        once = _seq(sub, room)
+        # after one pass the rest is cut short (still a valid prefix, only less selective)
+        paths = once if low == high == 1 else {(p, False) for p, _ in once}
+        return paths | {("", True)} if low == 0 else paths
+    return {("", False)}  # anything else (ANY, a back-reference ...): unknown from here
+
+
+def _seq(items: Any, room: int) -> _Paths:
+    paths: _Paths = {("", True)}
+    for op, av in items:
+        grown: _Paths = set()
+        for prefix, open_ in paths:
+            if not open_ or len(prefix) >= room:
+                grown.add((prefix[:room], False))
+                continue
+            for more, still in _one(op, av, room - len(prefix)):
+                grown.add(((prefix + more)[:room], still and len(prefix + more) < room))
+        paths = grown
+        if len(paths) > _MAX_PREFIXES:
+            return {("", False)}
+    return paths
+
+
+def literal_prefixes(pattern: str, length: int = PREFIX) -> frozenset[str] | None:
+    """Strings of at most `length` characters one of which every match of `pattern` (no
+    flags) starts with; None where a match may start with anything."""
+    prefixes = frozenset(p for p, _ in _seq(_parser.parse(pattern), length))
+    return None if not prefixes or "" in prefixes else prefixes
+
+
+class StartIndex:
+    """Where each of several CaseBlind patterns can start in a text: one scan for all."""
+
+    def __init__(self, patterns: Sequence[CaseBlind]) -> None:
+        self.patterns = tuple(patterns)
+        self.prefixes = [literal_prefixes(p.lower.pattern) for p in self.patterns]
+        self.by_prefix: dict[str, list[int]] = {}
+        for i, prefixes in enumerate(self.prefixes):
+            for prefix in prefixes or ():
+                self.by_prefix.setdefault(prefix, []).append(i)
+        self.scan = re.compile("(?=" + trie_pattern(self.by_prefix) + ")")
+        self.lengths = sorted({len(p) for p in self.by_prefix})
+
+    def starts(self, text: str, lowered: str) -> list[list[int]] | None:
+        """Per pattern (in order), the positions it may match at, ascending; None for a
+        pattern without literal prefixes, or for all when lowering changed the length
+        (the patterns then run over the original text)."""
+        if len(lowered) != len(text):
+            return None
+        out: list[list[int]] = [[] for _ in self.patterns]
+        table, lengths = self.by_prefix, self.lengths
+        for m in self.scan.finditer(lowered):
+            at = m.start()
+            hit: set[int] = set()
+            for n in lengths:
+                hit.update(table.get(lowered[at : at + n], ()))
+            for i in sorted(hit):
+                out[i].append(at)
+        return out
+
+    def finditer(
+        self, i: int, text: str, lowered: str, starts: list[list[int]] | None
+    ) -> Iterator[re.Match[str]]:
+        """Pattern `i`'s matches, as its own finditer would give them."""
+        pattern = self.patterns[i]
+        if starts is None or self.prefixes[i] is None:
+            return pattern.finditer(text, lowered)
+        return pattern.matches_at(text, lowered, starts[i])

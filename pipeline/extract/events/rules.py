@@ -24,7 +24,7 @@ from datetime import datetime
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import learned
-from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.caseblind import CaseBlind, StartIndex
 from pipeline.extract.entities import EntityMention
 from pipeline.extract.events import roles as r
 from pipeline.extract.events import triggers as tr
@@ -150,6 +150,10 @@ for _i, _rule in enumerate(RULES):
         _LEMMAS.setdefault(_word, []).append((_i, _pos))
 
 
+# Where each rule's phrase pattern can start in a sentence: one scan for all of them.
+_TRIGGER_STARTS = StartIndex([rule.trigger for rule in RULES])
+
+
 def _lemma_triggers(tok: Token) -> list[tuple[int, str]]:
     """(rule index, required parts of speech) of the rules whose lexicon holds the token's
     lemma, or else its form (a rule reads the form only where it lacks the lemma)."""
@@ -172,9 +176,10 @@ def _candidates(
         else None
     )
     anchors: list[set[int]] = []  # per rule: tokens its phrase patterns anchored
-    for rule in RULES:
+    starts = _TRIGGER_STARTS.starts(sent.text, lowered)
+    for i, rule in enumerate(RULES):
         anchored: set[int] = set()
-        for m in rule.trigger.finditer(sent.text, lowered):
+        for m in _TRIGGER_STARTS.finditer(i, sent.text, lowered, starts):
             tok = None
             if doc is not None and syn is not None:
                 s = doc.char_span(

@@ -57,3 +57,32 @@ def test_matches_at_reads_nowhere_else() -> None:
     rx = CaseBlind(r"\bfonds\b")
     text = "Le fonds et le FONDS."
     assert [m.start() for m in rx.matches_at(text, None, [15])] == [15]
+
+
+def test_literal_prefixes_read_from_the_parsed_pattern() -> None:
+    from pipeline.extract.caseblind import literal_prefixes
+
+    # an optional part is read once, then the prefix stops: 'a ', not 'a l'
+    assert literal_prefixes(r"\b(?:lev[ée]e|tour de table|(?:a |ont )?lev[ée])\b") == {
+        "lev",
+        "tou",
+        "a ",
+        "ont",
+    }
+    assert literal_prefixes(r"s[ée]rie [a-f]") == {"sér", "ser"}
+    # a match that may start with any letter has no prefix to look for
+    assert literal_prefixes(r"\w+ment") is None
+    assert literal_prefixes(r"(?:x)?\d+") is None
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_start_index_gives_every_trigger_its_full_scan_matches(text: str) -> None:
+    from pipeline.extract.caseblind import StartIndex
+
+    index = StartIndex([rule.trigger for rule in RULES])
+    lowered = text.lower()
+    starts = index.starts(text, lowered)
+    for i, rule in enumerate(RULES):
+        found = [m.span() for m in index.finditer(i, text, lowered, starts)]
+        assert found == [m.span() for m in rule.trigger.finditer(text, lowered)], rule.type
+    assert (starts is None) == (len(lowered) != len(text))
