@@ -88,6 +88,7 @@ class CaseBlind:
 PREFIX = 3
 _MAX_PREFIXES = 4000
 _SMALL_CLASS = 12
+_MAX_HEADS = 50_000
 
 _Paths = set[tuple[str, bool]]  # (prefix, open: the ops were consumed, more may follow)
 
@@ -165,6 +166,9 @@ class StartIndex:
                 self.by_prefix.setdefault(prefix, []).append(i)
         self.scan = re.compile("(?=" + trie_pattern(self.by_prefix) + ")")
         self.lengths = sorted({len(p) for p in self.by_prefix})
+        # the text's next few characters -> the patterns to try there (a few thousand
+        # distinct heads in practice; cleared past _MAX_HEADS)
+        self._at: dict[str, tuple[int, ...]] = {}
 
     def starts(self, text: str, lowered: str) -> list[list[int]] | None:
         """Per pattern (in order), the positions it may match at, ascending; None for a
@@ -173,15 +177,27 @@ class StartIndex:
         if len(lowered) != len(text):
             return None
         out: list[list[int]] = [[] for _ in self.patterns]
-        table, lengths = self.by_prefix, self.lengths
+        longest, known = self.lengths[-1], self._at
         for m in self.scan.finditer(lowered):
             at = m.start()
-            hit: set[int] = set()
-            for n in lengths:
-                hit.update(table.get(lowered[at : at + n], ()))
-            for i in sorted(hit):
+            head = lowered[at : at + longest]
+            hits = known.get(head)
+            if hits is None:
+                if len(known) >= _MAX_HEADS:  # bounded, whatever the texts hold
+                    known.clear()
+                hits = known[head] = self._patterns_at(head)
+            for i in hits:
                 out[i].append(at)
         return out
+
+    def _patterns_at(self, head: str) -> tuple[int, ...]:
+        """The patterns a position starting with `head` may match at: those of each listed
+        prefix `head` begins with."""
+        hit: set[int] = set()
+        for n in self.lengths:
+            if n <= len(head):
+                hit.update(self.by_prefix.get(head[:n], ()))
+        return tuple(sorted(hit))
 
     def finditer(
         self, i: int, text: str, lowered: str, starts: list[list[int]] | None

@@ -14,11 +14,15 @@ from pipeline.extract import knowledge
 _WORD = re.compile(r"[\w'’-]+|[^\w\s]")
 
 
+_UPPER = re.compile(r"[A-ZÀ-Ý]")
+_LOWER = re.compile(r"[a-zß-ÿ]")
+_DIGIT = re.compile(r"\d")
+_RUN = re.compile(r"(.)\1{2,}")
+
+
 def _shape(word: str) -> str:
-    s = re.sub(r"[A-ZÀ-Ý]", "X", word)
-    s = re.sub(r"[a-zß-ÿ]", "x", s)
-    s = re.sub(r"\d", "d", s)
-    return re.sub(r"(.)\1{2,}", r"\1\1", s)
+    s = _DIGIT.sub("d", _LOWER.sub("x", _UPPER.sub("X", word)))
+    return _RUN.sub(r"\1\1", s)
 
 
 def _words(text: str) -> list[str]:
