@@ -28,17 +28,33 @@ _WRAPPED = "_wirestream_paced"
 _pause_s = 0.0
 
 
+# Empty answers in a row double the pause, up to this many times the base: a worker busy
+# with a batch (its raw partitions' records already fetched, only quiet ones asked) or
+# idle asks ~10 times a second, not 50; the first record after a lull waits at most this.
+BACKOFF_CAP = 5
+
+
+def pause_after(empty_in_a_row: int, base_s: float) -> float:
+    """The pause after `empty_in_a_row` (>= 1) empty fetches in a row from one broker."""
+    return float(min(base_s * 2.0 ** (empty_in_a_row - 1), base_s * BACKOFF_CAP))
+
+
 def paced(original: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[bool]]:
     """`original` (a fetch that returns whether it brought records), then the pause
-    when it brought none."""
+    when it brought none, longer after each empty one in a row (`pause_after`)."""
+    empty: dict[tuple[int, Any], int] = {}  # (fetcher, broker) -> empty fetches in a row
 
     @functools.wraps(original)
     async def fetch(*args: Any, **kwargs: Any) -> bool:
         got_records = await original(*args, **kwargs)
-        if not got_records and _pause_s > 0:
+        key = (id(args[0]), args[2]) if len(args) > 2 else (0, None)
+        if got_records or _pause_s <= 0:
+            empty.pop(key, None)
+        else:
+            n = empty[key] = min(empty.get(key, 0) + 1, 16)
             # The broker stays marked 'in flight' while we sleep: no new fetch to it.
             try:
-                await asyncio.sleep(_pause_s)
+                await asyncio.sleep(pause_after(n, _pause_s))
             except asyncio.CancelledError:
                 # The contract of the method wrapped: cancelled (consumer closing,
                 # partitions revoked) it returns, it does not raise. Fetcher.close()

@@ -73,3 +73,36 @@ def test_a_fetch_cancelled_during_its_pause_returns_as_aiokafka_expects() -> Non
     finally:
         fetch_pacing.install(0)
     assert result is False and waited < 1.0
+
+
+def test_empty_fetches_in_a_row_lengthen_the_pause_up_to_a_cap() -> None:
+    pauses = [fetch_pacing.pause_after(n, 0.02) for n in range(1, 7)]
+    assert pauses == [0.02, 0.04, 0.08, 0.1, 0.1, 0.1]
+
+
+def test_records_bring_the_pause_back_to_its_base() -> None:
+    class Fake:  # stands for aiokafka's Fetcher: (self, assignment, node_id, request)
+        pass
+
+    answers = iter([False, False, False, True, False])
+    slept: list[float] = []
+
+    async def fetch(self: Fake, assignment: object, node_id: int, request: object) -> bool:
+        return next(answers)
+
+    async def run() -> None:
+        paced = fetch_pacing.paced(fetch)
+        fetcher = Fake()
+        for _ in range(5):
+            t0 = time.perf_counter()
+            await paced(fetcher, None, 1, None)
+            slept.append(time.perf_counter() - t0)
+
+    try:
+        fetch_pacing.install(0.02)
+        asyncio.run(run())
+    finally:
+        fetch_pacing.install(0)
+    # 20, 40, 80 ms after three empty answers; none after records; 20 ms again after
+    assert slept[0] >= 0.02 and slept[1] >= 0.04 and slept[2] >= 0.08
+    assert slept[3] < 0.02 and 0.02 <= slept[4] < 0.04
