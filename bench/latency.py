@@ -1,6 +1,11 @@
 """Latency: publication to the raw topic -> searchable, at a steady offered rate.
 
-    python -m bench.latency [--rate 20] [--seconds 60] [--workers 2]
+    python -m bench.latency [--rate 20] [--seconds 60] [--workers 1] [--nlp-processes N]
+
+By default it runs the shape deploy/README.md recommends for one host: one worker with an
+NLP process per core (WIRE_NLP_PROCESSES where set, else the machine's core count). The
+shape measured before round 9, two workers of one NLP process each, is `--workers 2
+--nlp-processes 1`.
 
 Dispatches are published one by one at `rate` per second (kafka-python, acks=all). A
 dispatch counts as searchable when the worker announces it on the dispatches topic:
@@ -12,6 +17,7 @@ Elasticsearch at the end). Prints p50 / p95 / p99 / max and the workers' peak RS
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -43,16 +49,26 @@ def main() -> None:
     )
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument(
+        "--nlp-processes",
+        type=int,
+        default=None,
+        help="WIRE_NLP_PROCESSES for the workers (default: as set, else one per core)",
+    )
     ap.add_argument("--partitions", type=int, default=4)
     args = ap.parse_args()
+    if args.nlp_processes:
+        os.environ["WIRE_NLP_PROCESSES"] = str(args.nlp_processes)
+    os.environ.setdefault("WIRE_NLP_PROCESSES", str(os.cpu_count() or 1))
 
     count = int(args.rate * args.seconds)
     print(machine())
     c = corpus(count, seed=11)
     print(describe(c))
     print(
-        f"offered: {args.rate:g} dispatches/s for {args.seconds:g} s, {args.workers} worker process(es)\n"
+        f"offered: {args.rate:g} dispatches/s for {args.seconds:g} s, {args.workers} worker "
+        f"process(es) x {os.environ['WIRE_NLP_PROCESSES']} NLP process(es)\n"
     )
     with (
         private_stack(args.partitions) as (settings, env),
