@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from spacy.attrs import LEMMA, LOWER
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extract import learned
@@ -154,15 +155,39 @@ for _i, _rule in enumerate(RULES):
 _TRIGGER_STARTS = StartIndex([rule.trigger for rule in RULES])
 
 
-def _lemma_triggers(tok: Token) -> list[tuple[int, str]]:
-    """(rule index, required parts of speech) of the rules whose lexicon holds the token's
-    lemma, or else its form (a rule reads the form only where it lacks the lemma)."""
-    by_lemma = _LEMMAS.get(tok.lemma_.lower(), [])
-    by_form = _LEMMAS.get(tok.lower_, [])
+def _word_triggers(lemma: str, form: str) -> list[tuple[int, str]]:
+    """(rule index, required parts of speech) of the rules whose lexicon holds the lemma
+    (lower-cased), or else the form (a rule reads the form only where it lacks the lemma)."""
+    by_lemma = _LEMMAS.get(lemma.lower(), [])
+    by_form = _LEMMAS.get(form, [])
     if not by_form or by_form is by_lemma:
         return by_lemma
     have = {i for i, _ in by_lemma}
     return [*by_lemma, *(x for x in by_form if x[0] not in have)]
+
+
+# (lemma hash, lower-case form hash) -> `_word_triggers` of their strings: a sentence's tokens
+# are read from two arrays, and a Token is made only for a word that is some rule's trigger.
+_BY_HASH: dict[tuple[int, int], list[tuple[int, str]]] = {}
+_BY_HASH_MAX = 200_000
+
+
+def _trigger_words(doc: Doc, start: int, end: int) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+    """(token index, `_word_triggers` of its lemma and form) of the tokens [start, end) that
+    trigger some rule."""
+    table = doc.user_data.get("_wire_lemma_lower")
+    if table is None:
+        table = doc.user_data["_wire_lemma_lower"] = doc.to_array([LEMMA, LOWER]).tolist()
+    strings = doc.vocab.strings
+    for i in range(start, end):
+        lemma_h, lower_h = table[i]
+        hits = _BY_HASH.get((lemma_h, lower_h))
+        if hits is None:
+            if len(_BY_HASH) >= _BY_HASH_MAX:
+                _BY_HASH.clear()
+            hits = _BY_HASH[(lemma_h, lower_h)] = _word_triggers(strings[lemma_h], strings[lower_h])
+        if hits:
+            yield i, hits
 
 
 def _candidates(
@@ -191,10 +216,8 @@ def _candidates(
             out.append(_Candidate(rule, m.start(), m.end(), tok))
         anchors.append(anchored)
     if span is not None:
-        for tok in span:
-            hits = _lemma_triggers(tok)
-            if not hits:
-                continue
+        for at, hits in _trigger_words(span.doc, span.start, span.end):
+            tok = span.doc[at]
             for i, pos in hits:
                 if tok.i in anchors[i] or (pos and tok.pos_ not in pos.split()):
                     continue
