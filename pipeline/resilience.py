@@ -132,7 +132,10 @@ class Stall:
     - A group join that does not complete while Kafka answers (`rebalancing`): after
       `reap_after_s`, look for members of the group that are dead workers and remove
       them (pipeline.kafka.membership); after `join_timeout_s`, start afresh (same static
-      member id: the fresh process replaces this one in the group).
+      member id: the fresh process replaces this one in the group). A rebalance that is
+      recovering tables is not stuck while the records left to read (`recovering`) fall:
+      a large state on a slow machine takes its time, and a restart would only read it
+      again from the start; a recovery that stops falling counts as stuck.
     - Records waiting (`lag` > 0) on partitions it holds, both servers answering, no
       rebalance, and neither a record acknowledged nor a batch worked on for
       `progress_timeout_s`: a consumer or agent stuck where it will not leave by itself;
@@ -161,6 +164,7 @@ class Stall:
         self._idle_since: float | None = None  # waiting records, nothing acknowledged
         self._activity = 0
         self._seen: tuple[int, int] = (0, 0)
+        self._recovery_left: int | None = None  # changelog records left at the last fall
 
     def progressed(self, records: int) -> None:
         self.processed += records
@@ -178,10 +182,18 @@ class Stall:
         assigned: int,
         search: bool = True,
         lag: int | None = None,
+        recovering: int | None = None,
     ) -> Verdict:
+        """`recovering`: changelog records the table recovery has left to read, None when
+        no recovery runs."""
         out = Verdict()
         # a join that does not complete
         if kafka and rebalancing:
+            if recovering is not None and (
+                self._recovery_left is None or recovering < self._recovery_left
+            ):
+                self._recovery_left = recovering  # reading its state: going somewhere
+                self._stuck_since = now
             if self._stuck_since is None:
                 self._stuck_since = now
             stuck = now - self._stuck_since
@@ -195,6 +207,7 @@ class Stall:
         else:
             self._stuck_since = None
             self._reaped = False
+            self._recovery_left = None
         # records waiting, nothing done
         if (self.processed, self._activity) != self._seen:
             self._seen = (self.processed, self._activity)

@@ -694,6 +694,7 @@ class Worker:
             rebalancing=bool(self.app.rebalancing),
             assigned=len(partitions),
             lag=self._lag if partitions else None,
+            recovering=self.recovery_left(),
         )
         if verdict.healthy_since_restart:
             lifecycle.healthy_for_a_while()
@@ -737,6 +738,17 @@ class Worker:
             return
         if dead:
             log.warning("removed dead worker(s) %s from the group: the join can complete", dead)
+
+    def recovery_left(self) -> int | None:
+        """Changelog records Faust's table recovery has still to read; None when none runs
+        (or when Faust's recovery cannot be read)."""
+        try:
+            recovery = getattr(self.app.tables, "recovery")  # noqa: B009 (not in TableManagerT)
+            if not recovery.in_recovery:
+                return None
+            return int(recovery.active_remaining_total())
+        except Exception:  # Faust internals: a reading that fails decides nothing
+            return None
 
     async def measure_lag(self, partitions: list[int]) -> int | None:
         """Records on this worker's raw partitions past the group's committed offsets

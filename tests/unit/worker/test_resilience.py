@@ -135,3 +135,19 @@ def test_a_batch_being_worked_on_is_not_a_stall() -> None:
     for t in range(0, 500, 10):
         stall.busy()  # a long extraction: the agent keeps saying it is at work
         assert not stall.observe(t, kafka=True, rebalancing=False, assigned=4, lag=64).restart
+
+
+def test_a_rebalance_recovering_its_tables_is_not_stuck_while_the_recovery_falls() -> None:
+    stall = Stall(join_timeout_s=60, reap_after_s=20)
+    left = 220_000
+    for t in range(0, 300, 2):  # a large state on a slow machine: five minutes to read
+        left -= 1_400
+        v = stall.observe(t, kafka=True, rebalancing=True, assigned=4, recovering=left)
+        assert not v.restart and not v.reap
+    # a recovery that stops falling is stuck like any join
+    verdicts = [
+        stall.observe(t, kafka=True, rebalancing=True, assigned=4, recovering=left)
+        for t in range(300, 380, 2)
+    ]
+    assert [v.reap for v in verdicts].index(True) == 9  # at 318 s: 20 s after the last fall
+    assert any(v.restart for v in verdicts)
