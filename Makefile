@@ -46,8 +46,10 @@ test: lint browser
 
 # Figures, not tests: each starts its own private stack and workers (several minutes).
 bench: $(STAMP)
-	$(BIN)/python -u -m bench.throughput --count 2000 --workers 1 2
-	$(BIN)/python -u -m bench.latency --rate 20 --seconds 60 --workers 2
+	$(BIN)/python -u -m bench.throughput --count 600 --workers 1 --batch 64 --nlp-processes 2
+	$(BIN)/python -u -m bench.throughput --count 2000 --workers 1 --batch 64 --nlp-processes 2
+	$(BIN)/python -u -m bench.latency --rate 20 --seconds 60
+	$(BIN)/python -u -m bench.state --guids 100000 --stores rocksdb://
 
 # The scale model (bench/README.md, "Scale"): 1, 2, 4 workers; several minutes, not CI.
 bench-scale: $(STAMP)
