@@ -14,14 +14,22 @@ from pipeline.extract import knowledge
 _WORD = re.compile(r"[\w'’-]+|[^\w\s]")
 
 
-_UPPER = re.compile(r"[A-ZÀ-Ý]")
-_LOWER = re.compile(r"[a-zß-ÿ]")
+# A word's shape: [A-ZÀ-Ý] -> X, [a-zß-ÿ] -> x (one table), any decimal digit -> d, runs of
+# three or more of a character cut to two ('Xxxxx' -> 'Xxx').
+_LETTERS = str.maketrans(
+    {
+        **{c: "X" for c in [*range(ord("A"), ord("Z") + 1), *range(0xC0, 0xDE)]},
+        **{c: "x" for c in [*range(ord("a"), ord("z") + 1), *range(0xDF, 0x100)]},
+    }
+)
 _DIGIT = re.compile(r"\d")
 _RUN = re.compile(r"(.)\1{2,}")
 
 
 def _shape(word: str) -> str:
-    s = _DIGIT.sub("d", _LOWER.sub("x", _UPPER.sub("X", word)))
+    s = word.translate(_LETTERS)
+    if not s.isalpha():
+        s = _DIGIT.sub("d", s)
     return _RUN.sub(r"\1\1", s)
 
 

@@ -103,3 +103,14 @@ def test_the_trigger_model_runs_only_when_asked(monkeypatch: pytest.MonkeyPatch)
     finally:
         monkeypatch.delenv("WIRE_LEARNED_TRIGGERS", raising=False)
         get_settings.cache_clear()
+
+
+def test_a_word_shape_maps_letters_and_digits_and_cuts_runs() -> None:
+    from pipeline.extract.learned.features import _shape
+
+    assert _shape("Orange") == "Xxx"
+    assert _shape("A320neo") == "Xddxx"
+    assert _shape("ÉTATS-UNIS") == "XX-XX"
+    assert _shape("L'Oréal") == "X'Xxx"
+    assert _shape("٣٤٥") == "dd"  # any decimal digit
+    assert _shape("日本") == "日本"  # outside Latin-1: kept
