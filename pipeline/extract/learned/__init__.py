@@ -44,12 +44,14 @@ class LinearModel:
     def scores(self, features: Iterable[str], vector: Sequence[float] | None = None) -> list[float]:
         """`vector`: dense inputs, weighted by the rows named v0, v1, ... (the token's
         tok2vec output for the trigger model)."""
+        get = self.weights.get
+        rows = [row for f in set(features) if (row := get(f)) is not None]
         z = list(self.bias)
-        for f in set(features):
-            row = self.weights.get(f)
-            if row is not None:
-                for k, w in enumerate(row):
-                    z[k] += w
+        for k in range(len(z)):  # label by label: the same sums, in the same order
+            total = z[k]
+            for row in rows:
+                total += row[k]
+            z[k] = total
         if vector is not None:
             for i, v in enumerate(vector):
                 row = self.weights.get(f"v{i}")
