@@ -61,6 +61,7 @@ _ORG_NOUNS = (
     r"|filiale|subsidiary|marque|brand|griffe|label|verrier|brasseur|brewer|miner|minier"
     r"|trading house|conglomerate|manufacturer|chain|supermarket chain|cabinet|agence|agency"
     r"|union|house|consultancy|maison de couture|leader|numéro un|number one|champion|exploitant|négociant"
+    r"|institut|institute|coopérative|cooperative|consortium|mutuelle|broker|brokerage|courtier"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
 _BODY_OF_PLACE = re.compile(
@@ -81,6 +82,9 @@ _TAIL_STOP = (
     r"(?:de|du|des|of|d|par|by|chez|pour|avec|selon|dont|qui|que|and|et|with|for|in|on|at|to"
     r"|dans|en|sur|à|au|aux|a|ont|est|sont|va|vont|has|have|had|is|was|were|will|would|said"
     r"|the|la|le|les|un|une|an|its|son|sa|ses"
+    # 'the conglomerate under Greg Abel', 'fund expansion into Tanzania': a preposition
+    r"|under|into|across|from|after|before|behind|over|between|against|among|since|until"
+    r"|through|toward|towards|sous|entre|contre|depuis|vers|via|parmi"
     # 'the company also named X': a verb after the noun, whose object is the name
     r"|also|aussi|named|appointed|hired|tapped|picked|chose|selected|promoted|nommé|recruté"
     r"|désigné|choisi|promu)"
@@ -93,8 +97,9 @@ ORG_BEFORE = re.compile(
     rf"(?!{_TAIL_STOP}\b)(?-i:[a-zà-ÿ])[\w-]*){{0,4}}\s*,?\s*$",
     re.IGNORECASE,
 )
+# the first company noun ('Alpine, la marque sportive du groupe Renault': 'marque', not 'groupe')
 ORG_AFTER = re.compile(
-    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:une|un|la|le|l'|l’|a|an|the)\s+(?:[\w-]+\s+){{0,3}}"
+    rf"^\s*,\s*{_NOT_FRENCH_VERB}(?:une|un|la|le|l'|l’|a|an|the)\s+(?:[\w-]+\s+){{0,3}}?"
     rf"(?:{_ORG_NOUNS})\b",
     re.IGNORECASE,
 )
@@ -135,8 +140,17 @@ def _apposition(pattern: re.Pattern[str], after: str) -> bool:
     m = pattern.match(after)
     if m is None or _NOT_APPOSITION.match(after[m.end() :]):
         return False
-    # "l'AFP, la présidente de la biotech, Marion Keller": the title is the next name's
-    return not re.match(r"[^,.;]*,\s+[A-ZÀ-Ý][\w'’-]+\s+[A-ZÀ-Ý][\w'’-]+", after[m.end() :])
+    # "l'AFP, la présidente de la biotech, Marion Keller", "A Ottawa, le premier ministre
+    # canadien Mark Carney": the title is the next name's
+    return not _TITLE_OF_NEXT.match(after[m.end() :])
+
+
+_TITLE_OF_NEXT = re.compile(
+    r"[^,.;]*,\s+[A-ZÀ-Ý][\w'’-]+\s+[A-ZÀ-Ý][\w'’-]+"
+    r"|(?:\s+(?!(?:de|du|des|d|of|for|at|in|on|to|by|from|behind|chez|à|au|aux|with|avec|pour"
+    r"|par|sur|the|a|an|le|la|les|un|une|its|their|son|sa|ses|leur|and|et)\b)[a-zà-ÿ-]+)?"
+    r"\s+[A-ZÀ-Ý][\w'’-]+\s+[A-ZÀ-Ý][\w'’-]+"
+)
 
 
 ORG_LEADING_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})\s+(?=(?-i:[A-Z]))", re.IGNORECASE)
@@ -149,7 +163,10 @@ PER_BEFORE = re.compile(
 _ORG_TAIL = re.compile(
     r"\b(?:Lake|Capital|Partners|Ventures|Group|Groupe|Bank|Banque|Society|Institute|Institut"
     r"|Foundation|Fondation|Holdings?|Technologies|Motors|Airlines|Energy|Énergie|Systems"
-    r"|Industries|Studios?|Films|Records|Media|Médias|Pharma|Labs?|AI|Sachs|Stanley)$"
+    r"|Industries|Studios?|Films|Records|Media|Médias|Pharma|Labs?|AI|Sachs|Stanley"
+    # 'Kenya Red Cross', 'US Africa Command', 'Talon Cyber Security': an institution's word
+    r"|Security|Cross|Department|Command|Partnership|Agency|Authority|Commission|Committee"
+    r"|Council|Ministry|Bureau|Police|Army|Party)$"
 )
 _NAME_TOKEN = re.compile(r"^[A-ZÀ-Ý][\w'’.-]*$")
 _PARTICLE = {"de", "du", "des", "da", "di", "van", "von", "der", "le", "la", "bin", "al", "el"}
@@ -195,6 +212,8 @@ def _looks_like_person(name: str) -> bool:
     first = fold(tokens[0])
     if first not in given_names() and first.split("-")[0] not in given_names():
         return False
+    if _is_club(name):
+        return False  # 'US Cognac'
     from pipeline.extract.geo import gazetteer
 
     # 'North Carolina', 'Santa Clara', 'Le Cannet-des-Maures': a place of the gazetteer
@@ -251,8 +270,17 @@ _LEADING_LOWER = re.compile(
 )
 
 
+# 'Robert A. James', 'St. Petersburg': an initial or an abbreviation, not a sentence's end
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:[A-Z]|St|Ste|Mt|Ft|Jr|Sr)$")
+
+
 def _clean(text: str, type_: EntityType | None = None) -> str:
-    text = re.split(r"\.\s", text, maxsplit=1)[0]  # 'R1S. Elle' -> 'R1S'
+    for dot in re.finditer(r"\.\s", text):  # 'R1S. Elle' -> 'R1S'
+        if text[dot.end() - 1] != " " or not _ABBREVIATION.search(text, 0, dot.start()):
+            text = text[: dot.start()]
+            break
+    if "(" in text and ")" not in text:  # 'Movement for Democracy (MpD': the acronym after
+        text = text[: text.index("(")].rstrip()
     # 'Ryanair 256 million': the amount that follows is not part of the name
     text = re.sub(
         r"\s+[\d.,]+\s*(?:million|billion|milliards?|millions?|bn|m|euros?|dollars?|%).*$",
@@ -266,7 +294,12 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
     text = _LEADING_ARTICLE.sub("", text)  # 'the United States' -> 'United States'
     if type_ == EntityType.LOC:
         text = _LEADING_LOWER.sub("", text)
-    text = re.sub(r"\s+(?:province|state|region|district|county|préfecture|département)$", "", text)
+    text = re.sub(
+        r"\s+(?:province|state|region|district|county|préfecture|département|city|town"
+        r"|village|municipality|prefecture|commune)$",
+        "",
+        text,
+    )
     text = re.sub(r"^(?:(?!de\b|du\b|des\b|d['’])[a-zàâçéèêëîïôûù-]+\s+)+(?=[A-Z])", "", text)
     return text.strip(" \t\n,;:()«»\"'’-")
 
@@ -351,6 +384,11 @@ def _place_qualifying_name(name: str, after: str) -> bool:
     return record is not None and record.kind in ("city", "country", "region")
 
 
+# ('the Speyside firm', 'the Paris bank': a place qualifies those nouns, not these)
+_NAME_THEN_NOUN = re.compile(r"\s+(?:group|consortium|conglomerate|empire)\b(?!\s+of\b)")
+_DETERMINER_BEFORE_NAME = re.compile(r"\b(?:the|its|whose|their|his|her)\s+$")
+
+
 _KIN_BEFORE = re.compile(
     r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
     r"|mari|frère|sœur|père|mère|veuve)\s+$",
@@ -359,8 +397,14 @@ _KIN_BEFORE = re.compile(
 
 
 _LOCATIVE = re.compile(
-    r"\b(?:in|at|near|outside|à|en|dans|près de|from|depuis)\s+$|\b(?:based|listed) in\s+$", re.I
+    r"\b(?:in|into|across|throughout|at|near|outside|à|en|dans|près de|from|depuis)\s+$"
+    r"|\b(?:based|listed) in\s+$",
+    re.I,
 )
+# 'the Gaydon-based group', 'a Lyon-headquartered firm': the name is the place
+_BASED_AFTER = re.compile(r"-(?:based|headquartered)\b")
+# 'Singapore's Temasek', 'Britain's Rolls-Royce': a place owning what follows
+_POSSESSIVE_AFTER = re.compile(r"['’]s\s")
 
 
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
@@ -377,6 +421,15 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     if PRODUCT_OF.search(before):
         return EntityType.MISC
     name = text[start:end]
+    if (_BASED_AFTER.match(after) or _POSSESSIVE_AFTER.match(after)) and not (
+        knowledge.known_organisation(name) or name.isupper()
+    ):
+        from pipeline.extract.geo import gazetteer
+
+        record = gazetteer().resolve(name)
+        if _BASED_AFTER.match(after) or (record is not None and record.kind != "city"):
+            return EntityType.LOC  # a possessive for a country or region, not a town
+
     if _STORM.match(name):
         return EntityType.MISC  # 'Hurricane Milton', 'la tempête Ciarán': an event
     if (
@@ -391,6 +444,11 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         return EntityType.LOC  # 'near the city of Wajima', 'the mayor of Hombori'
     if _place_qualifying_name(name, after):
         return EntityType.LOC  # 'led by London venture firm Northzone'
+    if _NAME_THEN_NOUN.match(after) and _DETERMINER_BEFORE_NAME.search(before):
+        from pipeline.extract.geo import gazetteer
+
+        if gazetteer().resolve(name) is None:
+            return EntityType.ORG  # 'whose Yew Tree consortium', 'the Tata group'
     per_after = _apposition(PER_AFTER, after)  # ', the group's chief executive'
     if ORG_SUFFIX.match(after) or (not per_after and _apposition(ORG_AFTER, after)):
         return EntityType.ORG
@@ -406,6 +464,8 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         return EntityType.ORG
     if PER_BEFORE.search(before) or per_after or _KIN_BEFORE.search(before):
         return EntityType.PER
+    if _TITLE_BEFORE.search(before[-40:]) and _person_shaped(_without_particles(name)):
+        return EntityType.PER  # 'chairman Tran Quoc Thang', 'le président sortant Luiz Inacio …'
     if _NATIONALITY_BEFORE.search(before):
         return EntityType.ORG  # 'le chinois Leapmotor', 'l'allemand MTU Aero Engines'
     if _DEMONYM_NOUN_BEFORE.search(before) and _looks_like_person(name):
@@ -424,16 +484,22 @@ def _split_place_prefix(text: str, m: EntityMention) -> list[EntityMention]:
         r"(?:\bd['’]|\bde |\bof )$", text[max(0, m.start - 4) : m.start]
     ):
         return [m]
-    if _is_known(m.text):
-        return [m]
+    if _is_known(m.text) or text.count(m.text) > 1:
+        return [m]  # 'de Haguenau Emballages' after 'Haguenau Emballages, fabricant …'
     for n in range(len(words) - 1, 0, -1):
         head = " ".join(words[:n])
         if head in _ARABIC_ARTICLE or len(head) < 3:
             continue  # 'la province d'Al Haouz' is one place
         record = gazetteer().resolve(head)
         rest = m.text[len(head) :].lstrip()
-        if _INSTITUTION_TAIL.match(rest) or re.fullmatch(knowledge.ORG_TAIL_WORDS, rest):
-            return [m]  # 'spun out of Kyoto University': one name, not a place and a word
+        # 'spun out of Kyoto University': one name, not a place and a word; 'the province
+        # of Davao Oriental': one place
+        if (
+            _INSTITUTION_TAIL.match(rest)
+            or re.fullmatch(knowledge.ORG_TAIL_WORDS, rest)
+            or _PLACE_QUALIFIER.match(" " + rest)
+        ):
+            return [m]
         if record is not None and record.kind in ("city", "country", "region"):
             end = m.start + len(head)
             start = m.end - len(rest)
@@ -661,6 +727,8 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
             and (
                 ent[0].pos_ in ("ADJ", "VERB", "ADV", "ADP", "DET", "PRON", "AUX")
                 or (ent[0].pos_ == "NOUN" and ent[0].lemma_.lower() != ent[0].lower_)
+                or ent[0].is_stop  # 'Quelque nonante habitations'
+                or _PARTICIPLE_OPENING.match(text, ent.start_char)  # 'Agé de 46 ans'
             )
             and not _is_known(cleaned)
         ):
@@ -673,7 +741,9 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     mentions = [_institution_named_after(text, m) for m in mentions]
     mentions = _merge_adjacent(text, mentions, _institution_of)
     mentions = _merge_adjacent(text, mentions, _name_with_particles)
-    mentions = [_extend_place(text, m) for m in mentions]
+    mentions = [_extend_person(text, _extend_place(text, m)) for m in mentions]
+    mentions = _merge_adjacent(text, mentions, _name_run_on)
+    mentions = _drop_inside(mentions)
     mentions = [part for m in mentions for part in _split_place_prefix(text, m)]
     mentions = _extend_names(doc, mentions)
     mentions = _merge_adjacent(text, mentions, _joined_name)
@@ -685,9 +755,82 @@ def candidate_mentions(doc: Doc) -> list[EntityMention]:
     mentions = _add_known_mentions(text, mentions, proper)
     mentions = _add_country_mentions(text, mentions)
     if doc.lang_ != "fr":  # 'South Korea's LG', 'Henry Schein's division': the name
-        mentions = [_drop_possessive(m) for m in mentions]
+        mentions = [_drop_possessive(part) for m in mentions for part in _split_possessive(m)]
     mentions = [_drop_title(_cut_at_clause(_cut_ticker(m))) for m in mentions]
+    if "(" in text:
+        mentions = _add_acronym_names(text, mentions)
     return [m for m in mentions if not _TICKER.fullmatch(m.text)]
+
+
+# 'Parti d'une officine', 'Agé de 46 ans', 'Installée à Lyon': a French participle opening
+# a sentence before its complement
+_PARTICIPLE_OPENING = re.compile(
+    r"[A-ZÀ-Ý][a-zà-ÿ]*(?:é|ée|és|ées|i|ie|is|ies|u|ue|us)\s+(?:de|d['’]|à|en|par|dans|sur)\b"
+)
+_ACRONYM = re.compile(r"\s\((?P<a>[A-Z][A-Za-z&]{1,9})\)")
+_ACRONYM_FILLERS = frozenset({"de", "du", "des", "la", "le", "les", "et", "and", "of", "the", "for",
+                              "pour", "à", "au", "aux", "en", "on", "d", "l"})  # fmt: skip
+
+
+def _initials(words: list[str]) -> str:
+    """Initials of a name's words, fillers left out ('Comité interprofessionnel de gestion du
+    comté' -> 'cigc'; "l'industrie" counts as 'industrie')."""
+    out = []
+    for w in words:
+        w = re.sub(r"^[dl]['’]", "", w, flags=re.I)
+        if w and w.lower() not in _ACRONYM_FILLERS:
+            out.append(w[0].lower())
+    return "".join(out)
+
+
+def _spelled_by(words: list[str], acronym: str) -> bool:
+    """The capitals of `acronym` are the words' initials: all of them, in order or not
+    ('CAQ', 'PAICV' for 'African Party for the Independence of Cape Verde'), or in order,
+    a few left out ('FH' for 'Fédération de l'industrie horlogère suisse')."""
+    letters = "".join(c for c in acronym if c.isupper()).lower()
+    initials = _initials(words)
+    if len(letters) < 2 or not initials:
+        return False
+    if sorted(initials) == sorted(letters):
+        return True
+    it = iter(initials)
+    return (
+        initials[0] == letters[0]
+        and len(initials) <= len(letters) + 2
+        and all(c in it for c in letters)
+    )
+
+
+def _add_acronym_names(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """'Comité interprofessionnel de gestion du comté (CIGC)', 'Coalition avenir Québec
+    (CAQ)': a name the model cut at its first lower-case word, whole where the acronym after
+    it spells its words; the nearest capitalised word that opens such a run starts it."""
+    from pipeline.extract.geo import gazetteer
+
+    out = list(mentions)
+    for acr in _ACRONYM.finditer(text):
+        head = text[max(0, acr.start() - 120) : acr.start()]
+        head = re.split(r"[.;:!?\n,«»\"()]", head)[-1]
+        offset = acr.start() - len(head)
+        words = list(re.finditer(r"[\w'’&-]+", head))
+        for k in range(len(words) - 2, -1, -1):
+            first = words[k].group(0)
+            if not first[:1].isupper() or not _spelled_by(
+                [w.group(0) for w in words[k:]], acr.group("a")
+            ):
+                continue
+            start, end = offset + words[k].start(), acr.start()
+            name = text[start:end]
+            if gazetteer().resolve(name) is not None:
+                break  # 'République démocratique du Congo (RDC)': a place
+            inside = [m for m in out if m.start < end and start < m.end]
+            if any(m.start < start or m.end > end for m in inside):
+                break
+            if not any((m.start, m.end) == (start, end) for m in inside):
+                out = [m for m in out if m not in inside]
+                out.append(EntityMention(start, end, name, EntityType.ORG))
+            break
+    return sorted(out, key=lambda m: m.start)
 
 
 # 'Ford Motor Co (F.N)', 'Toyota Motor Corp (7203.T)': an exchange ticker after a name
@@ -817,6 +960,21 @@ def _drop_title(m: EntityMention) -> EntityMention:
     return m
 
 
+def _split_possessive(m: EntityMention) -> list[EntityMention]:
+    """'Kyiv's Western': a place's possessive opens the model's span; the place is the name
+    (not 'McDonald's Corp', whose owner is no place)."""
+    at = re.search(r"['’]s\s", m.text)
+    if at is None:
+        return [m]
+    from pipeline.extract.geo import gazetteer
+
+    head = m.text[: at.start()]
+    record = gazetteer().resolve(head)
+    if record is None or knowledge.known_organisation(head):
+        return [m]
+    return [EntityMention(m.start, m.start + len(head), head, EntityType.LOC)]
+
+
 def _drop_possessive(m: EntityMention) -> EntityMention:
     if re.search(r"\w['’]s$", m.text) and len(m.text) > 4:
         m.text, m.end = m.text[:-2], m.end - 2
@@ -825,7 +983,9 @@ def _drop_possessive(m: EntityMention) -> EntityMention:
 
 _INSTITUTION = re.compile(
     r"^(?:Cour|Tribunal|Conseil|Banque|Commission|Autorité|Chambre|Agence|Office|Institut"
-    r"|Université|Fondation|Musée|Ministère|Court|Bank|Council|University|Museum|Ministry)\b"
+    r"|Université|Fondation|Musée|Ministère|Court|Bank|Council|University|Museum|Ministry"
+    r"|Opéra|Métropole|Préfecture|Mairie|Théâtre|Orchestre|Comité|Fédération|Syndicat"
+    r"|Confédération|Department|Agency|Authority|Institute|Federation|Confederation)\b"
 )
 
 
@@ -874,7 +1034,8 @@ def _name_with_particles(prev: EntityMention, m: EntityMention, gap: str) -> Ent
 
 
 _PLACE_QUALIFIER = re.compile(
-    r"^\s+(?:latine|centrale|du Nord|du Sud|de l['’]Est|de l['’]Ouest|du Sud-Est|du Nord-Est)\b"
+    r"^\s+(?:latine|centrale|du Nord|du Sud|de l['’]Est|de l['’]Ouest|du Sud-Est|du Nord-Est"
+    r"|Oriental|Occidental|del Norte|del Sur)\b"
 )
 
 
@@ -886,10 +1047,55 @@ def _extend_place(text: str, m: EntityMention) -> EntityMention:
     return EntityMention(m.start, m.end + q.end(), text[m.start : m.end + q.end()], m.type)
 
 
+# 'Choi Min' + '-seok', 'Correia' + ' e Silva': the model cut a person's name short
+# (a syllable after a short one, as Korean names are written; not 'Reading-based')
+_PERSON_TAIL = re.compile(
+    r"-(?!(?:based|led|born|run|owned|made|style|like|era)\b)[a-z]{2,5}\b(?!-)"
+    r"|\s(?:e|y)\s[A-ZÀ-Ý][\w'’-]+"
+)
+_SHORT_LAST = re.compile(r"\s[A-Z][a-z]{1,3}$")
+
+
+def _extend_person(text: str, m: EntityMention) -> EntityMention:
+    q = _PERSON_TAIL.match(text, m.end) if m.type == EntityType.PER else None
+    if q is None or (q.group(0)[0] == "-" and not _SHORT_LAST.search(m.text)):
+        return m
+    return EntityMention(m.start, q.end(), text[m.start : q.end()], m.type)
+
+
+def _name_run_on(prev: EntityMention, m: EntityMention, gap: str) -> EntityType | None:
+    """'Moi Teaching and' + 'Referral Hospital': a name the model cut at its 'and'."""
+    if gap != " " or len(m.text.split()) > 2 or _is_known(m.text):
+        return None
+    stem = re.match(r"(.+)\s(?:and|et|of|for|de|du|des|&)$", prev.text)
+    if stem is None or _is_known(stem.group(1)) or _is_known(stem.group(1).split()[-1]):
+        return None  # 'Royal Bank of Canada and' + 'Export Development Canada': two names
+    return m.type
+
+
+def _drop_inside(mentions: list[EntityMention]) -> list[EntityMention]:
+    """Mentions inside one extended over them ('Oriental' in 'Davao Oriental')."""
+    out: list[EntityMention] = []
+    for m in mentions:
+        if out and out[-1].start <= m.start and m.end <= out[-1].end:
+            continue
+        out.append(m)
+    return out
+
+
 def _extend_apostrophe_s(text: str, m: EntityMention) -> EntityMention:
     if re.match(r"['’]s\b", text[m.end : m.end + 3]):
         return EntityMention(m.start, m.end + 2, text[m.start : m.end + 2], m.type)
     return m
+
+
+_PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|à|près de|aux abords de)\s$")
+# 'in March', 'in Spring': a time, whatever town the gazetteer has of that name
+_CALENDAR_WORD = re.compile(
+    r"(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Spring|Summer"
+    r"|Autumn|Fall|Winter|Christmas|Easter)\b"
+)
 
 
 def _add_country_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
@@ -905,10 +1111,13 @@ def _add_country_mentions(text: str, mentions: list[EntityMention]) -> list[Enti
         if any(s < end and start < e for s, e in taken):
             continue
         record = gaz.resolve(match.group(0))
-        if (
-            record is not None
-            and record.kind in ("country", "continent")
-            and len(match.group(0)) > 3
+        if record is None or len(match.group(0)) <= 3:
+            continue
+        if record.kind in ("country", "continent") or (
+            # 'grew up in Adelaide', 'near Eldoret': a town after a place preposition
+            _PLACE_BEFORE.search(text[max(0, start - 12) : start])
+            and not _CALENDAR_WORD.match(match.group(0))
+            and not knowledge.known_organisation(match.group(0))
         ):
             added.append(EntityMention(start, end, match.group(0), EntityType.LOC))
     return sorted(mentions + added, key=lambda m: m.start)
@@ -958,13 +1167,20 @@ _PERSON_NAME = re.compile(r"(?<![\w-])[A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'�
 _TITLE_BEFORE = re.compile(
     r"\b(?:chief executive|chief financial officer|CEO|CFO|chairman|chairwoman|founder"
     r"|president|PDG|directeur général|directrice générale|président|présidente|fondateur"
-    r"|fondatrice|ministre|minister|spokesman|spokeswoman|porte-parole)\s+$",
+    r"|fondatrice|ministre|minister|spokesman|spokeswoman|porte-parole|governor|gouverneur"
+    r"|gouverneure|mayor|maire|senator|sénateur|sénatrice)"
+    r"(?:\s+(?:sortant|sortante|outgoing|intérimaire|par intérim))?\s+$",
     re.IGNORECASE,
 )
 _PERSON_AFTER = re.compile(
     r"^(?:,\s+(?:who|qui)\b|,\s+\d{2}(?:,|\s+ans\b)|\s+(?:said|says|told|added"
     r"|a\s+(?:déclaré|indiqué|affirmé|ajouté|expliqué|précisé)))"
 )
+
+
+def _without_particles(name: str) -> str:
+    """'Luiz Inacio Lula da Silva' -> 'Luiz Inacio Lula' (at most three name words)."""
+    return " ".join([t for t in name.split() if t not in _PARTICLE and t != "e"][:3])
 
 
 def _person_shaped(name: str) -> bool:
@@ -1049,8 +1265,16 @@ def _is_demonym(name: str) -> bool:
     if " " in name:
         return False
     word = fold(name.split("-")[0])
-    demonyms = gazetteer().demonyms
-    return word in demonyms or (word.endswith("s") and word[:-1] in demonyms)
+    known = (gazetteer().demonyms, _DEMONYM_NOUNS)
+    return any(word in d or (word.endswith("s") and word[:-1] in d) for d in known)
+
+
+# nationality nouns that are no adjective of the gazetteer ('a 41-year-old Spaniard')
+_DEMONYM_NOUNS = frozenset(
+    {"spaniard", "briton", "brit", "dane", "swede", "finn", "pole", "turk", "scot", "dutchman",
+     "frenchman", "englishman", "welshman", "irishman", "scotsman", "kiwi", "icelander",
+     "new zealander", "luxembourger", "monegasque", "filipino", "filipina", "thai"}
+)  # fmt: skip
 
 
 _FUNCTION_OPENING = re.compile(
@@ -1059,6 +1283,11 @@ _FUNCTION_OPENING = re.compile(
     r"|Lors|Depuis|Malgré|Outre|Face|Au|Aux|Du|Des)\s+[a-zàâçéèêëîïôûù]",
 )
 _COMMON_NOUN = re.compile(rf"^(?:{_ORG_NOUNS})$", re.IGNORECASE)
+_DETERMINER_OPENING = re.compile(
+    r"^(?:Son|Sa|Ses|Leur|Leurs|Notre|Nos|Votre|Vos|Ce|Cet|Cette|Ces|Its|Their|His|Her|Our"
+    r"|This|These|Those|That)\s+[a-zàâçéèêëîïôûù]"
+)
+_TITLE_AFTER = re.compile(r"\s+(?:minister|ministre|secretary)\b")
 
 
 def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
@@ -1081,8 +1310,12 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
             and not _is_known(m.text)
         ):
             continue  # 'a Lithuanian power network operator': an adjective
-        if _FUNCTION_OPENING.match(m.text):
-            continue  # 'En revanche', 'Par ailleurs', 'Separately'
+        if _FUNCTION_OPENING.match(m.text) or _DETERMINER_OPENING.match(m.text):
+            continue  # 'En revanche', 'Par ailleurs', 'Separately', 'Son propriétaire'
+        if re.search(r"[€$£¥]", m.text) or (m.text.islower() and not _is_known(m.text)):
+            continue  # '1,2 Md€', a lone 'the': no name
+        if " " not in m.text and _TITLE_AFTER.match(text, m.end):
+            continue  # 'Interior minister Grace Wambui': the portfolio, not a name
         if re.search(r"\b[Gg]ares? (?:de |du |d['’])$", text[max(0, m.start - 10) : m.start]):
             continue  # 'la gare de Lyon': a station, not the city
         if _NAMED_AFTER_PLACE.search(text[max(0, m.start - 50) : m.start]):
@@ -1128,6 +1361,37 @@ def _is_country_or_region(name: str) -> bool:
     return record is not None and record.kind in ("country", "continent", "region")
 
 
+# an institution named after its place: 'Opéra de Lyon', 'Ministry of Defence'
+_INSTITUTION_OF_PLACE = re.compile(
+    r"^(?:Cour|Tribunal|Conseil|Banque|Commission|Autorité|Chambre|Agence|Office|Institut"
+    r"|Université|Fondation|Musée|Ministère|Bank|Council|University|Museum|Ministry"
+    r"|Opéra|Métropole|Préfecture|Mairie|Théâtre|Orchestre|Department|Agency|Institute)"
+    r"\s+(?:de\s+(?:la\s+|l['’])?|d['’]|du\s+|des\s+|of\s+(?:the\s+)?)[A-ZÀ-Ý]"
+)
+# A sports club: a club word and a name ('Stade Rochelais', 'Real Sociedad'), or a club's
+# initials and its town ('US Cognac', 'AS Monaco', 'FC Nantes'; not 'US Steel', 'US Army')
+_CLUB_WORD = re.compile(
+    r"^(?:Real|Atlético|Atletico|Sporting|Olympique|Racing|Dynamo|Dinamo|Borussia|Deportivo"
+    r"|Stade|Standard|Athletic|Inter|Union|Eintracht|Fortuna|Hertha|Werder)\s+[A-ZÀ-Ý][\w'’-]+$"
+)
+_CLUB_INITIALS = re.compile(
+    r"^(?:FC|AS|US|SC|RC|AC|OGC|AJ|ES|CS|SCO|SM|RB|VfB|VfL|SV|TSG|CF|CD|SD|UD)\s+(?P<town>[A-ZÀ-Ý][\w'’ -]+)$"
+    r"|^(?P<town2>[A-ZÀ-Ý][\w'’ -]+)\s+(?:FC|AFC|CF|SC)$"
+)
+
+
+def _is_club(name: str) -> bool:
+    if _CLUB_WORD.match(name):
+        return True
+    m = _CLUB_INITIALS.match(name)
+    if m is None:
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    record = gazetteer().resolve(m.group("town") or m.group("town2"))
+    return record is not None and record.kind == "city"
+
+
 def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityType | None:
     """What the shipped lists say of a mention: a legal form after it or a company word
     ending it ('Adidas AG', 'Harwood Stores'), a listed company or institution, a city or
@@ -1144,6 +1408,10 @@ def _knowledge_type(text: str, m: EntityMention, surnames: set[str]) -> EntityTy
         return EntityType.ORG  # but 'Japan' is not short for 'Japan Airlines'
     if _PLACE_TAIL.search(m.text):
         return EntityType.LOC  # 'Lamar County', 'Vancouver Island'
+    if _INSTITUTION_OF_PLACE.match(m.text):
+        return EntityType.ORG  # 'Opéra de Lyon', 'Métropole de Lyon', 'Bank of Japan'
+    if _is_club(m.text):
+        return EntityType.ORG  # 'Stade Rochelais', 'Real Sociedad', 'US Cognac'
     if m.type != EntityType.LOC and m.text not in surnames and not m.text.isupper():
         record = gazetteer().resolve(m.text)
         before = text[max(0, m.start - 30) : m.start]
@@ -1198,9 +1466,14 @@ def repair_types(
     likely: dict[int, EntityType] = {}  # weaker than a context cue, stronger than the model
     full_people = [m.text.split() for m in mentions if _looks_like_person(m.text)]
     full_people += [
-        _HONORIFIC.sub("", m.text).split() for m in mentions if m.type == EntityType.PER
+        _HONORIFIC.sub("", m.text).split()
+        for m in mentions
+        if m.type == EntityType.PER and not _not_a_full_name(m)
     ]
     surnames = {p[-1] for p in full_people if len(p) >= 2}
+    # 'Lula' after 'Luiz Inacio Lula da Silva', 'Kim' after 'Kim Soo-jin': a part of a
+    # person's name named alone is that person, whatever town has the name
+    name_parts = {t for p in full_people if len(p) >= 2 for t in p if t not in _PARTICLE}
     org_heads = {  # 'Kaito' after 'Kaito Electronics': the short form of a company
         m.text.split()[0]: m.start
         for m in sorted(mentions, key=lambda m: -m.start)
@@ -1208,6 +1481,13 @@ def repair_types(
         and len(m.text.split()) == 2
         and m.text.split()[0] not in surnames
     }
+    # 'Prairie Line' after 'Prairie Line Equipment', 'Aston Martin' after 'Aston Martin
+    # Lagonda': the first words of a company named before
+    for m in sorted(mentions, key=lambda m: -m.start):
+        words = m.text.split()
+        if m.type == EntityType.ORG and len(words) >= 3:
+            for k in range(2, len(words)):
+                org_heads[" ".join(words[:k])] = m.start
     # 'Palo Alto' after 'Palo Alto Networks Inc': a company less its legal form and company
     # words, named before in the dispatch, is that company (not the city)
     org_bares = {
@@ -1218,10 +1498,12 @@ def repair_types(
     known: dict[int, EntityType] = {}  # what the knowledge lists say (pipeline.extract.knowledge)
     for i, m in enumerate(mentions):
         cue = _context_type(text, m.start, m.end, m.type)
-        listed = _knowledge_type(text, m, surnames)
-        if listed is None and " " not in m.text and org_heads.get(m.text, m.start) < m.start:
+        listed = _knowledge_type(text, m, name_parts)
+        # ('Harlow' after 'Harlow Ticketing': the company before the town of its name)
+        open_ = listed is None or (listed == EntityType.LOC and not _is_country_or_region(m.text))
+        if open_ and org_heads.get(m.text, m.start) < m.start:
             listed = EntityType.ORG
-        if listed is None and org_bares.get(m.text, m.start) < m.start:
+        if open_ and org_bares.get(m.text, m.start) < m.start:
             listed = EntityType.ORG
         if listed is not None:
             known[i] = listed
@@ -1231,7 +1513,9 @@ def repair_types(
             pass
         elif _looks_like_person(m.text):
             likely[i] = EntityType.PER
-        elif " " not in m.text and m.text in surnames:
+        elif " " not in m.text and (
+            m.text in surnames or (m.text in name_parts and _learned_best(m) == EntityType.PER)
+        ):
             likely[i] = EntityType.PER  # 'Vallejo' after 'Camila Vallejo'
         elif (
             m.type == EntityType.PER
@@ -1259,6 +1543,8 @@ def repair_types(
             and not any(_learned_best(mentions[i]) == EntityType.LOC for i in group)
         ):
             shared = EntityType.ORG  # 'anciens de Google, Tesla et Uber'
+        if shared is None and any(_is_listed_place(mentions[i], known.get(i)) for i in group):
+            shared = EntityType.LOC  # 'entre Kidal et Anéfis': with a place, a place
         if shared is not None:
             for i in group:
                 if likely.get(i) != EntityType.PER and i not in known:
@@ -1310,14 +1596,36 @@ def repair_types(
     return mentions
 
 
+def _not_a_full_name(m: EntityMention) -> bool:
+    """A mention the model read as a person that is not one, whose last word must not
+    become a surname: 'US Cognac' (a club), 'Kenya Red Cross' (an institution's word),
+    'Elections Québec' (the typer reads an organisation, and no given name opens it)."""
+    if _is_club(m.text) or _ORG_TAIL.search(m.text):
+        return True
+    return _learned_best(m) in (EntityType.ORG, EntityType.LOC) and not _looks_like_person(m.text)
+
+
+def _is_listed_place(m: EntityMention, listed: EntityType | None) -> bool:
+    """A place of the gazetteer that no list calls an organisation ('Kidal', 'Chamonix')."""
+    if listed == EntityType.ORG:
+        return False
+    if listed is None and m.type not in (EntityType.LOC, EntityType.PER):
+        return False
+    if knowledge.known_organisation(m.text) or m.text.isupper():
+        return False
+    from pipeline.extract.geo import gazetteer
+
+    return listed == EntityType.LOC or gazetteer().resolve(m.text) is not None
+
+
 def _bare(name: str) -> str:
     """A company's name without its legal form and company words: 'Kestrel Software Inc'
     -> 'Kestrel' (never down to nothing: 'General Motors' stays whole)."""
     words = name.split()
     while len(words) > 1:
         tail = knowledge.legal_form_inside().search(" ".join(words))
-        if words[-1].rstrip(".") in _COMPANY_WORDS:
-            words.pop()
+        if words[-1].rstrip(".") in _COMPANY_WORDS or words[-1] in ("&", "and", "et"):
+            words.pop()  # 'Deere & Company' -> 'Deere'
         elif tail is not None and (cut := " ".join(words)[: tail.start()].split()):
             words = cut  # 'Brookfield Asset Management' -> 'Brookfield'
         else:
@@ -1347,30 +1655,46 @@ def resolve_entities(
     memory = memory or {}
     clusters: list[_Cluster] = []
     index: dict[tuple[EntityType, str], int] = {}
+    folded: dict[tuple[EntityType, str], int] = {}  # the same, names accent- and case-folded
 
     def attach(key_name: str, type_: EntityType) -> int | None:
         if (type_, key_name) in index:
             return index[(type_, key_name)]
+        same = folded.get((type_, fold(key_name)))
+        if same is not None:
+            return same  # 'Al-Shabaab' opening a sentence, 'al-Shabaab' after
         for ci, c in enumerate(clusters):
             if c.type != type_:
                 continue
             for n in c.names:
                 if type_ == EntityType.PER and (
-                    n.endswith(" " + key_name) or key_name.endswith(" " + n)
+                    n.endswith(" " + key_name)
+                    or key_name.endswith(" " + n)
+                    or (" " not in key_name and first_names.get(key_name) == n)
                 ):
-                    return ci
+                    return ci  # 'Lacoste', and 'Kim' after the one 'Kim Soo-jin'
                 if type_ == EntityType.ORG and (_acronym(n) == key_name or _acronym(key_name) == n):
                     return ci
                 if (
                     type_ == EntityType.ORG
-                    and n.startswith(key_name + " ")
-                    and len(n[len(key_name) :].split()) == 1
+                    and (n.startswith(key_name + " ") or n.startswith(key_name + "-"))
                     and (
-                        knowledge.legal_form_inside().search(n)
-                        or first_seen.get(n, 0) < first_seen.get(key_name, 0)
+                        (
+                            len(n[len(key_name) :].split()) == 1
+                            and knowledge.legal_form_inside().search(n)
+                        )
+                        or (  # not 'Vale' after its unit 'Vale Base Metals'
+                            first_seen.get(n, 0) < first_seen.get(key_name, 0)
+                            and (
+                                n[len(key_name)] == "-"
+                                or len(n[len(key_name) :].split()) == 1
+                                or knowledge.legal_form_inside().search(n) is not None
+                            )
+                            and len(n[len(key_name) + 1 :].replace("-", " ").split()) <= 2
+                        )
                     )
                 ):
-                    return ci  # 'Vireo' after 'Vireo Bank', 'Adidas' after 'Adidas AG'
+                    return ci  # 'Vireo' after 'Vireo Bank', 'Medway' after 'Medway Fluid Systems'
                 if type_ == EntityType.ORG and key_name != n and _bare(n) == _bare(key_name):
                     return ci  # 'Kestrel' after 'Kestrel Software Inc', 'Toyota Motor Corp'
                 if type_ == EntityType.ORG and re.match(
@@ -1383,6 +1707,12 @@ def resolve_entities(
     first_seen: dict[str, int] = {}
     for m in sorted(mentions, key=lambda m: m.start):
         first_seen.setdefault(_HONORIFIC.sub("", m.text), m.start)
+    # a lone word opening exactly one person's full name names that person
+    openers: dict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        if m.type == EntityType.PER and " " in (name := _HONORIFIC.sub("", m.text)):
+            openers[name.split()[0]].add(name)
+    first_names = {w: next(iter(ns)) for w, ns in openers.items() if len(ns) == 1}
     # Longest names first, so short forms attach to the full name.
     order = sorted(range(len(mentions)), key=lambda i: -len(mentions[i].text))
     for i in order:
@@ -1397,9 +1727,11 @@ def resolve_entities(
         elif name not in clusters[ci].names:
             clusters[ci].names.append(name)
         index[(m.type, name)] = ci
+        folded.setdefault((m.type, fold(name)), ci)
         if paren and m.type == EntityType.ORG:
             alias = paren.group("a")
             index.setdefault((m.type, alias), ci)
+            folded.setdefault((m.type, fold(alias)), ci)
             if alias not in clusters[ci].names:
                 clusters[ci].names.append(alias)
 

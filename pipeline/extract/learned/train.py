@@ -48,7 +48,7 @@ from pipeline.extract.learned.features import (
 GOLD = Path("eval/gold")
 # Rows whose weights all stay under this are left out of the shipped file (size, not score).
 PRUNE = 0.02
-DEFAULT_SPLITS = ("dev", "dev-b", "dev-c", "heldout", "heldout2", "heldout3")
+DEFAULT_SPLITS = ("dev", "dev-b", "dev-c", "heldout", "heldout2", "heldout3", "heldout4")
 
 
 @dataclass
