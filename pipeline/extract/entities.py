@@ -452,7 +452,7 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     per_after = _apposition(PER_AFTER, after)  # ', the group's chief executive'
     if ORG_SUFFIX.match(after) or (not per_after and _apposition(ORG_AFTER, after)):
         return EntityType.ORG
-    if ORG_BEFORE.search(before) and not (
+    if _org_before(before) and not (
         before.rstrip().endswith(",") and _looks_like_person(name)
     ):  # 'le président du groupe, Florent Menegaux' is a person
         return EntityType.ORG
@@ -1135,6 +1135,14 @@ _NOUN_THEN_NAME = re.compile(
     rf"\b(?:{_ORG_NOUNS})s?(?:\s+(?:de|d['’]|des)\s*[a-zà-ÿ-]+)?\s+(?-i:(?P<name>[A-Z][\w&'’.-]*[\w&](?:\s+[A-Z][\w&'’.-]*[\w&])*))",
     re.IGNORECASE,
 )
+
+
+def _org_before(before: str) -> bool:
+    """ORG_BEFORE.search(before), run only where an organisation noun occurs at all: the
+    pattern needs one, and its IGNORECASE search of a 60-character window costs ~40 µs."""
+    return _ORG_NOUN_STARTS.search(before) is not None and ORG_BEFORE.search(before) is not None
+
+
 # Where an organisation noun starts: a case-blind scan that finds the few places
 # _NOUN_THEN_NAME can match, ~5x cheaper than running that IGNORECASE pattern everywhere.
 _ORG_NOUN_STARTS = CaseBlind(rf"\b(?=(?:{_ORG_NOUNS}))")

@@ -354,3 +354,19 @@ def test_organisation_nouns_are_tried_only_where_one_starts_with_the_same_matche
     expected = [(m.span("name"), m.group("name")) for m in _NOUN_THEN_NAME.finditer(text)]
     assert [(m.span("name"), m.group("name")) for m in _nouns_then_names(text)] == expected
     assert [name for _, name in expected] == ["Pasqal", "Qonto", "Tesco", "Aldi", "Lidl", "Covéa"]
+
+
+def test_org_before_is_searched_only_where_an_organisation_noun_occurs() -> None:
+    from pipeline.extract.entities import ORG_BEFORE, _org_before
+
+    windows = [
+        "La start-up Pasqal et la banque en ligne ",
+        "a déclaré le directeur général du groupe de luxe ",
+        "said the British carmaker ",
+        "a annoncé mardi que ",
+        "said on Tuesday that ",
+        "the company's chief executive, ",
+    ]
+    for before in windows:
+        assert _org_before(before) == (ORG_BEFORE.search(before) is not None), before
+    assert _org_before("said the British carmaker ") and not _org_before("a annoncé mardi que ")
