@@ -64,10 +64,9 @@ _ORG_NOUNS = (
     r"|institut|institute|coopérative|cooperative|consortium|mutuelle|broker|brokerage|courtier"
 )
 # 'présidente du conseil régional de Bretagne': the name after is a place
-_BODY_OF_PLACE = re.compile(
+_BODY_OF_PLACE = CaseBlind(
     r"\b(?:conseil|région|ville|mairie|département|province|state|city|county|region)"
     r"(?:\s+[\w-]+)?\s+(?:de|d['’]|du|of)\s*$",
-    re.IGNORECASE,
 )
 # ', a précisé le directeur': French 'a' is a verb there, not the English article
 _NOT_FRENCH_VERB = r"(?!a\s+(?:[\w-]*é|dit|écrit|fait)\b)"
@@ -104,12 +103,11 @@ ORG_AFTER = re.compile(
     re.IGNORECASE,
 )
 # 'directeur financier de Capgemini', 'head of Boeing's unit', 'led by Silver Lake'
-ORG_OF_TITLE = re.compile(
+ORG_OF_TITLE = CaseBlind(
     r"(?:\b(?:directeur|directrice|président|présidente|PDG|patron|patronne|dirigeant|dirigeante"
     r"|fondateur|fondatrice|chief|head|CEO|chairman|founder|executive|board member)"
     r"(?:\s+[\w-]+){0,3}\s+(?:de|d'|d’|du|of|at|chez)"
     r"|\b(?:led by|mené par|menée par|emmené par|auprès de|auprès du))\s*$",
-    re.IGNORECASE,
 )
 ORG_SUFFIX = re.compile(
     r"^\s*(?:Inc|Corp|Corporation|SA|SAS|Ltd|LLC|AG|GmbH|plc|NV|SE|Group|Holdings?)\b\.?"
@@ -306,10 +304,9 @@ def _clean(text: str, type_: EntityType | None = None) -> str:
 
 # 'le fabricant de la liseuse Kindle': the name is the maker's product, not the maker
 # (whereas 'le fabricant de batteries Verkor' names the maker)
-PRODUCT_OF = re.compile(
+PRODUCT_OF = CaseBlind(
     r"\b(?:fabricant|maker|constructeur|éditeur|producteur|créateur|inventeur|developer)"
     r"\s+(?:de la|du|de l['’]|of the)\s+[\w-]+\s*$",
-    re.IGNORECASE,
 )
 
 
@@ -329,12 +326,11 @@ _DEMONYM_NOUN_BEFORE = re.compile(
     rf"\b(?i:le|la|l['’]|au|du|les|des|aux)\s*(?=[A-ZÀ-Ý])(?i:{_DEMONYMS})",
 )
 # 'near the city of Wajima', 'le maire de Grimaud': what follows is a place
-_PLACE_OF = re.compile(
+_PLACE_OF = CaseBlind(
     r"\b(?:city|town|village|district|municipality|commune|prefecture|ville|bourg|localité"
     r"|province|région|region|county|canton|département|préfecture|comté|wilaya"
     r"|quartier|neighbourhood|neighborhood|suburb|banlieue|mayor|maire|mairesse)"
     r"\s+(?:de|d['’]|du|of)\s*$",
-    re.IGNORECASE,
 )
 
 
@@ -345,9 +341,8 @@ _STORM = re.compile(
 # 'R1T', 'A320', 'HX-2', 'F-35', 'ID.4': a short letter prefix and a number
 _MODEL_CODE = re.compile(r"[A-Z]{1,3}[-.]?\d{1,4}[A-Za-z]{0,2}")
 # 'le R1T', 'the A320', '60 A320 jets' (a company called 'N26' takes no article)
-_DETERMINER_BEFORE = re.compile(
+_DETERMINER_BEFORE = CaseBlind(
     r"(?:\b(?:le|la|les|un|une|the|a|an|son|sa|ses|its|their|leur|leurs|du|des)|\bl['’]|\d)\s*$",
-    re.IGNORECASE,
 )
 _SCORE = re.compile(r"(?<![\d.,])\d{1,2}\s?[-–]\s?\d{1,2}(?![\d.,%])")
 _MATCH_VERB = re.compile(
@@ -389,17 +384,15 @@ _NAME_THEN_NOUN = re.compile(r"\s+(?:group|consortium|conglomerate|empire)\b(?!\
 _DETERMINER_BEFORE_NAME = re.compile(r"\b(?:the|its|whose|their|his|her)\s+$")
 
 
-_KIN_BEFORE = re.compile(
+_KIN_BEFORE = CaseBlind(
     r"\b(?:son|daughter|wife|husband|brother|sister|father|mother|widow|fils|fille|épouse"
     r"|mari|frère|sœur|père|mère|veuve)\s+$",
-    re.IGNORECASE,
 )
 
 
-_LOCATIVE = re.compile(
+_LOCATIVE = CaseBlind(
     r"\b(?:in|into|across|throughout|at|near|outside|à|en|dans|près de|from|depuis)\s+$"
     r"|\b(?:based|listed) in\s+$",
-    re.I,
 )
 # 'the Gaydon-based group', 'a Lyon-headquartered firm': the name is the place
 _BASED_AFTER = re.compile(r"-(?:based|headquartered)\b")
@@ -409,8 +402,9 @@ _POSSESSIVE_AFTER = re.compile(r"['’]s\s")
 
 def _context_type(text: str, start: int, end: int, current: EntityType) -> EntityType | None:
     before, after = text[max(0, start - 60) : start], text[end : end + 60]
+    low = before.lower()  # read by the case-blind cues (pipeline.extract.caseblind)
     if (
-        _LOCATIVE.search(before)
+        _LOCATIVE.search(before, low)
         and not knowledge.known_organisation(text[start:end])
         and not text[start:end].isupper()
     ):
@@ -418,7 +412,7 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
 
         if gazetteer().resolve(text[start:end]) is not None:
             return EntityType.LOC  # 'plants in Ohio and Tennessee, a spokeswoman said'
-    if PRODUCT_OF.search(before):
+    if PRODUCT_OF.search(before, low):
         return EntityType.MISC
     name = text[start:end]
     if (_BASED_AFTER.match(after) or _POSSESSIVE_AFTER.match(after)) and not (
@@ -434,13 +428,13 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
         return EntityType.MISC  # 'Hurricane Milton', 'la tempête Ciarán': an event
     if (
         _MODEL_CODE.fullmatch(name)
-        and _DETERMINER_BEFORE.search(before)
+        and _DETERMINER_BEFORE.search(before, low)
         and not knowledge.known_organisation(name)
     ):
         return EntityType.MISC  # 'le R1T', 'the A320', 'the HX-2': a model, not its maker
     if _sports_result(name, before, after):
         return EntityType.ORG  # 'Le PSG a battu Lyon 3-0': the club, not the town
-    if _PLACE_OF.search(before) and not knowledge.known_organisation(name):
+    if _PLACE_OF.search(before, low) and not knowledge.known_organisation(name):
         return EntityType.LOC  # 'near the city of Wajima', 'the mayor of Hombori'
     if _place_qualifying_name(name, after):
         return EntityType.LOC  # 'led by London venture firm Northzone'
@@ -457,12 +451,12 @@ def _context_type(text: str, start: int, end: int, current: EntityType) -> Entit
     ):  # 'le président du groupe, Florent Menegaux' is a person
         return EntityType.ORG
     if (
-        ORG_OF_TITLE.search(before)
+        ORG_OF_TITLE.search(before, low)
         and not _looks_like_person(name)
-        and not _BODY_OF_PLACE.search(before)
+        and not _BODY_OF_PLACE.search(before, low)
     ):
         return EntityType.ORG
-    if PER_BEFORE.search(before) or per_after or _KIN_BEFORE.search(before):
+    if PER_BEFORE.search(before) or per_after or _KIN_BEFORE.search(before, low):
         return EntityType.PER
     if _TITLE_BEFORE.search(before[-40:]) and _person_shaped(_without_particles(name)):
         return EntityType.PER  # 'chairman Tran Quoc Thang', 'le président sortant Luiz Inacio …'

@@ -86,3 +86,30 @@ def test_start_index_gives_every_trigger_its_full_scan_matches(text: str) -> Non
         found = [m.span() for m in index.finditer(i, text, lowered, starts)]
         assert found == [m.span() for m in rule.trigger.finditer(text, lowered)], rule.type
     assert (starts is None) == (len(lowered) != len(text))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["_DETERMINER_BEFORE", "ORG_OF_TITLE", "_PLACE_OF", "_KIN_BEFORE", "_LOCATIVE", "PRODUCT_OF",
+     "_BODY_OF_PLACE"],
+)  # fmt: skip
+def test_entity_context_cues_answer_as_their_ignorecase_patterns(name: str) -> None:
+    from pipeline.extract import entities
+
+    cue = getattr(entities, name)
+    windows = [
+        "a déclaré le DIRECTEUR GÉNÉRAL de ",
+        "near the City of ",
+        "La Fille de ",
+        "plants IN ",
+        "le Fabricant de la marque ",
+        "le conseil régional de ",
+        "İSTANBUL (AFP) - the ",
+        "said on Tuesday that ",
+    ]
+    for before in windows:
+        expected = re.search(cue.pattern, before, re.IGNORECASE)
+        found = cue.search(before, before.lower())
+        assert (found is None) == (expected is None), before
+        if found is not None and expected is not None:
+            assert found.span() == expected.span()
