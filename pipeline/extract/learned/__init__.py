@@ -79,9 +79,10 @@ class LinearModel:
         index, matrix = self._table
         rows: list[int] = []
         starts: list[int] = []
+        get = index.get
         for f in features:
             starts.append(len(rows))
-            rows.extend(index[x] for x in set(f) if x in index)
+            rows.extend(i for i in map(get, set(f)) if i is not None)
         bias = self._bias
         picked = matrix.take(np.array(rows, dtype=np.intp), axis=0)
         if columns is not None:
