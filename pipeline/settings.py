@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="Let the learned trigger model propose event triggers the rules miss "
         "(off: with round 8's rules it changed nothing on unseen copy; eval/README.md)",
     )
+    learned_roles: bool = Field(
+        default=False,
+        description="Let the learned role filler (pipeline.extract.events.filler) decide the "
+        "roles it reads with confidence, the rules the others (eval/README.md, round 9)",
+    )
     nlp_batch_size: int = Field(default=64, ge=1, description="Most dispatches per batch")
     nlp_processes: int = Field(
         default=1, ge=1, description="spaCy child processes per worker; each batch is split"

@@ -24,7 +24,7 @@ KEEP = frozenset(
 # What the extraction ran before the parser was enabled (the bench's comparison point).
 NER_ONLY = frozenset({"tok2vec", "transformer", "ner"})
 # Learned components shipped as JSON weights (pipeline/extract/learned, `python -m eval.train`).
-LEARNED = ("entity_typer", "event_trigger")
+LEARNED = ("entity_typer", "event_trigger", "role_filler")
 _lock = threading.Lock()
 
 
@@ -43,11 +43,13 @@ def _load(name: str, keep: frozenset[str] = KEEP) -> Language:
     nlp.select_pipes(disable=disabled)
     if "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
-    # the learned typer and (when WIRE_LEARNED_TRIGGERS is on) the trigger model
-    # (pipeline.extract.learned), read from the package with the model, not on the first
-    # dispatch; nothing is fetched
+    # the learned typer, and the trigger model and the role filler when they are on
+    # (WIRE_LEARNED_TRIGGERS, WIRE_LEARNED_ROLES), read from the package with the model, not
+    # on the first dispatch; nothing is fetched
+    settings = get_settings()
+    wanted = {"event_trigger": settings.learned_triggers, "role_filler": settings.learned_roles}
     for component in LEARNED:
-        if component != "event_trigger" or get_settings().learned_triggers:
+        if wanted.get(component, True):
             learned.load(component)
     return nlp
 

@@ -27,6 +27,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.extract import learned
 from pipeline.extract.caseblind import CaseBlind, StartIndex
 from pipeline.extract.entities import EntityMention
+from pipeline.extract.events import filler
 from pipeline.extract.events import roles as r
 from pipeline.extract.events import triggers as tr
 from pipeline.extract.events.cues import status as status_of
@@ -108,6 +109,21 @@ _RESULT_KINDS = frozenset(
 # Set to a list by the trainer (pipeline.extract.learned.train): each event's id with the
 # index of the token its trigger was anchored on, as events are found.
 TRACE: list[tuple[str, int]] | None = None
+# Set to a list by the role filler's trainer: (type, trigger token, parse, sentence
+# mentions, the rule's roles or None) for every trigger a rule read.
+ROLE_TRACE: (
+    list[
+        tuple[
+            str,
+            Token,
+            Syntax,
+            list[EntityMention],
+            Roles | None,
+            dict[str, Sequence[EntityMention]],
+        ]
+    ]
+    | None
+) = None
 # Confidence kept for what is not asserted (under the default floor of 0.5).
 _NOT_ASSERTED_FACTOR = 0.5
 # An event whose trigger only the learned model saw.
@@ -333,6 +349,7 @@ def extract_events(
     main_org = _main_org(mentions)
     year = reference_date(dispatch).year
     syn = Syntax(doc, mentions) if doc is not None and doc.has_annotation("DEP") else None
+    filler_on = syn is not None and filler.model() is not None
     for sent in sentences:
         in_sent = [m for m in mentions if sent.start <= m.start < sent.end]
         lowered = sent.text.lower()  # read by every case-blind cue below
@@ -340,6 +357,12 @@ def extract_events(
         kept: dict[str, list[frozenset[tuple[str, str]]]] = {}  # rule type -> role sets
         kept_status: dict[int, list[EventStatus]] = {}  # rule -> status of each kept set
         moves: dict[str, tuple[str, int]] = {}  # person id -> (event id, trigger distance)
+        # names outside the sentence the role filler may also read (pipeline.extract.events.filler)
+        around: dict[str, Sequence[EntityMention]] = {
+            "main_org": [main_org] if main_org else [],
+            "previous_org": [last_org] if last_org else [],
+            "previous_person": [last_person] if last_person else [],
+        }
         for cand in _candidates(sent, lowered, syn, doc):
             rule = cand.rule
             retold = _told_by_possessive(cand, events.values())
@@ -366,9 +389,15 @@ def extract_events(
                 all_mentions=list(mentions),
             )
             found = rule.roles(ctx)
+            if ROLE_TRACE is not None and cand.tok is not None and syn is not None:
+                ROLE_TRACE.append(
+                    (rule.type, cand.tok, syn, in_sent, found[0] if found else None, around)
+                )
             if found is None:
                 continue
             roles, confidence = found
+            if filler_on:
+                roles = filler.refill(rule.type, cand.tok, syn, in_sent, roles, around)
             ids = _ids(roles)
             same_rule = kept.setdefault(f"{rule.type}/{id(rule)}", [])
             if any(ids <= k or k <= ids for k in same_rule):

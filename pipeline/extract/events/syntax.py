@@ -47,6 +47,8 @@ class Syntax:
     def __init__(self, doc: Doc, mentions: Sequence[EntityMention]) -> None:
         self.doc = doc
         self.by_token: dict[int, EntityMention] = {}
+        # what readers of this parse keep per token (the role filler's name features)
+        self.memo: dict[tuple[str, int], list[str]] = {}
         self._parsed = doc.has_annotation("DEP")
         for m in mentions:
             span = doc.char_span(m.start, m.end, alignment_mode="expand")

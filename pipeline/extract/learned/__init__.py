@@ -73,6 +73,35 @@ class LinearModel:
         out: np.ndarray = np.asarray(self.bias) + matrix[rows].sum(axis=0)
         return out
 
+    def sparse_scores(
+        self, features: Sequence[Iterable[str]], columns: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Each input's scores (inputs x labels, or x `columns` of them) from its sparse
+        features alone, with one gather over the weight matrix for all the inputs."""
+        index, matrix = self._table
+        rows: list[int] = []
+        starts: list[int] = []
+        get = index.get
+        for f in features:
+            starts.append(len(rows))
+            rows.extend(i for i in map(get, set(f)) if i is not None)
+        bias = self._bias
+        picked = matrix.take(np.array(rows, dtype=np.intp), axis=0)
+        if columns is not None:
+            picked, bias = picked[:, columns], bias[columns]
+        if rows and all(a < b for a, b in zip(starts, [*starts[1:], len(rows)], strict=True)):
+            out: np.ndarray = bias + np.add.reduceat(picked, starts, axis=0)
+            return out
+        summed = np.zeros((len(rows) + 1, picked.shape[1]))  # an input with no known feature
+        np.cumsum(picked, axis=0, out=summed[1:])
+        stops = [*starts[1:], len(rows)]
+        out = bias + summed[stops] - summed[starts]
+        return out
+
+    @cached_property
+    def _bias(self) -> np.ndarray:
+        return np.asarray(self.bias)
+
     @cached_property
     def dense(self) -> np.ndarray:
         """The rows v0, v1, ... as one matrix (dimensions x labels), zero where pruned."""

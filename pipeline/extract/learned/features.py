@@ -171,3 +171,129 @@ def token_features(tok: Token, lang: str) -> list[str]:
         if c.dep_ == "prep":
             f += [f"prep={c.lower_}|{g.ent_type_ or g.pos_}" for g in c.children]
     return f
+
+
+# ------------------------------------------------------------------ role filler
+
+# How far apart in the parse a trigger and a name may be before the path reads "long".
+PATH_CAP = 4
+NO_ROLE = "none"  # the role filler's label for a name that fills no role of the event
+# Words the path from a trigger to a name may go through that say which role it is.
+_MARKERS = frozenset(
+    {"by", "par", "from", "de", "d'", "d’", "du", "des", "à", "au", "aux", "with", "avec", "of",
+     "in", "into", "dans", "against", "contre", "on", "sur", "for", "pour", "at", "chez", "en",
+     "auprès", "alongside", "between", "entre", "after", "après", "to", "and", "et"}
+)  # fmt: skip
+
+
+def _bucket(n: int) -> str:
+    for top, name in ((0, "0"), (2, "1-2"), (5, "3-5"), (10, "6-10"), (20, "11-20")):
+        if n <= top:
+            return name
+    return "21+"
+
+
+def dependency_path(
+    a: Token, b: Token, cap: int = PATH_CAP, up: list[Token] | None = None
+) -> tuple[list[str], list[str], list[Token]] | None:
+    """The edges from `a` up to the lowest token governing both, then down to `b`: the
+    relation of each token left going up ('^nsubj'), of each token reached going down
+    ('vpobj'), and the tokens between `b` and that common governor; None when the two are
+    not in one tree. `up`: `a` and its ancestors, when the caller has them."""
+    up = up if up is not None else [a, *a.ancestors]
+    index = {t.i: n for n, t in enumerate(up)}
+    down: list[Token] = []
+    for t in (b, *b.ancestors):
+        if t.i in index:
+            ups = [f"^{x.dep_}" for x in up[: index[t.i]]]
+            downs = [f"v{x.dep_}" for x in reversed(down)]
+            if len(ups) + len(downs) > cap:
+                return ups[:cap], downs[-cap:], down
+            return ups, downs, down
+        down.append(t)
+    return None
+
+
+def role_features(
+    event_type: str,
+    trigger: Token,
+    head: Token | None,
+    entity_type: str,
+    lang: str,
+    slots: frozenset[str],
+    rule_role: str,
+    same_type_rank: str,
+    name: list[str] | None = None,
+    up: list[Token] | None = None,
+) -> list[str]:
+    """What the role filler reads of one name for one event: the event type and trigger
+    lemma, the parse path from the trigger to the name's head (relations, direction,
+    prepositions on the way), the syntactic slots the name fills in the trigger's clause
+    (`slots`: subject, object, agent, a governing verb's subject ...), where it stands,
+    what kind of name it is, the words beside it (`name_features`, passed as `name` when
+    the caller keeps them), and the role the type's rule gave it. The facts that say which
+    role it is are also conjoined with the event type (the labels are the roles of all
+    types)."""
+    lemma = trigger.lemma_.lower()
+    f = [
+        f"ent={entity_type}",
+        f"rule={rule_role}",
+        f"lemma={lemma}",
+        f"tpos={trigger.pos_}",
+        f"lang={lang}",
+        f"rank={same_type_rank}",
+    ]
+    f += [f"slot={s}" for s in sorted(slots)]
+    if head is None:
+        f.append("path=outside")
+    else:
+        path = dependency_path(trigger, head, up=up)
+        side = "before" if head.i < trigger.i else "after"
+        f += [f"side={side}", f"dist={_bucket(abs(head.i - trigger.i))}"]
+        between: list[Token] = []
+        if path is None:
+            f.append("path=none")
+        else:
+            ups, downs, below = path
+            long = len(ups) + len(downs) >= PATH_CAP
+            f.append(f"path={'.'.join(ups + downs)}{'+' if long else ''}")
+            f.append(f"down={'.'.join(downs)}")
+            between = below[1:]
+        f += name if name is not None else name_features(head)
+        markers = []
+        for t in between:  # prepositions between the name and the trigger
+            if t.pos_ == "ADP" or t.dep_ in ("prep", "agent"):
+                markers.append(t.lower_)
+            markers += [c.lower_ for c in t.children if c.dep_ == "case"]
+        f += [f"marker={m}" for m in markers if m in _MARKERS]
+    typed = [f"{event_type}|{x}" for x in f if x.startswith(_TYPED)]
+    return [f"type={event_type}", *f, *typed, f"lemma+type+rule={lemma}|{rule_role}"]
+
+
+def name_features(head: Token) -> list[str]:
+    """What a name's own token says whatever the event: its relation and governor, its
+    own preposition, the words beside its phrase, an apposed title, a noun modifying it."""
+    f = [f"hdep={head.dep_}", f"hdep+hhead={head.dep_}|{head.head.lemma_.lower()}"]
+    markers = [c.lower_ for c in head.children if c.dep_ in ("case", "mark")]
+    if head.dep_ in ("pobj", "pcomp") and head.head.pos_ == "ADP":
+        markers.append(head.head.lower_)
+    f += [f"marker={m}" for m in markers if m in _MARKERS]
+    doc = head.doc
+    left = head.left_edge.i - 1
+    right = head.right_edge.i + 1
+    if left >= 0:
+        f.append(f"prev={doc[left].lemma_.lower()}")
+    if right < len(doc):
+        f.append(f"next={doc[right].lemma_.lower()}")
+    for c in head.children:
+        if c.dep_ in ("appos", "conj") and c.pos_ in ("NOUN", "PROPN"):
+            f.append(f"appos={c.lemma_.lower()}")
+        if c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "NOUN":
+            f.append(f"mod={c.lemma_.lower()}")
+    if head.dep_ == "appos":
+        f.append(f"appos_of={head.head.lemma_.lower()}")
+    return f
+
+
+# The facts also read conjoined with the event type (the others read alike for every type).
+_TYPED = ("ent=", "rule", "slot", "path=", "down=", "side", "marker=", "hdep=", "rank=", "appos")

@@ -3,6 +3,9 @@
     python -m eval.train                      # dev splits -> pipeline/extract/learned/*.json
     python -m eval.train --splits dev dev-b   # which development splits to learn from
     python -m eval.train --check dev-c        # also print accuracy on a split kept out
+    python -m eval.train --only role_filler   # one model alone (here on ROLE_FILLER_SPLITS)
+    python -m eval.train --leave-out heldout4 # role filler: train without X, score X with
+                                              # the rules alone and with the model
 
 Deterministic: the same gold files give the same weights (full-batch L-BFGS from zeros,
 features sorted). Blind splits are refused: no `heldout*` split is read here until it is spent
@@ -18,6 +21,10 @@ Training data:
   event or non-fact (type and roles), and for a gold event the rules missed, the lowest
   verb or noun governing all its role fillers in the parse (of the sentence naming most
   of them). The status (asserted, denied ...) stays with the cues.
+- role filler (its own split list, `ROLE_FILLER_SPLITS`): for every trigger a rule read,
+  every name the filler reads (pipeline.extract.events.filler.candidates), labelled with
+  its role in the gold event or non-fact of that type sharing most names with them, none
+  where it has no role there.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from pipeline.extract.learned import LinearModel, path_of
 from pipeline.extract.learned.features import (
     CONTENT,
     NO_EVENT,
+    NO_ROLE,
     mention_features,
     token_features,
 )
@@ -49,6 +57,10 @@ GOLD = Path("eval/gold")
 # Rows whose weights all stay under this are left out of the shipped file (size, not score).
 PRUNE = 0.02
 DEFAULT_SPLITS = ("dev", "dev-b", "dev-c", "heldout", "heldout2", "heldout3", "heldout4")
+# The role filler's own list: every readable split (heldout4 spent after round 8).
+ROLE_FILLER_SPLITS = ("dev", "dev-b", "dev-c", "heldout", "heldout2", "heldout3", "heldout4")
+MODELS = ("entity_typer", "event_trigger", "role_filler")
+ROLE_L2 = 1.0
 
 
 @dataclass
@@ -189,6 +201,130 @@ def trigger_examples(data: Sequence[tuple[Any, Doc, Any]]) -> list[Example]:
     return out
 
 
+def role_examples(data: Sequence[tuple[Any, Doc, Any]]) -> list[Example]:
+    """Every name the role filler reads (pipeline.extract.events.filler.candidates) for
+    every trigger a rule read, labelled with its role in the gold event (or non-fact) of
+    the trigger's type that shares most fillers with those names, none where it plays no
+    role there; triggers no gold event of their type shares a name with are left out
+    (their type is wrong, not their roles)."""
+    return [ex for _, exs in role_examples_by_dispatch(data) for ex in exs]
+
+
+def role_examples_by_dispatch(
+    data: Sequence[tuple[Any, Doc, Any]],
+) -> list[tuple[Any, list[Example]]]:
+    from pipeline.extract.batch import enrich_with_doc
+    from pipeline.extract.evaluate import GoldDispatch
+    from pipeline.extract.events import filler, rules
+
+    out: list[tuple[Any, list[Example]]] = []
+    saved, filler.OVERRIDE = filler.OVERRIDE, None
+    try:
+        for g, doc, dispatch in data:
+            assert isinstance(g, GoldDispatch)
+            rules.ROLE_TRACE = []
+            try:
+                done = enrich_with_doc(dispatch, doc)
+                trace = list(rules.ROLE_TRACE)
+            finally:
+                rules.ROLE_TRACE = None
+            forms = {e.id: frozenset(_slug(n) for n in (e.name, *e.aliases)) for e in done.entities}
+            mine: list[Example] = []
+            for type_, tok, syn, in_sent, roles, around in trace:
+                cands, feats = filler.candidates(type_, tok, syn, in_sent, roles, around)
+                if not cands:
+                    continue
+                keys = [forms.get(m.entity_id) or frozenset({_slug(m.text)}) for m in cands]
+                best: tuple[int, dict[int, str]] | None = None
+                for gold_ev in (*g.events, *g.non_facts):
+                    if gold_ev.type != type_:
+                        continue
+                    label: dict[int, str] = {}
+                    for role, names in gold_ev.roles.items():
+                        for n in names:
+                            gk = g.keys_of(n)
+                            for i, k in enumerate(keys):
+                                if k & gk:
+                                    label.setdefault(i, role)
+                    if label and (best is None or len(label) > best[0]):
+                        best = (len(label), label)
+                if best is None:
+                    continue
+                for i, f in enumerate(feats):
+                    mine.append(Example(f, {best[1].get(i, NO_ROLE)}))
+            out.append((g, mine))
+    finally:
+        filler.OVERRIDE = saved
+    return out
+
+
+def role_labels() -> tuple[str, ...]:
+    from pipeline.extract.events.filler import TYPE_ROLES
+
+    return (*sorted({r for rs in TYPE_ROLES.values() for r in rs}), NO_ROLE)
+
+
+def fit_role_filler(examples: Sequence[Example], l2: float, splits: Sequence[str]) -> LinearModel:
+    model = fit(examples, role_labels(), l2, False, name="role_filler")
+    model.meta["trained_on"] = list(splits)
+    return model
+
+
+def _score_split(name: str, data: Sequence[tuple[Any, Doc, Any]]) -> dict[str, float]:
+    """Event F1 (strict) and type-only F1 of `data` as `wire eval` scores it."""
+    from pipeline.extract.batch import enrich_with_doc
+    from pipeline.extract.evaluate import score
+
+    report = score(name, [g for g, _, _ in data], [enrich_with_doc(d, doc) for _, doc, d in data])
+    return {
+        "f1": report.event_total.f1,
+        "p": report.event_total.precision,
+        "r": report.event_total.recall,
+        "type_only": report.event_type_only_total.f1,
+        "tp": report.event_total.tp,
+        "fp": report.event_total.fp,
+        "fn": report.event_total.fn,
+    }
+
+
+def leave_one_out(
+    leave_out: Sequence[str],
+    splits: Sequence[str],
+    gold_dir: Path,
+    l2: float,
+    floors: Sequence[float],
+    mode: str = "role",
+) -> list[dict[str, object]]:
+    """For each split X of `leave_out`: the role filler trained on `splits` but X, X scored
+    with the rules alone and with the rules and that model (at each floor; `mode`: how the
+    two combine, pipeline.extract.events.filler.MODE). One JSON line per split."""
+    from pipeline.extract.events import filler
+
+    names = list(dict.fromkeys([*splits, *leave_out]))
+    data = {n: load_split(n, gold_dir) for n in names}
+    examples = {
+        n: [ex for _, exs in role_examples_by_dispatch(data[n]) for ex in exs] for n in names
+    }
+    rows: list[dict[str, object]] = []
+    for held in leave_out:
+        train_on = [n for n in splits if n != held]
+        model = fit_role_filler([ex for n in train_on for ex in examples[n]], l2, train_on)
+        saved = filler.OVERRIDE, filler.ROLE_FLOOR, filler.MODE
+        try:
+            filler.OVERRIDE, filler.MODE = None, mode
+            row: dict[str, object] = {"split": held, "trained_on": train_on}
+            row["rules"] = _score_split(held, data[held])
+            filler.OVERRIDE = model
+            for floor in floors:
+                filler.ROLE_FLOOR = floor
+                row[f"model@{floor}"] = _score_split(held, data[held])
+        finally:
+            filler.OVERRIDE, filler.ROLE_FLOOR, filler.MODE = saved
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def _slug(name: str) -> str:
     from pipeline.extract.entities import slug
 
@@ -315,37 +451,86 @@ def _readable_json(model: LinearModel) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--splits", nargs="+", default=list(DEFAULT_SPLITS))
+    ap.add_argument(
+        "--splits",
+        nargs="+",
+        default=None,
+        help=f"default {' '.join(DEFAULT_SPLITS)} (role filler: {' '.join(ROLE_FILLER_SPLITS)})",
+    )
+    ap.add_argument("--only", choices=MODELS, help="rebuild this model alone")
     ap.add_argument("--check", nargs="*", default=[], help="splits to score, not trained on")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--gold", type=Path, default=GOLD, help="gold set folder")
     ap.add_argument("--entity-l2", type=float, default=1.0)
     ap.add_argument("--event-l2", type=float, default=0.1)
-    args = ap.parse_args(argv)
-    for name in (*args.splits, *args.check):
-        _refuse_blind(name)
-    t0 = time.process_time()
-    data = [x for name in args.splits for x in load_split(name, args.gold)]
-    ent = entity_examples(data)
-    trig = trigger_examples(data)
-    typer = fit(ent, ENTITY_LABELS, args.entity_l2, False, name="entity_typer")
-    triggers = fit(trig, (*event_labels(), NO_EVENT), args.event_l2, False, name="event_trigger")
-    for model in (typer, triggers):
-        model.meta["trained_on"] = list(args.splits)
-    print(
-        f"trained on {', '.join(args.splits)}: {len(data)} dispatches, {len(ent)} names, "
-        f"{len(trig)} verbs and nouns, {time.process_time() - t0:.0f} CPU s"
+    ap.add_argument("--role-l2", type=float, default=ROLE_L2)
+    ap.add_argument(
+        "--leave-out",
+        nargs="+",
+        default=[],
+        help="role filler: for each split X, train on the others, score X with the rules "
+        "alone and with the model (nothing written)",
     )
-    print(f"  entity typer, training set: {accuracy(typer, ent)}")
-    print(f"  event triggers, training set: {trigger_scores(triggers, trig, 0.5)}")
-    for name in args.check:
-        held = load_split(name, args.gold)
-        print(f"  entity typer on {name}: {accuracy(typer, entity_examples(held))}")
-        held_trig = trigger_examples(held)
-        for floor in (0.3, 0.5, 0.7):
-            print(f"  event triggers on {name}: {trigger_scores(triggers, held_trig, floor)}")
+    ap.add_argument("--floors", nargs="+", type=float, default=None, help="role filler floors")
+    ap.add_argument("--role-mode", choices=("role", "event"), default="role")
+    args = ap.parse_args(argv)
+    for name in (*(args.splits or ()), *args.check, *args.leave_out):
+        _refuse_blind(name)
+    if args.leave_out:
+        from pipeline.extract.events.filler import ROLE_FLOOR
+
+        leave_one_out(
+            args.leave_out,
+            args.splits or ROLE_FILLER_SPLITS,
+            args.gold,
+            args.role_l2,
+            args.floors or [ROLE_FLOOR],
+            args.role_mode,
+        )
+        return
+    wanted = [args.only] if args.only else list(MODELS)
+    models: list[LinearModel] = []
+    t0 = time.process_time()
+    if "entity_typer" in wanted or "event_trigger" in wanted:
+        splits = args.splits or list(DEFAULT_SPLITS)
+        data = [x for name in splits for x in load_split(name, args.gold)]
+        if "entity_typer" in wanted:
+            ent = entity_examples(data)
+            typer = fit(ent, ENTITY_LABELS, args.entity_l2, False, name="entity_typer")
+            typer.meta["trained_on"] = list(splits)
+            models.append(typer)
+            print(f"  entity typer on {', '.join(splits)}, training set: {accuracy(typer, ent)}")
+        if "event_trigger" in wanted:
+            trig = trigger_examples(data)
+            triggers = fit(
+                trig, (*event_labels(), NO_EVENT), args.event_l2, False, name="event_trigger"
+            )
+            triggers.meta["trained_on"] = list(splits)
+            models.append(triggers)
+            print(f"  event triggers, training set: {trigger_scores(triggers, trig, 0.5)}")
+        for name in args.check:
+            held = load_split(name, args.gold)
+            if "entity_typer" in wanted:
+                print(f"  entity typer on {name}: {accuracy(typer, entity_examples(held))}")
+            if "event_trigger" in wanted:
+                held_trig = trigger_examples(held)
+                for floor in (0.3, 0.5, 0.7):
+                    print(
+                        f"  event triggers on {name}: {trigger_scores(triggers, held_trig, floor)}"
+                    )
+    if "role_filler" in wanted:
+        splits = args.splits or list(ROLE_FILLER_SPLITS)
+        data = [x for name in splits for x in load_split(name, args.gold)]
+        roles = role_examples(data)
+        filler = fit_role_filler(roles, args.role_l2, splits)
+        models.append(filler)
+        print(f"  role filler on {', '.join(splits)}, training set: {accuracy(filler, roles)}")
+        for name in args.check:
+            held_roles = role_examples(load_split(name, args.gold))
+            print(f"  role filler on {name}: {accuracy(filler, held_roles)}")
+    print(f"  {time.process_time() - t0:.0f} CPU s")
     if not args.no_write:
-        for model in (typer, triggers):
+        for model in models:
             path = path_of(str(model.meta["name"]))
             path.write_text(_readable_json(model), encoding="utf-8")
             print(f"  wrote {path} ({path.stat().st_size // 1024} KiB)")
