@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     kafka_empty_fetch_pause_ms: int = Field(
         default=20,
         ge=0,
-        description="Pause after a fetch that brought nothing (pipeline.kafka.fetch_pacing); "
-        "a broker that long-polls makes this moot, one that does not makes it matter",
+        description="Pause after a fetch that brought nothing, doubled after each further "
+        "empty one up to 5x (pipeline.kafka.fetch_pacing); a broker that long-polls makes "
+        "this moot, one that does not makes it matter",
     )
 
     # Elasticsearch

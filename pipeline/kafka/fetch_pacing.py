@@ -7,11 +7,13 @@ an idle worker then burns ~90% of a core (bench/README.md), which on a 2-core ma
 is CPU taken from spaCy, and every live-feed subscriber of the API does the same.
 
 `install(seconds)` makes each aiokafka fetcher wait `seconds` after an empty answer
-before it asks that broker again. Against a broker that long-polls this changes
-nothing measurable (the pause follows a wait of up to fetch.max.wait.ms); against
-one that does not, it bounds the fetch rate of an idle consumer to 1/seconds per
-broker, at the price of up to `seconds` more latency for a record arriving during
-the pause. It wraps one method of aiokafka's Fetcher (aiokafka is pinned in
+before it asks that broker again, twice that after a second empty answer in a row, and
+so on up to BACKOFF_CAP times `seconds`; an answer with records resets it. Against a
+broker that long-polls this changes nothing measurable (the pause follows a wait of up
+to fetch.max.wait.ms); against one that does not, it bounds the fetch rate of an idle
+consumer to about 1/(5 × seconds) per broker (a worker busy with a batch whose records
+are already fetched is idle to the fetcher too), at the price of up to 5 × `seconds`
+more latency for the first record after a lull. It wraps one method of aiokafka's Fetcher (aiokafka is pinned in
 pyproject.toml; `tests/unit/kafka/test_fetch_pacing.py` checks the wrapped method is there).
 """
 
