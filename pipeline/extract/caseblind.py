@@ -34,6 +34,19 @@ def lower_literals(pattern: str) -> str:
     )
 
 
+def matches_at(rx: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """What rx.finditer(text) finds, trying the pattern only at `starts` (ascending): the same
+    matches wherever every position the pattern can match at is among them."""
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        match = rx.match(text, start)
+        if match is not None:
+            yield match
+            end = max(match.end(), start + 1)
+
+
 class CaseBlind:
     """A pattern that matches regardless of case, like re.compile(pattern, re.I)."""
 
@@ -56,17 +69,9 @@ class CaseBlind:
     def matches_at(
         self, text: str, lowered: str | None, starts: Iterable[int]
     ) -> Iterator[re.Match[str]]:
-        """What `finditer` finds, trying the pattern only at `starts` (ascending): the same
-        matches wherever every position the pattern can match at is among them."""
+        """What `finditer` finds, trying the pattern only at `starts` (`matches_at`)."""
         rx, s = self._pick(text, lowered)
-        end = 0
-        for start in starts:
-            if start < end:
-                continue
-            match = rx.match(s, start)
-            if match is not None:
-                yield match
-                end = max(match.end(), start + 1)
+        return matches_at(rx, s, starts)
 
     def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
         rx, s = self._pick(text, lowered)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.caseblind import CaseBlind, matches_at
 from pipeline.extract.trie import trie_pattern
 from schemas import DateMention
 from schemas.calendar import MONTHS, WEEKDAYS, month_number
@@ -224,13 +224,8 @@ def _matches(
 ) -> Iterator[re.Match[str]]:
     """What rx.finditer(text) finds, tried only at `starts`."""
     if isinstance(rx, CaseBlind):
-        yield from rx.matches_at(text, lowered, starts)
-        return
-    end = 0
-    for start in starts:
-        if start >= end and (match := rx.match(text, start)) is not None:
-            yield match
-            end = max(match.end(), start + 1)
+        return rx.matches_at(text, lowered, starts)
+    return matches_at(rx, text, starts)
 
 
 class _Folded:

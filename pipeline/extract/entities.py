@@ -19,7 +19,7 @@ from functools import lru_cache
 from spacy.tokens import Doc
 
 from pipeline.extract import knowledge, learned
-from pipeline.extract.caseblind import CaseBlind
+from pipeline.extract.caseblind import CaseBlind, matches_at
 from pipeline.extract.geo import fold
 from pipeline.extract.learned.features import (
     covering_span,
@@ -1144,14 +1144,7 @@ _ORG_NOUN_STARTS = CaseBlind(rf"\b(?=(?:{_ORG_NOUNS}))")
 
 def _nouns_then_names(text: str) -> Iterator[re.Match[str]]:
     """The matches of _NOUN_THEN_NAME.finditer(text), tried only where a noun starts."""
-    end = 0
-    for start in _ORG_NOUN_STARTS.finditer(text):
-        if start.start() < end:
-            continue
-        match = _NOUN_THEN_NAME.match(text, start.start())
-        if match is not None:
-            yield match
-            end = match.end()
+    return matches_at(_NOUN_THEN_NAME, text, (m.start() for m in _ORG_NOUN_STARTS.finditer(text)))
 
 
 @lru_cache(maxsize=1)
