@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -130,7 +130,13 @@ _NOT_ASSERTED_FACTOR = 0.5
 LEARNED_CONFIDENCE = 0.9
 
 
-def _event_id(guid: str, type_: str, roles: Roles, status: EventStatus) -> str:
+def _event_id(
+    guid: str,
+    type_: str,
+    roles: Mapping[str, Sequence[EntityMention | EventRole]],
+    status: EventStatus,
+) -> str:
+    """The event's id: its dispatch, type, role entities and (unless asserted) status."""
     key = "|".join(
         f"{role}={','.join(sorted(m.entity_id for m in ms))}" for role, ms in sorted(roles.items())
     )
@@ -539,13 +545,7 @@ def _one_fine_each(events: list[Event]) -> list[Event]:
             continue
         for d in defendants:
             roles = {**e.roles, "defendant": [d]}
-            key = "|".join(
-                f"{role}={','.join(sorted(x.entity_id for x in rs))}"
-                for role, rs in sorted(roles.items())
-            )
-            if e.status is not EventStatus.asserted:
-                key += f"|{e.status.value}"
-            eid = hashlib.sha1(f"{e.dispatch_guid}|{e.type}|{key}".encode()).hexdigest()[:20]
+            eid = _event_id(e.dispatch_guid, e.type, roles, e.status)
             out.append(e.model_copy(update={"id": eid, "roles": roles}))
     return out
 
