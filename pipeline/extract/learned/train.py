@@ -144,26 +144,36 @@ def _projected_trigger(fillers: Sequence[Any]) -> Any:
     return None
 
 
+def _traced(dispatch: Any, doc: Doc, trace: str) -> tuple[Any, list[Any]]:
+    """The dispatch extracted with one of the rules' trace lists on (`rules.TRACE`,
+    `rules.ROLE_TRACE`), and what it recorded; the list is off again afterwards."""
+    from pipeline.extract.batch import enrich_with_doc
+    from pipeline.extract.events import rules
+
+    setattr(rules, trace, [])
+    try:
+        done = enrich_with_doc(dispatch, doc)
+        return done, list(getattr(rules, trace))
+    finally:
+        setattr(rules, trace, None)
+
+
+def _entity_forms(done: Any) -> dict[str, frozenset[str]]:
+    """Each extracted entity's id -> the slugs of its name and aliases."""
+    return {e.id: frozenset(_slug(n) for n in (e.name, *e.aliases)) for e in done.entities}
+
+
 def trigger_examples(data: Sequence[tuple[Any, Doc, Any]]) -> list[Example]:
     """Every verb and noun, labelled with the event type it is the trigger of (or none):
     the tokens the rules anchored the events that match a gold event or non-fact on, and,
     for a gold event the rules missed, the token `_projected_trigger` finds."""
-    from pipeline.extract.batch import enrich_with_doc
     from pipeline.extract.evaluate import GoldDispatch, event_matches
-    from pipeline.extract.events import rules
 
     out: list[Example] = []
     for g, doc, dispatch in data:
         assert isinstance(g, GoldDispatch)
-        rules.TRACE = []
-        try:
-            done = enrich_with_doc(dispatch, doc)
-            trace = list(rules.TRACE)
-        finally:
-            rules.TRACE = None
-        forms = {
-            e.id: frozenset([*(_slug(n) for n in (e.name, *e.aliases))]) for e in done.entities
-        }
+        done, trace = _traced(dispatch, doc, "TRACE")
+        forms = _entity_forms(done)
         label: dict[int, str] = {}
         for gold_ev in (*g.events, *g.non_facts):
             hit = next(
@@ -213,22 +223,16 @@ def role_examples(data: Sequence[tuple[Any, Doc, Any]]) -> list[Example]:
 def role_examples_by_dispatch(
     data: Sequence[tuple[Any, Doc, Any]],
 ) -> list[tuple[Any, list[Example]]]:
-    from pipeline.extract.batch import enrich_with_doc
     from pipeline.extract.evaluate import GoldDispatch
-    from pipeline.extract.events import filler, rules
+    from pipeline.extract.events import filler
 
     out: list[tuple[Any, list[Example]]] = []
     saved, filler.OVERRIDE = filler.OVERRIDE, None
     try:
         for g, doc, dispatch in data:
             assert isinstance(g, GoldDispatch)
-            rules.ROLE_TRACE = []
-            try:
-                done = enrich_with_doc(dispatch, doc)
-                trace = list(rules.ROLE_TRACE)
-            finally:
-                rules.ROLE_TRACE = None
-            forms = {e.id: frozenset(_slug(n) for n in (e.name, *e.aliases)) for e in done.entities}
+            done, trace = _traced(dispatch, doc, "ROLE_TRACE")
+            forms = _entity_forms(done)
             mine: list[Example] = []
             for type_, tok, syn, in_sent, roles, around in trace:
                 cands, feats = filler.candidates(type_, tok, syn, in_sent, roles, around)
