@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.harness import (
     Arrivals,
     Corpus,
+    CpuShares,
     Worker,
     corpus,
     cpu_between,
@@ -90,7 +91,7 @@ def extraction_bound(c: Corpus, n_process: int) -> float:
 
 def end_to_end(
     c: Corpus, n_workers: int, partitions: int, logdir: Path
-) -> tuple[float, list[float], list[str]]:
+) -> tuple[float, list[float], list[str], CpuShares]:
     with private_stack(partitions) as (settings, env), workers(n_workers, env, logdir) as procs:
         es = es_client(settings)
         producer = make_producer(settings)
@@ -138,7 +139,25 @@ def end_to_end(
                 + f"; NLP processes' CPU {100 * shares.nlp / (len(procs) * nlp_processes() * shares.wall):.0f}% "
                 "of their process-seconds",
             ],
+            shares,
         )
+
+
+def ceiling(shares: CpuShares, count: int, bound: float) -> str:
+    """The rate this machine allows the pipeline once the NLP processes and the broker +
+    search node have taken what they took in the run: the worker's event loops, the driver
+    and idle time counted as nothing. The local node's cost per write grows with what it holds
+    (it rewrites its whole state: `python -m bench.stack_cost`), so at a larger count this
+    ceiling falls even though nothing in the pipeline changed."""
+    cores = os.cpu_count() or 1
+    spent = shares.nlp + shares.stack
+    rate = cores * count / spent if spent else 0.0
+    return (
+        f"ceiling here: NLP processes {1000 * shares.nlp / count:.1f} ms + broker and search "
+        f"node {1000 * shares.stack / count:.1f} ms of CPU a dispatch on {cores} cores allow "
+        f"{rate:.1f} dispatches/s = {rate / bound:.2f} of the bound, with the event loops, "
+        "driver and idle time at zero"
+    )
 
 
 def nlp_processes() -> int:
@@ -193,7 +212,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="wire-bench-logs-") as logs:
         for n in args.workers:
-            rate, rss, stages = end_to_end(c, n, args.partitions, Path(logs))
+            rate, rss, stages, shares = end_to_end(c, n, args.partitions, Path(logs))
             peak = ", ".join(f"{r:.0f}" for r in rss)
             print(
                 f"(b) end to end, {n} worker process(es): {rate:7.1f} dispatches/s   "
@@ -203,6 +222,7 @@ def main() -> None:
             )
             for line in stages:
                 print(f"    {line}")
+            print(f"    {ceiling(shares, len(c.records), bound)}")
 
 
 if __name__ == "__main__":
