@@ -56,3 +56,53 @@ def test_a_repeat_in_french_after_punctuation_is_a_mention() -> None:
     text = "Le groupe Arvalis a recruté. «Arvalis reste prudent», a-t-il dit."
     out = echo_mentions(text, [_m(text, "Arvalis", ORG)])
     assert [m.start for m in out] == [text.index("Arvalis"), text.index("«Arvalis") + 1]
+
+
+# ------------------------------------------------------------------ retold deals
+
+
+def test_the_takeover_named_again_without_its_parties_is_no_new_deal() -> None:
+    d = _extract(
+        "en",
+        "Dutch grocer Halvard Foods on Monday bought crisp maker Mirelle Snacks for 200 "
+        "million euros, the companies said.",
+        "Mirelle chief executive Tomas Berg will stay on after the takeover, Halvard said.",
+    )
+    assert [_roles(e) for e in _of(d, "acquisition")] == [
+        {"acquirer": ["Halvard Foods"], "target": ["Mirelle Snacks"]}
+    ]
+
+
+# ------------------------------------------------------------------ the post's company
+
+
+def test_a_person_put_at_the_head_of_a_company_joins_that_company_fr() -> None:
+    d = _extract(
+        "fr",
+        "Le groupe Orvane a finalisé le rachat de la start-up lyonnaise Pixelia, a-t-il "
+        "annoncé lundi.",
+        "Orvane a nommé Claire Duval, jusqu'ici directrice juridique du groupe, à la tête "
+        "de Pixelia.",
+    )
+    hires = [_roles(e) for e in _of(d, "personnel.hire")]
+    assert {"person": ["Claire Duval"], "organization": ["Pixelia"]} in hires
+
+
+def test_a_person_named_to_lead_a_company_joins_that_company_en() -> None:
+    d = _extract(
+        "en",
+        "Brakon Industries said on Monday it had named Jan Olsen to lead Vexa Robotics, the "
+        "drone maker it bought last month.",
+    )
+    hires = [_roles(e) for e in _of(d, "personnel.hire")]
+    assert {"person": ["Jan Olsen"], "organization": ["Vexa Robotics"]} in hires
+
+
+def test_a_unit_of_the_appointer_leaves_the_move_to_the_appointer() -> None:
+    d = _extract(
+        "en",
+        "Brakon Industries has hired Jan Olsen, a former executive at rival Tolmar, to run "
+        "its software subsidiary Vexa, the group said on Thursday.",
+    )
+    hires = [_roles(e) for e in _of(d, "personnel.hire")]
+    assert hires == [{"person": ["Jan Olsen"], "organization": ["Brakon Industries"]}]
