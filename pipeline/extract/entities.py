@@ -680,10 +680,11 @@ def mentions_from_doc(
             m.learned = typer.probabilities(
                 mention_features(doc, m.start, m.end, m.text, m.type.value, doc.lang_)
             )
-    mentions = repair_types(doc_text(doc), mentions, memory)
+    full = doc_text(doc)
+    mentions = repair_types(full, mentions, memory)
     # 'Turnout was 63 percent', 'Radiologists are overwhelmed': not a name, says the typer,
     # and neither a context cue nor a list says otherwise
-    return [
+    kept = [
         m
         for m in mentions
         if (m.learned or {}).get("OTHER", 0.0) < LEARNED_NOT_A_NAME
@@ -691,6 +692,46 @@ def mentions_from_doc(
         or m.evidence == "context"
         or _is_known(m.text)
     ]
+    return echo_mentions(full, kept)
+
+
+# a word that continues a name: the echo is part of a longer name ('Reform UK', 'Adelaide X')
+_NAME_BEFORE = re.compile(r"(?:[A-ZÀ-Ý][\w'’-]*|\b[A-Z]\.)\s$")
+_NAME_AFTER = re.compile(r"^\s[A-ZÀ-Ý]")
+
+
+def echo_mentions(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
+    """A name the model found once, written again where it missed it: 'BP on Wednesday
+    tapped …', 'Stagecoach also named …', 'Shoprite, Africa's biggest …' (the small models
+    often miss a name opening a sentence). Every case-exact, whole-word repeat of an
+    organisation's or a person's form that no mention covers and that is not part of a
+    longer capitalised name becomes a mention of the same type, so the role rules see it
+    in its own sentence."""
+    forms = {
+        m.text: m
+        for m in mentions
+        if m.type in (EntityType.ORG, EntityType.PER) and len(m.text) >= 2 and m.text[0].isupper()
+    }
+    if not forms:
+        return mentions
+    pattern = re.compile(
+        r"(?<![\w'’&-])(?:"
+        + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        + r")(?![\w&-])"
+    )
+    covered = sorted((m.start, m.end) for m in mentions)
+    added: list[EntityMention] = []
+    for hit in pattern.finditer(text):
+        a, b = hit.span()
+        if any(s < b and a < e for s, e in covered):
+            continue
+        if _NAME_BEFORE.search(text[max(0, a - 30) : a]) or _NAME_AFTER.match(text[b : b + 2]):
+            continue
+        like = forms[hit.group()]
+        added.append(EntityMention(a, b, hit.group(), like.type, evidence=like.evidence))
+    if not added:
+        return mentions
+    return sorted(mentions + added, key=lambda m: m.start)
 
 
 def candidate_mentions(doc: Doc) -> list[EntityMention]:

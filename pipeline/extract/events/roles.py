@@ -425,13 +425,65 @@ _JOINS = re.compile(
 )
 
 
+# the post a person is given, whose complement names the organisation they will run
+_POST_WORDS = frozenset(
+    {"head", "lead", "run", "helm", "chief", "executive", "ceo", "chairman", "chairwoman",
+     "president", "director", "boss", "manager", "coach", "chair", "officer",
+     "tête", "diriger", "piloter", "présider", "directeur", "directrice", "président",
+     "présidente", "patron", "patronne", "poste", "pdg", "gérant", "entraîneur", "rênes",
+     "commandes"}
+)  # fmt: skip
+
+
+_POSSESSIVE_DETS = frozenset({"its", "their", "his", "her", "sa", "son", "ses", "leur", "leurs"})
+_PERSON_PHRASE = sx.OBJECT | {"obj"}
+
+
+def _post_org(ctx: Ctx) -> list[EntityMention]:
+    """'a nommé X à la tête de Kalpé Money', 'named X to head Siemens Mobility', 'appointed
+    X as chief executive of Y', 'a désigné X pour diriger Orano': the organisation the post
+    is at, read through the post word on the path from the trigger, not the subject that
+    appoints (a parent company, a new owner)."""
+    if ctx.tok is None or ctx.syn is None:
+        return []
+    anchor = ctx.tok
+    for m in ctx.of_type(ORG):
+        tok = ctx.syn.token_at(m.start)
+        if tok is None or tok.i == anchor.i:
+            continue
+        path: list[Token] = []
+        node = tok
+        while node.head.i != node.i and len(path) < 5:
+            person_phrase = node.dep_ == "appos" or (
+                node.head.i == anchor.i and node.dep_ in _PERSON_PHRASE
+            )
+            if node.dep_ in sx.SUBJECT or (path and person_phrase):
+                break  # 'Castel's chief executive, X': the job the person has now
+            node = node.head
+            if node.i == anchor.i:
+                post = any(w.lower_ in _POST_WORDS or w.lemma_.lower() in _POST_WORDS for w in path)
+                # 'to run its subsidiary Cariad': a unit of the appointer, whose move it is
+                former = any(
+                    c.lower_ in _FORMER_WORDS
+                    or c.dep_ in ("poss", "det:poss")
+                    or c.lower_ in _POSSESSIVE_DETS
+                    for w in (*path, tok)
+                    for c in w.children
+                )
+                if post and not former:
+                    return [m]
+                break
+            path.append(node)
+    return []
+
+
 def hire(ctx: Ctx) -> tuple[Roles, float] | None:
     if _UNNAMED_SUCCESSOR.search(ctx.text[max(0, ctx.trigger_start - 60) : ctx.trigger_start]):
         return None  # 'a successor would be named in the coming weeks'
     joins = _JOINS.search(ctx.trigger_text) is not None
     person, factor = _person(ctx, object_role=not joins)
-    org: list[EntityMention] = []
-    if not joins and not ctx.passive:
+    org: list[EntityMention] = _post_org(ctx)
+    if not org and not joins and not ctx.passive:
         org = ctx.subject(ORG, conj=False)  # 'Estée Lauder named Lucas Brandt'
     if not org:
         org = _not_former(ctx, ctx.objects(ORG, conj=False) if joins else [])
@@ -796,6 +848,18 @@ _STAKE = re.compile(
 _SELL = re.compile(r"^(?:sell|sold|sells|selling|cède|céder|cédé|cédée|vend\w*|divest\w*)", re.I)
 
 
+_RETOLD_DET = frozenset({"the", "this", "that", "le", "la", "l'", "l’", "cette", "ce", "cet"})
+
+
+def _retold(noun: Token) -> bool:
+    """'after the takeover', 'depuis le rachat', 'cette acquisition': a definite noun that
+    names no party of its own (no 'of' / 'de' object) is the deal the story told already,
+    not a new one whose parties word order could guess."""
+    if not any(c.dep_ == "det" and c.lower_ in _RETOLD_DET for c in noun.children):
+        return False
+    return not sx.prep_objects(noun, {"of", "de", "d'", "d’", "du", "des"})
+
+
 def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
     if ctx.tok is not None:
         obj = sx.objects(ctx.tok)
@@ -820,6 +884,8 @@ def acquisition(ctx: Ctx) -> tuple[Roles, float] | None:
             )
             if not acquirer:
                 acquirer = ctx.subject(ORG, conj=False)
+            if not target and _retold(ctx.tok):
+                return None  # 'will stay on after the takeover': the deal told before
         elif ctx.passive:  # 'to be acquired by Thoma Bravo'
             target = ctx.subject(ORG, conj=False)
             acquirer = ctx.agent(ORG)
