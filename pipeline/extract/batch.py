@@ -18,7 +18,7 @@ from schemas import Dispatch, EventStatus
 
 # Bump when entity/event/place/topic rules change: a dispatch extracted by an older version
 # is re-extracted when it is replayed (pipeline.dedup.versioning) or `wire reextract` resends it.
-EXTRACTOR_VERSION = "2026.12.20"
+EXTRACTOR_VERSION = "2026.12.30"
 
 
 def enrich_with_doc(dispatch: Dispatch, doc: Doc | None, memory: Memory | None = None) -> Dispatch:

@@ -1326,6 +1326,11 @@ _DETERMINER_OPENING = re.compile(
 _TITLE_AFTER = re.compile(r"\s+(?:minister|ministre|secretary)\b")
 
 
+# the head word of a law's name ('Digital Markets Act', 'Clean Water Act'); no gold entity
+# of any split ends with one, and the typer, which sees few laws, may read them as ORG
+_LAW_NAME = re.compile(r"\s(?:Act|Directive)$")
+
+
 def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMention]:
     """Not names: 'US private equity firm' (a country as an adjective), 'un SUV' (a
     category after an indefinite article), 'Géant tentaculaire…' (a common noun that
@@ -1370,6 +1375,8 @@ def _drop_non_names(text: str, mentions: list[EntityMention]) -> list[EntityMent
             continue
         if _COMMON_NOUN.match(m.text):
             continue
+        if _LAW_NAME.search(m.text):
+            continue  # 'the Digital Markets Act', 'the EU AI Act': a law, not an organisation
         if m.type == EntityType.LOC and re.search(r"\d", m.text):
             m.type = EntityType.MISC  # 'le R1S': a model, not a place
         out.append(m)
