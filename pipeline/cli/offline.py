@@ -118,7 +118,7 @@ def evaluate(
         list[str] | None,
         typer.Option(
             "--split",
-            help="dev, dev-b, dev-c, heldout, heldout2 ... heldout6 (repeatable); default dev, heldout",
+            help="dev, dev-b, dev-c, heldout, heldout2 ... heldout7 (repeatable); default dev, heldout",
         ),
     ] = None,
     gold_dir: Annotated[Path, typer.Option("--gold", help="Gold set folder")] = Path("eval/gold"),
