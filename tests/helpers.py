@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.registry import parse_document
-from schemas import Dispatch
+from schemas import Dispatch, Event
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -45,3 +45,21 @@ def wire_copy(
         body=list(paragraphs),
         dateline=Dateline(place=place, text=f"{place}, Dec 2, 2026 (AFP)") if place else Dateline(),
     )
+
+
+def extract_copy(language: str, *paragraphs: str, place: str = "PARIS") -> Dispatch:
+    """The extraction stage's output for wire_copy(language, *paragraphs, place=place)."""
+    from pipeline.extract.batch import extract_batch
+
+    [out] = extract_batch([wire_copy(language, *paragraphs, place=place)])
+    return out
+
+
+def role_names(e: Event) -> dict[str, list[str]]:
+    """An event's roles as sorted names, the shape tests compare with."""
+    return {k: sorted(r.name for r in v) for k, v in e.roles.items()}
+
+
+def events_of(d: Dispatch, type_: str) -> list[Event]:
+    """The asserted events of one type in a dispatch."""
+    return [e for e in d.events if e.type == type_]

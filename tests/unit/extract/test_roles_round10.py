@@ -5,25 +5,13 @@ a person is appointed to run."""
 
 from __future__ import annotations
 
-from pipeline.extract.batch import extract_batch
 from pipeline.extract.entities import EntityMention, echo_mentions
-from schemas import Dispatch, EntityType, Event
-from tests.helpers import wire_copy
+from schemas import EntityType
+from tests.helpers import events_of as _of
+from tests.helpers import extract_copy as _extract
+from tests.helpers import role_names as _roles
 
 ORG, PER = EntityType.ORG, EntityType.PER
-
-
-def _extract(language: str, *paragraphs: str) -> Dispatch:
-    [out] = extract_batch([wire_copy(language, *paragraphs, place="PARIS")])
-    return out
-
-
-def _roles(e: Event) -> dict[str, list[str]]:
-    return {k: sorted(r.name for r in v) for k, v in e.roles.items()}
-
-
-def _of(d: Dispatch, type_: str) -> list[Event]:
-    return [e for e in d.events if e.type == type_]
 
 
 # ------------------------------------------------------------------ repeated names
