@@ -237,6 +237,11 @@ def stack_pids(settings: Settings) -> list[int]:
     return found
 
 
+def stack_cpu_seconds(settings: Settings) -> float:
+    """CPU the local broker + search node of this stack has used so far."""
+    return sum(cpu_seconds(p) for p in stack_pids(settings))
+
+
 @dataclass
 class CpuShares:
     """CPU seconds used by each part of the system over one timed run."""
@@ -276,7 +281,7 @@ def cpu_snapshot(procs: list[Worker], settings: Settings) -> CpuShares:
         wall=time.perf_counter(),
         worker=sum(w.cpu_seconds() for w in procs),
         nlp=sum(w.nlp_cpu_seconds() for w in procs),
-        stack=sum(cpu_seconds(p) for p in stack_pids(settings)),
+        stack=stack_cpu_seconds(settings),
         bench=cpu_seconds(os.getpid()),
     )
 

@@ -24,19 +24,14 @@ import argparse
 import time
 from pathlib import Path
 
-from bench.harness import corpus, cpu_seconds, es_client, machine, private_stack, stack_pids
+from bench.harness import corpus, es_client, machine, private_stack, stack_cpu_seconds
 from pipeline.extract.normalise import normalise
 from pipeline.kafka.client import make_producer
-from pipeline.settings import Settings
 from pipeline.store.documents import bulk_operations
 from pipeline.store.writes import ensure_indices
 from schemas import Dispatch
 
 SETTLE_S = 1.5  # the node rewrites its state file within about a second of a change
-
-
-def node_cpu(settings: Settings) -> float:
-    return sum(cpu_seconds(p) for p in stack_pids(settings))
 
 
 def main() -> None:
@@ -70,7 +65,7 @@ def main() -> None:
                 time.sleep(2 * SETTLE_S)
                 costs = []
                 for n, refresh in enumerate(("false", "wait_for")):
-                    before = node_cpu(settings)
+                    before = stack_cpu_seconds(settings)
                     es.index(
                         index=settings.dispatch_alias,
                         id=f"probe-{size}-{n}",
@@ -78,13 +73,13 @@ def main() -> None:
                         refresh=refresh,
                     )
                     time.sleep(SETTLE_S)
-                    costs.append(node_cpu(settings) - before)
-                before, t0 = node_cpu(settings), time.perf_counter()
+                    costs.append(stack_cpu_seconds(settings) - before)
+                before, t0 = stack_cpu_seconds(settings), time.perf_counter()
                 while time.perf_counter() - t0 < 5:
                     producer.send(f"{settings.topic_prefix}.probe", value=b"x" * 100)
                     producer.flush()
                     time.sleep(0.1)
-                kafka = (node_cpu(settings) - before) / (time.perf_counter() - t0)
+                kafka = (stack_cpu_seconds(settings) - before) / (time.perf_counter() - t0)
                 state = Path(settings.stack_dir)
                 mb = [
                     (state / f).stat().st_size / 1e6 if (state / f).exists() else 0.0
